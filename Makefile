@@ -1,0 +1,57 @@
+# Tusk: build, test and run. Every target installs the system packages it needs first.
+SHELL := /bin/bash
+SWIFT ?= swift
+RELEASE_BIN := .build/release/tusk
+DEBUG_BIN := .build/debug/tusk
+SHARED ?= ../shared
+
+BUILD_PKGS := libpcap-dev pkg-config
+E2E_PKGS := openvswitch-switch iperf3 ethtool iproute2 tshark tcpdump python3
+BENCH_PKGS := pmacct tshark libjemalloc-dev hyperfine
+FUZZ_PKGS := clang
+
+.PHONY: all deps deps-e2e deps-bench build release test run e2e bench conformance fuzz clean
+
+all: build
+
+deps:
+	@scripts/ensure-packages.sh $(BUILD_PKGS)
+
+deps-e2e: deps
+	@scripts/ensure-packages.sh $(E2E_PKGS)
+
+deps-bench: deps
+	@scripts/ensure-packages.sh $(BENCH_PKGS)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Unit and integration tests (no root, no ../shared needed).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# The main job on an embedded default.
+run: release
+	@scripts/run-default.sh $(RELEASE_BIN)
+
+# Real-switch tests: Open vSwitch bridges, hosts in network namespaces (needs root).
+e2e: deps-e2e release
+	@Tests/e2e/run.sh $(RELEASE_BIN)
+
+# Checks against the captures and messages in $(SHARED)/conformance.
+conformance: deps release
+	@Tests/conformance/run.sh $(RELEASE_BIN) $(SHARED)/conformance
+
+bench: deps-bench release
+	@Benchmarks/run.sh
+
+fuzz: deps
+	@scripts/ensure-packages.sh $(FUZZ_PKGS)
+	@Fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+clean:
+	rm -rf .build .build-*

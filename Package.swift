@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependency rule: Packets, SFlow, OpenFlow, Topology, FlowAnalytics, PathSelection,
+// FabricProgramming and Simulation are pure (no sockets, no global clock or RNG).
+// I/O lives in PcapIO (libpcap), Controller (NIO services) and the tusk executable.
+let package = Package(
+    name: "Tusk",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tusk", targets: ["tusk"]),
+        .library(name: "TuskKit", targets: [
+            "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics",
+            "PathSelection", "FabricProgramming", "Simulation", "PcapIO", "Controller",
+        ]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure core.
+        .target(name: "Packets"),
+        .target(name: "SFlow", dependencies: ["Packets"]),
+        .target(name: "OpenFlow", dependencies: [
+            "Packets",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "Topology", dependencies: [
+            "Packets",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "FlowAnalytics", dependencies: ["Packets", "SFlow", "Topology"]),
+        .target(name: "PathSelection", dependencies: ["Packets", "Topology", "FlowAnalytics"]),
+        .target(name: "FabricProgramming", dependencies: ["Packets", "Topology", "PathSelection", "OpenFlow"]),
+        .target(name: "Simulation", dependencies: [
+            "Packets", "SFlow", "Topology", "FlowAnalytics", "PathSelection", "FabricProgramming",
+        ]),
+
+        // I/O edges.
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .target(name: "PcapIO", dependencies: ["CPcap", "Packets", "SFlow"]),
+        .target(name: "Controller", dependencies: [
+            "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics", "PathSelection",
+            "FabricProgramming", "PcapIO",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "tusk", dependencies: [
+            "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics", "PathSelection",
+            "FabricProgramming", "Simulation", "PcapIO", "Controller",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "PacketsTests", dependencies: ["Packets"]),
+        .testTarget(name: "SFlowTests", dependencies: ["SFlow", "Packets", "PcapIO"]),
+        .testTarget(name: "OpenFlowTests", dependencies: [
+            "OpenFlow", "Packets", .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "Packets"]),
+        .testTarget(name: "FlowAnalyticsTests", dependencies: ["FlowAnalytics", "SFlow", "Packets", "Topology"]),
+        .testTarget(name: "SimulationTests", dependencies: [
+            "Simulation", "Topology", "PathSelection", "FlowAnalytics", "SFlow", "Packets",
+        ]),
+        .testTarget(name: "ControllerTests", dependencies: [
+            "Controller", "OpenFlow", "SFlow", "PcapIO", "Packets",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)
