@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Tusk: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tusk",
+        abstract: "Tusk: an SDN controller that moves elephant flows onto the least-loaded ECMP/LAG member.",
+        subcommands: [
+            SFlowCommand.self,
+            TopologyCommand.self,
+            SimulateCommand.self,
+            ControllerCommand.self,
+        ]
+    )
+}
