@@ -1,0 +1,14 @@
+// Usage: TuskBench [NAME ...]   (no names: every benchmark)
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every benchmark, by name. Add one line per benchmark file.
+let benchmarks: [(name: String, run: () -> Void)] = [
+]
+
+let wanted = Set(CommandLine.arguments.dropFirst())
+for b in benchmarks where wanted.isEmpty || wanted.contains(b.name) {
+    print("== \(b.name)")
+    b.run()
+}
