@@ -1,0 +1,128 @@
+import Packets
+
+/// What the fast path hands out per flow sample: no arrays, no copies of the header bytes.
+public struct FlowSampleSummary: Sendable {
+    public var agent: IPAddress
+    public var subAgentId: UInt32
+    public var datagramSequence: UInt32
+    public var uptime: UInt32
+    public var sample: SFlowDecoder.FlowSampleHeader
+    /// Bytes of the sampled frame on the wire (raw header `frame_length`, or the IP data record's
+    /// `length` when no header was sampled); 0 when the sample carried neither.
+    public var frameLength: UInt32
+    /// The sampled header, parsed; from the IPv4/IPv6 data records when there was no raw header.
+    public var header: ParsedHeader
+    public var hasHeader: Bool
+}
+
+/// Counts from one fast scan of a datagram.
+public struct ScanCounts: Sendable, Equatable {
+    public var flowSamples = 0
+    public var counterSamples = 0
+    public var unknownSamples = 0
+    public var malformedSamples = 0
+    /// The framing error that stopped the scan, if any.
+    public var error: SFlowDecodeError?
+    public init() {}
+}
+
+extension SFlowDecoder {
+    /// The fast path from datagram bytes to flow keys: walks the same framing as `decode`, but
+    /// parses only the fixed flow-sample fields and the sampled header, in place. Counter samples
+    /// and unknown samples are skipped by their length and counted.
+    public static func scanFlowSamples(_ raw: UnsafeRawBufferPointer, limits: SFlowLimits = defaultLimits,
+                                       _ body: (borrowing FlowSampleSummary) -> Void) throws(SFlowDecodeError) -> ScanCounts {
+        var r = WireReader(raw)
+        let header = try readDatagramHeader(&r)
+        var counts = ScanCounts()
+        guard header.sampleCount <= UInt32(limits.maxSamplesPerDatagram), Int(header.sampleCount) <= r.remaining / 8 else {
+            counts.error = SFlowDecodeError(.countTooLarge, at: r.position - 4, "sample count \(header.sampleCount)")
+            return counts
+        }
+        for _ in 0..<header.sampleCount {
+            let at = r.position
+            guard let tag = r.readUInt32(), let len = r.readUInt32(), len <= UInt32(r.remaining),
+                  var s = r.readSlice(Int(len)) else {
+                counts.error = SFlowDecodeError(.lengthPastEnd, at: at, "sample framing runs past the datagram")
+                return counts
+            }
+            let format = DataFormat(rawValue: tag)
+            guard format.enterprise == 0 else { counts.unknownSamples += 1; continue }
+            switch format.format {
+            case 1, 3:
+                guard let fs = try? readFlowSampleHeader(&s, expanded: format.format == 3),
+                      let n = s.readUInt32(), n <= UInt32(limits.maxRecordsPerSample) else {
+                    counts.malformedSamples += 1
+                    continue
+                }
+                var summary = FlowSampleSummary(agent: header.agent, subAgentId: header.subAgentId,
+                                                datagramSequence: header.sequence, uptime: header.uptime,
+                                                sample: fs, frameLength: 0, header: ParsedHeader(), hasHeader: false)
+                var ok = true
+                for _ in 0..<n {
+                    guard let rtag = s.readUInt32(), let rlen = s.readUInt32(), rlen <= UInt32(s.remaining),
+                          var rec = s.readSlice(Int(rlen)) else { ok = false; break }
+                    switch rtag {
+                    case 1:
+                        guard let proto = rec.readUInt32(), let frame = rec.readUInt32(), rec.skip(4),
+                              let hlen = rec.readUInt32(), hlen <= UInt32(rec.remaining),
+                              let bytes = rec.readSlice(Int(hlen)) else { ok = false; break }
+                        summary.frameLength = frame
+                        summary.header = parseSampledHeader(protocol: proto, bytes.remainingBytes)
+                        summary.hasHeader = true
+                    case 3 where !summary.hasHeader:
+                        guard let l = rec.readUInt32(), let p = rec.readUInt32(), let src = rec.readIPv4(),
+                              let dst = rec.readIPv4(), let sp = rec.readUInt32(), let dp = rec.readUInt32(),
+                              let fl = rec.readUInt32(), let tos = rec.readUInt32() else { ok = false; break }
+                        summary.frameLength = l
+                        summary.header = ipDataHeader(version: 4, proto: p, src: .v4(src), dst: .v4(dst), sport: sp, dport: dp, flags: fl, tos: tos, length: l)
+                        summary.hasHeader = true
+                    case 4 where !summary.hasHeader:
+                        guard let l = rec.readUInt32(), let p = rec.readUInt32(), let src = rec.readIPv6(),
+                              let dst = rec.readIPv6(), let sp = rec.readUInt32(), let dp = rec.readUInt32(),
+                              let fl = rec.readUInt32(), let pr = rec.readUInt32() else { ok = false; break }
+                        summary.frameLength = l
+                        summary.header = ipDataHeader(version: 6, proto: p, src: .v6(src), dst: .v6(dst), sport: sp, dport: dp, flags: fl, tos: pr, length: l)
+                        summary.hasHeader = true
+                    default:
+                        break
+                    }
+                    if !ok { break }
+                }
+                if ok {
+                    counts.flowSamples += 1
+                    body(summary)
+                } else {
+                    counts.malformedSamples += 1
+                }
+            case 2, 4:
+                counts.counterSamples += 1
+            default:
+                counts.unknownSamples += 1
+            }
+        }
+        return counts
+    }
+
+    static func ipDataHeader(version: UInt8, proto: UInt32, src: IPAddress, dst: IPAddress, sport: UInt32, dport: UInt32,
+                             flags: UInt32, tos: UInt32, length: UInt32) -> ParsedHeader {
+        var h = ParsedHeader()
+        h.ipVersion = version
+        h.etherType = version == 4 ? EtherType.ipv4 : EtherType.ipv6
+        h.src = src
+        h.dst = dst
+        let p = UInt8(truncatingIfNeeded: proto)
+        h.proto = p
+        h.tos = UInt8(truncatingIfNeeded: tos)
+        h.ipLength = Int(length)
+        if p == IPProtocolNumber.icmp || p == IPProtocolNumber.icmpv6 {
+            h.icmpType = UInt8(truncatingIfNeeded: sport)
+            h.icmpCode = UInt8(truncatingIfNeeded: dport)
+        } else {
+            h.sport = UInt16(truncatingIfNeeded: sport)
+            h.dport = UInt16(truncatingIfNeeded: dport)
+        }
+        if p == IPProtocolNumber.tcp { h.tcpFlags = UInt8(truncatingIfNeeded: flags) }
+        return h
+    }
+}
