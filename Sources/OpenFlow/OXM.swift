@@ -1,0 +1,392 @@
+// OXM match fields (OF 1.3.5 §7.2.3).
+//
+// Each TLV is a 32-bit header, then the value, then (when `hasmask` is set) a mask of the same width:
+//
+//     0               1               2               3
+//     +-------------------------------+-------------+-+---------------+
+//     |           oxm_class           |  oxm_field  |M|  oxm_length   |
+//     +-------------------------------+-------------+-+---------------+
+//     |        value (oxm_length bytes, twice the width with a mask)   |
+//
+// Fields of class OFPXMC_OPENFLOW_BASIC (0x8000) with the width the spec gives decode to a typed
+// case. Anything else -- another class (Nicira NXM 0x0000/0x0001, experimenter 0xFFFF), an unknown
+// field, or a known field with an unexpected length -- is kept as `.raw` and re-encoded exactly.
+
+import NIOCore
+import Packets
+
+/// `ofp_oxm_class` (OF 1.3.5 §7.2.3.2).
+public struct OXMClass: RawRepresentable, Hashable, Sendable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public static let nxm0 = Self(rawValue: 0x0000)
+    public static let nxm1 = Self(rawValue: 0x0001)
+    public static let openflowBasic = Self(rawValue: 0x8000)
+    public static let experimenter = Self(rawValue: 0xFFFF)
+}
+
+/// An OXM TLV the codec does not model: its header and payload (value and mask, and for the
+/// experimenter class the leading experimenter id) exactly as they came.
+public struct OXMRaw: Hashable, Sendable {
+    /// The whole 32-bit header: class, field, hasmask bit, length.
+    public var header: UInt32
+    /// `oxm_length` bytes.
+    public var payload: ByteBuffer
+
+    public init(header: UInt32, payload: ByteBuffer) {
+        self.header = header
+        self.payload = payload
+    }
+
+    public init(oxmClass: OXMClass, field: UInt8, hasMask: Bool, payload: ByteBuffer) {
+        header = UInt32(oxmClass.rawValue) << 16 | UInt32(field & 0x7F) << 9
+            | (hasMask ? 1 << 8 : 0) | UInt32(UInt8(truncatingIfNeeded: payload.readableBytes))
+        self.payload = payload
+    }
+
+    public var oxmClass: OXMClass { OXMClass(rawValue: UInt16(header >> 16)) }
+    public var field: UInt8 { UInt8(truncatingIfNeeded: header >> 9) & 0x7F }
+    public var hasMask: Bool { header & 0x100 != 0 }
+    /// For the experimenter class: the experimenter id at the start of the payload.
+    public var experimenter: UInt32? {
+        oxmClass == .experimenter ? payload.getInteger(at: payload.readerIndex, as: UInt32.self) : nil
+    }
+}
+
+/// One OXM field. Every typed case may carry a mask (`nil`: exact match); the spec allows masks on
+/// only some fields (Table 12), but a peer's masked value is kept rather than refused.
+public enum OXMField: Hashable, Sendable {
+    case inPort(PortNumber, mask: UInt32? = nil)
+    case inPhyPort(PortNumber, mask: UInt32? = nil)
+    case metadata(UInt64, mask: UInt64? = nil)
+    case ethDst(MACAddress, mask: MACAddress? = nil)
+    case ethSrc(MACAddress, mask: MACAddress? = nil)
+    case ethType(UInt16, mask: UInt16? = nil)
+    /// 12-bit VID plus `OFPVID_PRESENT` (0x1000), OF 1.3.5 §7.2.3.8.
+    case vlanVID(UInt16, mask: UInt16? = nil)
+    case vlanPCP(UInt8, mask: UInt8? = nil)
+    case ipDSCP(UInt8, mask: UInt8? = nil)
+    case ipECN(UInt8, mask: UInt8? = nil)
+    case ipProto(UInt8, mask: UInt8? = nil)
+    case ipv4Src(IPv4Address, mask: IPv4Address? = nil)
+    case ipv4Dst(IPv4Address, mask: IPv4Address? = nil)
+    case tcpSrc(UInt16, mask: UInt16? = nil)
+    case tcpDst(UInt16, mask: UInt16? = nil)
+    case udpSrc(UInt16, mask: UInt16? = nil)
+    case udpDst(UInt16, mask: UInt16? = nil)
+    case sctpSrc(UInt16, mask: UInt16? = nil)
+    case sctpDst(UInt16, mask: UInt16? = nil)
+    case icmpv4Type(UInt8, mask: UInt8? = nil)
+    case icmpv4Code(UInt8, mask: UInt8? = nil)
+    case arpOp(UInt16, mask: UInt16? = nil)
+    case arpSPA(IPv4Address, mask: IPv4Address? = nil)
+    case arpTPA(IPv4Address, mask: IPv4Address? = nil)
+    case arpSHA(MACAddress, mask: MACAddress? = nil)
+    case arpTHA(MACAddress, mask: MACAddress? = nil)
+    case ipv6Src(IPv6Address, mask: IPv6Address? = nil)
+    case ipv6Dst(IPv6Address, mask: IPv6Address? = nil)
+    case ipv6FLabel(UInt32, mask: UInt32? = nil)
+    case icmpv6Type(UInt8, mask: UInt8? = nil)
+    case icmpv6Code(UInt8, mask: UInt8? = nil)
+    case ipv6NDTarget(IPv6Address, mask: IPv6Address? = nil)
+    case ipv6NDSLL(MACAddress, mask: MACAddress? = nil)
+    case ipv6NDTLL(MACAddress, mask: MACAddress? = nil)
+    case mplsLabel(UInt32, mask: UInt32? = nil)
+    case mplsTC(UInt8, mask: UInt8? = nil)
+    case mplsBOS(UInt8, mask: UInt8? = nil)
+    /// 24-bit I-SID, held in the low bits.
+    case pbbISID(UInt32, mask: UInt32? = nil)
+    case tunnelID(UInt64, mask: UInt64? = nil)
+    case ipv6ExtHdr(UInt16, mask: UInt16? = nil)
+    /// Any other TLV, kept as it came.
+    case raw(OXMRaw)
+
+    /// `OFPXMT_OFB_*` numbers (OF 1.3.5 §7.2.3.7).
+    public enum BasicField {
+        public static let inPort: UInt8 = 0, inPhyPort: UInt8 = 1, metadata: UInt8 = 2
+        public static let ethDst: UInt8 = 3, ethSrc: UInt8 = 4, ethType: UInt8 = 5
+        public static let vlanVID: UInt8 = 6, vlanPCP: UInt8 = 7, ipDSCP: UInt8 = 8, ipECN: UInt8 = 9
+        public static let ipProto: UInt8 = 10, ipv4Src: UInt8 = 11, ipv4Dst: UInt8 = 12
+        public static let tcpSrc: UInt8 = 13, tcpDst: UInt8 = 14, udpSrc: UInt8 = 15, udpDst: UInt8 = 16
+        public static let sctpSrc: UInt8 = 17, sctpDst: UInt8 = 18
+        public static let icmpv4Type: UInt8 = 19, icmpv4Code: UInt8 = 20
+        public static let arpOp: UInt8 = 21, arpSPA: UInt8 = 22, arpTPA: UInt8 = 23
+        public static let arpSHA: UInt8 = 24, arpTHA: UInt8 = 25
+        public static let ipv6Src: UInt8 = 26, ipv6Dst: UInt8 = 27, ipv6FLabel: UInt8 = 28
+        public static let icmpv6Type: UInt8 = 29, icmpv6Code: UInt8 = 30
+        public static let ipv6NDTarget: UInt8 = 31, ipv6NDSLL: UInt8 = 32, ipv6NDTLL: UInt8 = 33
+        public static let mplsLabel: UInt8 = 34, mplsTC: UInt8 = 35, mplsBOS: UInt8 = 36
+        public static let pbbISID: UInt8 = 37, tunnelID: UInt8 = 38, ipv6ExtHdr: UInt8 = 39
+    }
+
+    /// Value width in bytes of each basic field, indexed by field number (OF 1.3.5 Table 12).
+    @usableFromInline static let basicWidths: [Int] = [
+        4, 4, 8, 6, 6, 2, 2, 1, 1, 1,
+        1, 4, 4, 2, 2, 2, 2, 2, 2, 1,
+        1, 2, 4, 4, 6, 6, 16, 16, 4, 1,
+        1, 16, 6, 6, 4, 1, 1, 3, 8, 2,
+    ]
+
+    /// Bytes this TLV takes on the wire, header included.
+    @inlinable public var encodedLength: Int {
+        if case .raw(let r) = self { return 4 + r.payload.readableBytes }
+        let (field, hasMask) = basicFieldAndMask
+        return 4 + Self.basicWidths[Int(field)] * (hasMask ? 2 : 1)
+    }
+
+    @inlinable var basicFieldAndMask: (UInt8, Bool) {
+        switch self {
+        case .inPort(_, let m): (0, m != nil)
+        case .inPhyPort(_, let m): (1, m != nil)
+        case .metadata(_, let m): (2, m != nil)
+        case .ethDst(_, let m): (3, m != nil)
+        case .ethSrc(_, let m): (4, m != nil)
+        case .ethType(_, let m): (5, m != nil)
+        case .vlanVID(_, let m): (6, m != nil)
+        case .vlanPCP(_, let m): (7, m != nil)
+        case .ipDSCP(_, let m): (8, m != nil)
+        case .ipECN(_, let m): (9, m != nil)
+        case .ipProto(_, let m): (10, m != nil)
+        case .ipv4Src(_, let m): (11, m != nil)
+        case .ipv4Dst(_, let m): (12, m != nil)
+        case .tcpSrc(_, let m): (13, m != nil)
+        case .tcpDst(_, let m): (14, m != nil)
+        case .udpSrc(_, let m): (15, m != nil)
+        case .udpDst(_, let m): (16, m != nil)
+        case .sctpSrc(_, let m): (17, m != nil)
+        case .sctpDst(_, let m): (18, m != nil)
+        case .icmpv4Type(_, let m): (19, m != nil)
+        case .icmpv4Code(_, let m): (20, m != nil)
+        case .arpOp(_, let m): (21, m != nil)
+        case .arpSPA(_, let m): (22, m != nil)
+        case .arpTPA(_, let m): (23, m != nil)
+        case .arpSHA(_, let m): (24, m != nil)
+        case .arpTHA(_, let m): (25, m != nil)
+        case .ipv6Src(_, let m): (26, m != nil)
+        case .ipv6Dst(_, let m): (27, m != nil)
+        case .ipv6FLabel(_, let m): (28, m != nil)
+        case .icmpv6Type(_, let m): (29, m != nil)
+        case .icmpv6Code(_, let m): (30, m != nil)
+        case .ipv6NDTarget(_, let m): (31, m != nil)
+        case .ipv6NDSLL(_, let m): (32, m != nil)
+        case .ipv6NDTLL(_, let m): (33, m != nil)
+        case .mplsLabel(_, let m): (34, m != nil)
+        case .mplsTC(_, let m): (35, m != nil)
+        case .mplsBOS(_, let m): (36, m != nil)
+        case .pbbISID(_, let m): (37, m != nil)
+        case .tunnelID(_, let m): (38, m != nil)
+        case .ipv6ExtHdr(_, let m): (39, m != nil)
+        case .raw(let r): (r.field, r.hasMask)
+        }
+    }
+}
+
+// MARK: - Encoding
+
+extension ByteBuffer {
+    /// Writes one OXM TLV (OF 1.3.5 §7.2.3.2); the length byte is computed from the value width.
+    @inlinable
+    public mutating func writeOXM(_ f: OXMField) {
+        if case .raw(let r) = f {
+            writeInteger(r.header)
+            var p = r.payload
+            writeBuffer(&p)
+            return
+        }
+        let (field, hasMask) = f.basicFieldAndMask
+        let width = OXMField.basicWidths[Int(field)]
+        let header = UInt32(0x8000) << 16 | UInt32(field) << 9 | (hasMask ? 0x100 : 0)
+            | UInt32(hasMask ? width * 2 : width)
+        writeInteger(header)
+        switch f {
+        case .inPort(let v, let m), .inPhyPort(let v, let m): w(v.rawValue, m)
+        case .metadata(let v, let m), .tunnelID(let v, let m): w(v, m)
+        case .ethDst(let v, let m), .ethSrc(let v, let m), .arpSHA(let v, let m), .arpTHA(let v, let m),
+             .ipv6NDSLL(let v, let m), .ipv6NDTLL(let v, let m):
+            writeMAC(v)
+            if let m { writeMAC(m) }
+        case .ethType(let v, let m), .vlanVID(let v, let m), .tcpSrc(let v, let m), .tcpDst(let v, let m),
+             .udpSrc(let v, let m), .udpDst(let v, let m), .sctpSrc(let v, let m), .sctpDst(let v, let m),
+             .arpOp(let v, let m), .ipv6ExtHdr(let v, let m):
+            w(v, m)
+        case .vlanPCP(let v, let m), .ipDSCP(let v, let m), .ipECN(let v, let m), .ipProto(let v, let m),
+             .icmpv4Type(let v, let m), .icmpv4Code(let v, let m), .icmpv6Type(let v, let m),
+             .icmpv6Code(let v, let m), .mplsTC(let v, let m), .mplsBOS(let v, let m):
+            w(v, m)
+        case .ipv4Src(let v, let m), .ipv4Dst(let v, let m), .arpSPA(let v, let m), .arpTPA(let v, let m):
+            w(v.value, m?.value)
+        case .ipv6Src(let v, let m), .ipv6Dst(let v, let m), .ipv6NDTarget(let v, let m):
+            writeIPv6(v)
+            if let m { writeIPv6(m) }
+        case .ipv6FLabel(let v, let m), .mplsLabel(let v, let m): w(v, m)
+        case .pbbISID(let v, let m):
+            w24(v)
+            if let m { w24(m) }
+        case .raw: break
+        }
+    }
+
+    @inlinable mutating func w<T: FixedWidthInteger>(_ v: T, _ m: T?) {
+        writeInteger(v)
+        if let m { writeInteger(m) }
+    }
+
+    @inlinable mutating func w24(_ v: UInt32) {
+        writeInteger(UInt8(truncatingIfNeeded: v >> 16))
+        writeInteger(UInt16(truncatingIfNeeded: v))
+    }
+}
+
+// MARK: - Decoding
+
+extension ByteBuffer {
+    /// Reads one OXM TLV; the TLV's length is checked against what remains before anything else.
+    @inlinable
+    public mutating func readOXM() throws(OpenFlowError) -> OXMField {
+        let header = try ofRead(UInt32.self, "oxm header")
+        let length = Int(header & 0xFF)
+        guard readableBytes >= length else {
+            throw OpenFlowError(.badMatch, "oxm length \(length) past the end (\(readableBytes) left)")
+        }
+        var p = try ofReadSlice(length, "oxm payload")
+        let cls = UInt16(header >> 16)
+        let field = UInt8(truncatingIfNeeded: header >> 9) & 0x7F
+        let hasMask = header & 0x100 != 0
+        guard cls == 0x8000, Int(field) < OXMField.basicWidths.count,
+              OXMField.basicWidths[Int(field)] * (hasMask ? 2 : 1) == length
+        else { return .raw(OXMRaw(header: header, payload: p)) }
+        return try p.readBasicOXM(field: field, hasMask: hasMask)
+    }
+
+    @inlinable
+    mutating func readBasicOXM(field: UInt8, hasMask: Bool) throws(OpenFlowError) -> OXMField {
+        typealias F = OXMField.BasicField
+        switch field {
+        case F.inPort, F.inPhyPort:
+            let v = try ofRead(UInt32.self, "oxm"), m = hasMask ? try ofRead(UInt32.self, "oxm") : nil
+            return field == F.inPort ? .inPort(PortNumber(v), mask: m) : .inPhyPort(PortNumber(v), mask: m)
+        case F.metadata, F.tunnelID:
+            let v = try ofRead(UInt64.self, "oxm"), m = hasMask ? try ofRead(UInt64.self, "oxm") : nil
+            return field == F.metadata ? .metadata(v, mask: m) : .tunnelID(v, mask: m)
+        case F.ethDst, F.ethSrc, F.arpSHA, F.arpTHA, F.ipv6NDSLL, F.ipv6NDTLL:
+            let v = try ofReadMAC("oxm"), m = hasMask ? try ofReadMAC("oxm") : nil
+            switch field {
+            case F.ethDst: return .ethDst(v, mask: m)
+            case F.ethSrc: return .ethSrc(v, mask: m)
+            case F.arpSHA: return .arpSHA(v, mask: m)
+            case F.arpTHA: return .arpTHA(v, mask: m)
+            case F.ipv6NDSLL: return .ipv6NDSLL(v, mask: m)
+            default: return .ipv6NDTLL(v, mask: m)
+            }
+        case F.ethType, F.vlanVID, F.tcpSrc, F.tcpDst, F.udpSrc, F.udpDst, F.sctpSrc, F.sctpDst, F.arpOp, F.ipv6ExtHdr:
+            let v = try ofRead(UInt16.self, "oxm"), m = hasMask ? try ofRead(UInt16.self, "oxm") : nil
+            switch field {
+            case F.ethType: return .ethType(v, mask: m)
+            case F.vlanVID: return .vlanVID(v, mask: m)
+            case F.tcpSrc: return .tcpSrc(v, mask: m)
+            case F.tcpDst: return .tcpDst(v, mask: m)
+            case F.udpSrc: return .udpSrc(v, mask: m)
+            case F.udpDst: return .udpDst(v, mask: m)
+            case F.sctpSrc: return .sctpSrc(v, mask: m)
+            case F.sctpDst: return .sctpDst(v, mask: m)
+            case F.arpOp: return .arpOp(v, mask: m)
+            default: return .ipv6ExtHdr(v, mask: m)
+            }
+        case F.vlanPCP, F.ipDSCP, F.ipECN, F.ipProto, F.icmpv4Type, F.icmpv4Code, F.icmpv6Type, F.icmpv6Code,
+             F.mplsTC, F.mplsBOS:
+            let v = try ofRead(UInt8.self, "oxm"), m = hasMask ? try ofRead(UInt8.self, "oxm") : nil
+            switch field {
+            case F.vlanPCP: return .vlanPCP(v, mask: m)
+            case F.ipDSCP: return .ipDSCP(v, mask: m)
+            case F.ipECN: return .ipECN(v, mask: m)
+            case F.ipProto: return .ipProto(v, mask: m)
+            case F.icmpv4Type: return .icmpv4Type(v, mask: m)
+            case F.icmpv4Code: return .icmpv4Code(v, mask: m)
+            case F.icmpv6Type: return .icmpv6Type(v, mask: m)
+            case F.icmpv6Code: return .icmpv6Code(v, mask: m)
+            case F.mplsTC: return .mplsTC(v, mask: m)
+            default: return .mplsBOS(v, mask: m)
+            }
+        case F.ipv4Src, F.ipv4Dst, F.arpSPA, F.arpTPA:
+            let v = IPv4Address(try ofRead(UInt32.self, "oxm"))
+            let m = hasMask ? IPv4Address(try ofRead(UInt32.self, "oxm")) : nil
+            switch field {
+            case F.ipv4Src: return .ipv4Src(v, mask: m)
+            case F.ipv4Dst: return .ipv4Dst(v, mask: m)
+            case F.arpSPA: return .arpSPA(v, mask: m)
+            default: return .arpTPA(v, mask: m)
+            }
+        case F.ipv6Src, F.ipv6Dst, F.ipv6NDTarget:
+            let v = try ofReadIPv6("oxm"), m = hasMask ? try ofReadIPv6("oxm") : nil
+            switch field {
+            case F.ipv6Src: return .ipv6Src(v, mask: m)
+            case F.ipv6Dst: return .ipv6Dst(v, mask: m)
+            default: return .ipv6NDTarget(v, mask: m)
+            }
+        case F.ipv6FLabel, F.mplsLabel:
+            let v = try ofRead(UInt32.self, "oxm"), m = hasMask ? try ofRead(UInt32.self, "oxm") : nil
+            return field == F.ipv6FLabel ? .ipv6FLabel(v, mask: m) : .mplsLabel(v, mask: m)
+        default: // F.pbbISID, the only 24-bit field
+            func r24(_ b: inout ByteBuffer) throws(OpenFlowError) -> UInt32 {
+                let hi = try b.ofRead(UInt8.self, "oxm"), lo = try b.ofRead(UInt16.self, "oxm")
+                return UInt32(hi) << 16 | UInt32(lo)
+            }
+            let v = try r24(&self), m = hasMask ? try r24(&self) : nil
+            return .pbbISID(v, mask: m)
+        }
+    }
+}
+
+/// `ofp_match` with `type = OFPMT_OXM` (OF 1.3.5 §7.2.2): a list of OXM TLVs, padded to 8 bytes.
+public struct OpenFlowMatch: Hashable, Sendable, ExpressibleByArrayLiteral {
+    public var fields: [OXMField]
+
+    public init(_ fields: [OXMField] = []) { self.fields = fields }
+    public init(arrayLiteral elements: OXMField...) { fields = elements }
+
+    /// `ofp_match.length`: header and TLVs, without the trailing padding.
+    @inlinable public var length: Int {
+        var n = 4
+        for f in fields { n += f.encodedLength }
+        return n
+    }
+}
+
+extension ByteBuffer {
+    //  ofp_match (OF 1.3.5 §7.2.2):
+    //  +--------+--------+------------------+--------------------------+
+    //  | type=1 | length | oxm_fields[...]  | pad to a multiple of 8   |
+    //  |  16    |   16   | (length - 4)     |                          |
+    @inlinable
+    public mutating func writeMatch(_ match: OpenFlowMatch) {
+        let start = writerIndex
+        writeInteger(UInt16(1)) // OFPMT_OXM
+        writeInteger(UInt16(0))
+        for f in match.fields { writeOXM(f) }
+        let length = writerIndex - start
+        patchLength(at: start + 2, length)
+        writeZeros(paddingTo8(length))
+    }
+
+    @inlinable
+    public mutating func readMatch() throws(OpenFlowError) -> OpenFlowMatch {
+        let type = try ofRead(UInt16.self, "ofp_match.type")
+        let length = Int(try ofRead(UInt16.self, "ofp_match.length"))
+        guard type == 1 else { throw OpenFlowError(.badMatch, "ofp_match.type \(type) is not OFPMT_OXM") }
+        guard length >= 4 else { throw OpenFlowError(.badMatch, "ofp_match.length \(length) < 4") }
+        let padded = length - 4 + paddingTo8(length)
+        guard readableBytes >= padded else {
+            throw OpenFlowError(.badMatch, "ofp_match.length \(length) past the end (\(readableBytes + 4) left)")
+        }
+        var tlvs = try ofReadSlice(length - 4, "ofp_match")
+        try ofSkip(paddingTo8(length), "ofp_match pad")
+        var fields: [OXMField] = []
+        while tlvs.readableBytes > 0 {
+            guard fields.count < OpenFlowLimits.maximumListEntries else {
+                throw OpenFlowError(.tooMany, "more than \(OpenFlowLimits.maximumListEntries) OXM fields")
+            }
+            fields.append(try tlvs.readOXM())
+        }
+        return OpenFlowMatch(fields)
+    }
+}
