@@ -3,7 +3,7 @@ import PackageDescription
 
 // Dependency rule: Packets, SFlow, OpenFlow, Topology, FlowAnalytics, PathSelection,
 // FabricProgramming and Simulation are pure (no sockets, no global clock or RNG).
-// I/O lives in PcapIO (libpcap), Controller (NIO services) and the tusk executable.
+// I/O lives in SFlowIngest (libpcap, UDP), Controller (NIO services) and the tusk executable.
 let package = Package(
     name: "Tusk",
     platforms: [.macOS(.v15)],
@@ -11,7 +11,7 @@ let package = Package(
         .executable(name: "tusk", targets: ["tusk"]),
         .library(name: "TuskKit", targets: [
             "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics",
-            "PathSelection", "FabricProgramming", "Simulation", "PcapIO", "Controller",
+            "PathSelection", "FabricProgramming", "Simulation", "SFlowIngest", "Controller",
         ]),
     ],
     dependencies: [
@@ -44,12 +44,19 @@ let package = Package(
 
         // I/O edges.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        .target(name: "PcapIO", dependencies: ["CPcap", "Packets", "SFlow"]),
-        .target(name: "Controller", dependencies: [
-            "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics", "PathSelection",
-            "FabricProgramming", "PcapIO",
+        // sFlow in and out: pcap/pcapng files and live capture (libpcap), the UDP collector and sender.
+        .target(name: "SFlowIngest", dependencies: [
+            "CPcap", "Packets", "SFlow",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        .target(name: "Controller", dependencies: [
+            "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics", "PathSelection",
+            "FabricProgramming", "SFlowIngest",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -57,13 +64,13 @@ let package = Package(
         ]),
         .executableTarget(name: "tusk", dependencies: [
             "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics", "PathSelection",
-            "FabricProgramming", "Simulation", "PcapIO", "Controller",
+            "FabricProgramming", "Simulation", "SFlowIngest", "Controller",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "PacketsTests", dependencies: ["Packets"]),
-        .testTarget(name: "SFlowTests", dependencies: ["SFlow", "Packets", "PcapIO"]),
+        .testTarget(name: "SFlowTests", dependencies: ["SFlow", "Packets", "SFlowIngest"]),
         .testTarget(name: "OpenFlowTests", dependencies: [
             "OpenFlow", "Packets", .product(name: "NIOCore", package: "swift-nio"),
         ]),
@@ -73,7 +80,7 @@ let package = Package(
             "Simulation", "Topology", "PathSelection", "FlowAnalytics", "SFlow", "Packets",
         ]),
         .testTarget(name: "ControllerTests", dependencies: [
-            "Controller", "OpenFlow", "SFlow", "PcapIO", "Packets",
+            "Controller", "OpenFlow", "SFlow", "SFlowIngest", "Packets",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -1,1 +1,1 @@
-// Target Controller.
+// The controller daemon: OpenFlow switch sessions, the control loop and its services.
