@@ -167,6 +167,11 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
+    public var isV4: Bool {
+        if case .v4 = self { return true }
+        return false
+    }
+
     public static func < (a: Self, b: Self) -> Bool {
         switch (a, b) {
         case (.v4(let x), .v4(let y)): x < y

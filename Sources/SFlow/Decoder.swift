@@ -168,6 +168,18 @@ public enum SFlowDecoder {
         public var drops: UInt32
         public var input: SFlowInterface
         public var output: SFlowInterface
+
+        public init(expanded: Bool, sequence: UInt32, source: DataSource, samplingRate: UInt32, samplePool: UInt32,
+                    drops: UInt32, input: SFlowInterface, output: SFlowInterface) {
+            self.expanded = expanded
+            self.sequence = sequence
+            self.source = source
+            self.samplingRate = samplingRate
+            self.samplePool = samplePool
+            self.drops = drops
+            self.input = input
+            self.output = output
+        }
     }
 
     @inline(__always)

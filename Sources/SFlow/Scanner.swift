@@ -13,6 +13,18 @@ public struct FlowSampleSummary: Sendable {
     /// The sampled header, parsed; from the IPv4/IPv6 data records when there was no raw header.
     public var header: ParsedHeader
     public var hasHeader: Bool
+
+    public init(agent: IPAddress, subAgentId: UInt32, datagramSequence: UInt32, uptime: UInt32,
+                sample: SFlowDecoder.FlowSampleHeader, frameLength: UInt32, header: ParsedHeader, hasHeader: Bool) {
+        self.agent = agent
+        self.subAgentId = subAgentId
+        self.datagramSequence = datagramSequence
+        self.uptime = uptime
+        self.sample = sample
+        self.frameLength = frameLength
+        self.header = header
+        self.hasHeader = hasHeader
+    }
 }
 
 /// Counts from one fast scan of a datagram.
@@ -104,7 +116,8 @@ extension SFlowDecoder {
         return counts
     }
 
-    static func ipDataHeader(version: UInt8, proto: UInt32, src: IPAddress, dst: IPAddress, sport: UInt32, dport: UInt32,
+    /// A parsed header built from an IPv4/IPv6 data record (flow formats 3 and 4).
+    public static func ipDataHeader(version: UInt8, proto: UInt32, src: IPAddress, dst: IPAddress, sport: UInt32, dport: UInt32,
                              flags: UInt32, tos: UInt32, length: UInt32) -> ParsedHeader {
         var h = ParsedHeader()
         h.ipVersion = version

@@ -400,8 +400,12 @@ struct SFlowSend: AsyncParsableCommand {
 
         let start = monotonicNanos()
         var sentTotal = 0
+        let renumber = SequenceRenumbering(datagrams)
         // Pace in slices of 1 ms: at 200,000/s that is 200 datagrams a slice.
-        for _ in 0..<loop {
+        for pass in 0..<loop {
+            // Each pass continues every sub-agent's sequence and uptime, so a collector sees one
+            // long loss-free stream rather than restarts.
+            if pass > 0 { renumber.advance(&datagrams) }
             if let rate {
                 let perSlice = max(1, Int((rate / 1000).rounded(.up)))
                 var i = 0
@@ -425,6 +429,42 @@ struct SFlowSend: AsyncParsableCommand {
         let secs = Double(monotonicNanos() - start) / 1e9
         FileHandleStderr.write("tusk: sent \(sender.sent) datagrams (\(sender.failed) failed) in \(String(format2(secs))) s, \(Int(Double(sender.sent) / max(secs, 1e-9))) per second\n")
         if sender.failed > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Moves the datagram sequence numbers and uptimes of a capture forward by one capture's span
+/// per sub-agent (sFlow v5 datagram header: version, agent address, sub-agent, sequence, uptime).
+struct SequenceRenumbering {
+    struct Span { var seq: UInt32; var uptime: UInt32 }
+    private var spans: [SubAgentKey: Span] = [:]
+
+    init(_ datagrams: [[UInt8]]) {
+        var lo: [SubAgentKey: (UInt32, UInt32, UInt32, UInt32)] = [:]
+        for d in datagrams {
+            guard let (key, seq, up, _) = Self.header(d) else { continue }
+            let cur = lo[key] ?? (seq, seq, up, up)
+            lo[key] = (min(cur.0, seq), max(cur.1, seq), min(cur.2, up), max(cur.3, up))
+        }
+        for (k, v) in lo { spans[k] = Span(seq: v.1 &- v.0 &+ 1, uptime: v.3 &- v.2 &+ 1000) }
+    }
+
+    static func header(_ d: [UInt8]) -> (SubAgentKey, UInt32, UInt32, Int)? {
+        d.withUnsafeBytes { raw -> (SubAgentKey, UInt32, UInt32, Int)? in
+            var r = WireReader(raw)
+            guard let h = try? SFlowDecoder.readDatagramHeader(&r) else { return nil }
+            let seqOffset = h.agent.isV4 ? 16 : 28
+            return (SubAgentKey(agent: h.agent, subAgentId: h.subAgentId), h.sequence, h.uptime, seqOffset)
+        }
+    }
+
+    func advance(_ datagrams: inout [[UInt8]]) {
+        for i in datagrams.indices {
+            guard let (key, seq, up, off) = Self.header(datagrams[i]), let span = spans[key] else { continue }
+            var w = WireWriter(capacity: 8)
+            w.write(seq &+ span.seq)
+            w.write(up &+ span.uptime)
+            datagrams[i].replaceSubrange(off..<(off + 8), with: w.bytes)
+        }
     }
 }
 

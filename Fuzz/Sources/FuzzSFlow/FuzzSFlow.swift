@@ -1,0 +1,27 @@
+import Packets
+import SFlow
+
+/// libFuzzer entry: every input is a candidate sFlow datagram (and, reinterpreted, a captured
+/// frame and a sampled header). Nothing may crash, hang or read out of bounds (ASan checks).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let raw = UnsafeRawBufferPointer(start: data, count: size)
+    if let d = try? SFlowDecoder.decode(raw) {
+        // A clean decode must re-encode to exactly the input (lengths computed, padding zero)
+        // whenever the input's padding was zero; at least it must decode again identically.
+        let again = SFlowEncoder.encode(d.datagram)
+        // (Only when both decodes are clean: a string that is not UTF-8 re-encodes longer.)
+        if d.isClean, let d2 = try? SFlowDecoder.decode(again), d2.isClean {
+            precondition(d2.datagram == d.datagram, "re-encoded datagram decodes differently")
+        }
+        var w = JSONWriter()
+        for s in d.datagram.samples { SFlowRendering.writeSample(s, of: d.datagram, time: 0, into: &w) }
+    }
+    _ = try? SFlowDecoder.scanFlowSamples(raw) { s in _ = s.header.flowKey }
+    _ = HeaderParser.parseEthernet(raw)
+    _ = HeaderParser.parseIPv6Packet(raw)
+    var x = UDPExtractor()
+    _ = x.extract(linkType: .ethernet, frame: raw)
+    _ = x.extract(linkType: .linuxSLL2, frame: raw)
+    return 0
+}
