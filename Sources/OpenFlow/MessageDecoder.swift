@@ -279,7 +279,7 @@ extension ByteBuffer {
         return out
     }
 
-    mutating func readPort() throws(OpenFlowError) -> Port {
+    mutating func readPort() throws(OpenFlowError) -> SwitchPort {
         let no = PortNumber(try ofRead(UInt32.self, "port_no"))
         try ofSkip(4, "port pad")
         let mac = try ofReadMAC("hw_addr")
@@ -288,7 +288,7 @@ extension ByteBuffer {
         var v: [UInt32] = []
         v.reserveCapacity(8)
         for _ in 0..<8 { v.append(try ofRead(UInt32.self, "port field")) }
-        var p = Port(portNumber: no, hardwareAddress: mac, name: "", config: v[0], state: v[1], current: v[2],
+        var p = SwitchPort(portNumber: no, hardwareAddress: mac, name: "", config: v[0], state: v[1], current: v[2],
                      advertised: v[3], supported: v[4], peer: v[5], currentSpeed: v[6], maxSpeed: v[7])
         p.name = name
         return p
@@ -490,7 +490,7 @@ extension ByteBuffer {
             try ofSkip(2, "pad")
             body = .meterFeatures(MeterFeatures(maxMeter: mm, bandTypes: bt, capabilities: c, maxBands: mb, maxColor: mc))
         case .portDesc:
-            body = .portDesc(try readList { (b: inout ByteBuffer) throws(OpenFlowError) -> Port in try b.readPort() })
+            body = .portDesc(try readList { (b: inout ByteBuffer) throws(OpenFlowError) -> SwitchPort in try b.readPort() })
         case .experimenter:
             let e = try ofRead(UInt32.self, "experimenter"), t = try ofRead(UInt32.self, "exp_type")
             body = .experimenter(experimenter: e, expType: t, data: readRest())

@@ -216,7 +216,7 @@ extension ByteBuffer {
     }
 
     @inlinable
-    mutating func writePort(_ p: Port) {
+    mutating func writePort(_ p: SwitchPort) {
         writeInteger(p.portNumber.rawValue)
         writeZeros(4)
         writeMAC(p.hardwareAddress)

@@ -169,7 +169,7 @@ public struct FlowRemoved: Hashable, Sendable {
 }
 
 /// `ofp_port` (OF 1.3.5 §7.2.1), 64 bytes.
-public struct Port: Hashable, Sendable {
+public struct SwitchPort: Hashable, Sendable {
     public var portNumber: PortNumber
     public var hardwareAddress: MACAddress
     /// `name[OFP_MAX_PORT_NAME_LEN]` (16 bytes, NUL-padded).
@@ -203,8 +203,8 @@ public struct Port: Hashable, Sendable {
 /// `OFPT_PORT_STATUS` (OF 1.3.5 §7.4.3).
 public struct PortStatus: Hashable, Sendable {
     public var reason: PortStatusReason
-    public var port: Port
-    public init(reason: PortStatusReason, port: Port) {
+    public var port: SwitchPort
+    public init(reason: PortStatusReason, port: SwitchPort) {
         self.reason = reason
         self.port = port
     }

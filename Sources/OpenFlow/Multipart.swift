@@ -332,7 +332,7 @@ public enum MultipartReplyBody: Hashable, Sendable {
     case meter([MeterStats])
     case meterConfig([MeterConfig])
     case meterFeatures(MeterFeatures)
-    case portDesc([Port])
+    case portDesc([SwitchPort])
     case experimenter(experimenter: UInt32, expType: UInt32, data: ByteBuffer)
     case other(type: MultipartType, body: ByteBuffer)
 

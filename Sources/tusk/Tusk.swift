@@ -7,9 +7,12 @@ struct Tusk: AsyncParsableCommand {
         abstract: "Tusk: an SDN controller that moves elephant flows onto the least-loaded ECMP/LAG member.",
         subcommands: [
             SFlowCommand.self,
+            FlowsCommand.self,
             TopologyCommand.self,
             SimulateCommand.self,
             ControllerCommand.self,
+            OpenFlowCommand.self,
+            PolicyCommand.self,
         ]
     )
 }
