@@ -73,6 +73,7 @@ let package = Package(
         .testTarget(name: "SFlowTests", dependencies: ["SFlow", "Packets", "SFlowIngest"]),
         .testTarget(name: "OpenFlowTests", dependencies: [
             "OpenFlow", "Packets", .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "Packets"]),
         .testTarget(name: "FlowAnalyticsTests", dependencies: ["FlowAnalytics", "SFlow", "Packets", "Topology"]),
