@@ -1,0 +1,175 @@
+// Hostile input: nothing may crash or hang. Every case either decodes (and then re-encodes to
+// the same bytes) or throws an OpenFlowError; the specific cases also check which error.
+
+import NIOCore
+import OpenFlow
+import Packets
+import Testing
+
+/// What decoding some bytes should do.
+enum Outcome: Sendable {
+    case error(OpenFlowError.Code)
+    case decodes
+}
+
+struct Hostile: Sendable, CustomStringConvertible {
+    var name: String
+    var bytes: [UInt8]
+    var outcome: Outcome
+    var description: String { name }
+}
+
+/// A flow-mod around `tail` (match + instructions), with its length computed here.
+func flowMod(_ tail: [UInt8]) -> [UInt8] {
+    let body = hex("0000000000000000 0000000000000000 00 00 0000 0000 8000 ffffffff ffffffff ffffffff 0000 0000") + tail
+    let len = 8 + body.count
+    return [4, 14, UInt8(len >> 8), UInt8(len & 0xFF), 0, 0, 0, 0x2A] + body
+}
+
+let emptyMatch = hex("0001 0004 00000000")
+
+let hostileCases: [Hostile] = [
+    Hostile(name: "length below the header", bytes: hex("04 02 0004 00000001"), outcome: .error(.lengthBelowHeader)),
+    Hostile(name: "length zero", bytes: hex("04 02 0000 00000001"), outcome: .error(.lengthBelowHeader)),
+    Hostile(name: "length past the end", bytes: hex("04 02 0100 00000001 aabb"), outcome: .error(.truncated)),
+    Hostile(name: "huge length, few bytes", bytes: hex("04 0e ffff 00000001"), outcome: .error(.truncated)),
+    Hostile(name: "bytes after the message", bytes: hex("04 14 0008 00000001 00"), outcome: .error(.trailingBytes)),
+    Hostile(name: "empty body where one is required", bytes: hex("04 0e 0008 00000001"), outcome: .error(.truncated)),
+    Hostile(name: "body where none is allowed", bytes: hex("04 14 000c 00000001 00000000"), outcome: .error(.trailingBytes)),
+    Hostile(name: "version 1 flow-mod", bytes: hex("01 0e 0008 00000001"), outcome: .error(.unsupportedVersion)),
+    Hostile(name: "version 6 hello still decodes", bytes: hex("06 00 0010 00000001 0001 0008 00000050"), outcome: .decodes),
+    Hostile(name: "unknown message type kept raw", bytes: hex("04 63 000a 00000001 abcd"), outcome: .decodes),
+    Hostile(name: "match type not OXM", bytes: flowMod(hex("0000 0004 00000000")), outcome: .error(.badMatch)),
+    Hostile(name: "match length below 4", bytes: flowMod(hex("0001 0002 00000000")), outcome: .error(.badMatch)),
+    Hostile(name: "match length past the end", bytes: flowMod(hex("0001 0100 00000000")), outcome: .error(.badMatch)),
+    Hostile(name: "OXM length past the match", bytes: flowMod(hex("0001 000c 800000ff 00000001 00000000")),
+            outcome: .error(.badMatch)),
+    Hostile(name: "OXM header cut short", bytes: flowMod(hex("0001 0006 8000 0000 0000")), outcome: .error(.truncated)),
+    Hostile(name: "zero-length OXM kept raw", bytes: flowMod(hex("0001 0008 80000000")), outcome: .decodes),
+    Hostile(name: "zero-length instruction", bytes: flowMod(emptyMatch + hex("0004 0000 00000000")),
+            outcome: .error(.badInstruction)),
+    Hostile(name: "instruction length 4", bytes: flowMod(emptyMatch + hex("0004 0004 00000000")),
+            outcome: .error(.badInstruction)),
+    Hostile(name: "instruction length past the end", bytes: flowMod(emptyMatch + hex("0004 0100 00000000")),
+            outcome: .error(.badInstruction)),
+    Hostile(name: "instruction length not a multiple of 8", bytes: flowMod(emptyMatch + hex("0001 000c 01000000 00000000")),
+            outcome: .error(.badInstruction)),
+    Hostile(name: "goto-table with the wrong length", bytes: flowMod(emptyMatch + hex("0001 0010 01000000 00000000")),
+            outcome: .error(.badInstruction)),
+    Hostile(name: "zero-length action", bytes: flowMod(emptyMatch + hex("0004 0010 00000000 0000 0000 00000000")),
+            outcome: .error(.badAction)),
+    Hostile(name: "action length past the instruction",
+            bytes: flowMod(emptyMatch + hex("0004 0010 00000000 0000 0018 00000001")), outcome: .error(.badAction)),
+    Hostile(name: "output action with length 8", bytes: flowMod(emptyMatch + hex("0004 0010 00000000 0000 0008 00000001")),
+            outcome: .error(.badAction)),
+    Hostile(name: "set-field with a bad OXM length",
+            bytes: flowMod(emptyMatch + hex("0004 0018 00000000 0019 0010 800000ff 00000001 00000000")),
+            outcome: .error(.badAction)),
+    Hostile(name: "unknown action kept raw", bytes: flowMod(emptyMatch + hex("0004 0010 00000000 00fe 0008 01020304")),
+            outcome: .decodes),
+    Hostile(name: "unknown instruction kept raw", bytes: flowMod(emptyMatch + hex("00fe 0008 01020304")), outcome: .decodes),
+    Hostile(name: "experimenter instruction kept raw", bytes: flowMod(emptyMatch + hex("ffff 0010 00002320 0102030405060708")),
+            outcome: .decodes),
+    Hostile(name: "zero-length bucket", bytes: hex("04 0f 0018 00000001 0000 01 00 00000001 0000 0000 00000000"),
+            outcome: .error(.badLength)),
+    Hostile(name: "bucket length past the end", bytes: hex("04 0f 001c 00000001 0000 01 00 00000001 0100 0000 ffffffff ffffffff"),
+            outcome: .error(.badLength)),
+    Hostile(name: "zero-length meter band", bytes: hex("04 1d 0018 00000001 0000 0001 00000001 0001 0000 00000000"),
+            outcome: .error(.badLength)),
+    Hostile(name: "zero-length hello element", bytes: hex("04 00 0010 00000001 0001 0000 00000010"), outcome: .error(.badLength)),
+    Hostile(name: "hello element past the end", bytes: hex("04 00 0010 00000001 0001 00ff 00000010"), outcome: .error(.badLength)),
+    Hostile(name: "packet-out actions_len past the end",
+            bytes: hex("04 0d 0018 00000001 ffffffff fffffffd 0100 000000000000"), outcome: .error(.badLength)),
+    Hostile(name: "flow stats entry of length 0",
+            bytes: hex("04 13 0018 00000001 0001 0000 00000000 0000 0000 00000000"), outcome: .error(.badLength)),
+    Hostile(name: "group desc entry of length 2",
+            bytes: hex("04 13 0018 00000001 0007 0000 00000000 0002 0000 00000000"), outcome: .error(.badLength)),
+    Hostile(name: "meter stats entry of length 0",
+            bytes: hex("04 13 0038 00000001 0009 0000 00000000 00000001 0000 000000000000", "00000000 0000000000000000 0000000000000000 00000000 00000000"),
+            outcome: .error(.badLength)),
+    Hostile(name: "port stats entry cut short", bytes: hex("04 13 0018 00000001 0004 0000 00000000 00000001 00000000"),
+            outcome: .error(.truncated)),
+    Hostile(name: "error message without a code", bytes: hex("04 01 000a 00000001 0001"), outcome: .error(.truncated)),
+    Hostile(name: "multipart of an unknown type kept raw", bytes: hex("04 13 0014 00000001 7777 0000 00000000 01020304"),
+            outcome: .decodes),
+]
+
+@Suite("Hostile input")
+struct HostileInputTests {
+    @Test("each case decodes or fails as expected", arguments: hostileCases)
+    func table(_ c: Hostile) throws {
+        switch c.outcome {
+        case .decodes:
+            let env = try decode(c.bytes)
+            #expect(try encode(env) == c.bytes, "re-encoding differs")
+        case .error(let code):
+            do {
+                let env = try decode(c.bytes)
+                Issue.record("decoded \(env) but expected \(code)")
+            } catch {
+                #expect(error.code == code, "\(error)")
+            }
+        }
+    }
+
+    @Test("errors inside a framed message carry its xid")
+    func errorCarriesXID() {
+        do {
+            _ = try decode(flowMod(emptyMatch + hex("0004 0000 00000000")))
+            Issue.record("decoded a zero-length instruction")
+        } catch {
+            #expect(error.xid == 0x2A)
+            #expect(error.messageType == .flowMod)
+            #expect(error.suggestedReply == .badInstructionBadLen)
+        }
+    }
+
+    /// Cuts every golden vector at every offset. With the header's length left as it is, the
+    /// frame is incomplete; with it patched to the cut, the body is short. Neither may crash, and
+    /// a body that still decodes must re-encode to the same bytes.
+    @Test("truncation at every offset", arguments: allGolden)
+    func truncation(_ v: Golden) {
+        for cut in 0..<v.bytes.count {
+            var prefix = Array(v.bytes.prefix(cut))
+            #expect(throws: OpenFlowError.self) { try decode(prefix) }
+            guard cut >= 8 else { continue }
+            prefix[2] = UInt8(cut >> 8)
+            prefix[3] = UInt8(cut & 0xFF)
+            if let env = try? decode(prefix) {
+                #expect((try? encode(env)) == prefix, "\(v.name) cut at \(cut) decodes but does not round-trip")
+            }
+        }
+    }
+
+    /// Flips every byte of every golden vector (keeping the header's length so the frame stays
+    /// whole): a decoder that trusts any field would crash or loop here.
+    @Test("every byte corrupted", arguments: allGolden)
+    func corruption(_ v: Golden) {
+        for i in 8..<v.bytes.count {
+            for value: UInt8 in [0x00, 0xFF, v.bytes[i] ^ 0x5A] {
+                var b = v.bytes
+                b[i] = value
+                if let env = try? decode(b) {
+                    #expect(env.xid == envelopeXID(v.bytes))
+                }
+            }
+        }
+    }
+
+    @Test("a frame decoder cap below 65535 refuses bigger messages")
+    func cap() {
+        var d = OpenFlowFrameDecoder(maximumLength: 64)
+        var b = ByteBuffer(bytes: hex("04 02 0100 00000001") + [UInt8](repeating: 0, count: 248))
+        do {
+            _ = try d.nextFrame(from: &b)
+            Issue.record("accepted a 256-byte message with a 64-byte cap")
+        } catch {
+            #expect(error.code == .lengthAboveCap)
+            #expect(b.readableBytes == 256, "nothing consumed")
+        }
+    }
+}
+
+func envelopeXID(_ bytes: [UInt8]) -> UInt32 {
+    UInt32(bytes[4]) << 24 | UInt32(bytes[5]) << 16 | UInt32(bytes[6]) << 8 | UInt32(bytes[7])
+}
