@@ -56,7 +56,12 @@ public struct Experiment: Sendable {
         return ResultSet(topology: topology.name, hostCapacity: topology.hosts.first.map { Double($0.capacity) } ?? 0,
                          duration: config.duration, windowStart: config.windowStart,
                          workloads: workloads.map(\.description), schedulers: schedulers, seeds: seeds,
-                         results: results)
+                         results: results,
+                         linkNames: (0..<network.directedLinkCount).map { d in
+                             let e = topology.ends(of: DirectedLinkID(d))
+                             return topology.describe(e.from) + ">" + topology.describe(e.to)
+                         },
+                         switchNames: topology.switches.map(\.name))
     }
 }
 
@@ -71,6 +76,9 @@ public struct ResultSet: Sendable {
     public var schedulers: [String]
     public var seeds: [UInt64]
     public var results: [RunResult]
+    /// `from>to` for each directed link (`switch:port` or host name), for per-link figures.
+    public var linkNames: [String] = []
+    public var switchNames: [String] = []
 
     public func results(workload: String, scheduler: String) -> [RunResult] {
         results.filter { $0.workload == workload && $0.scheduler == scheduler }

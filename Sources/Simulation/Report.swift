@@ -116,6 +116,14 @@ extension ResultSet {
         j.key("topology"); j.string(topology)
         j.key("duration"); j.number(duration)
         j.key("windowStart"); j.number(windowStart)
+        if includeFlows {
+            j.key("links"); j.open("[")
+            for n in linkNames { j.string(n) }
+            j.close("]")
+            j.key("switches"); j.open("[")
+            for n in switchNames { j.string(n) }
+            j.close("]")
+        }
         j.key("results"); j.open("[")
         for r in results {
             j.open("{")
@@ -139,6 +147,9 @@ extension ResultSet {
             if includeFlows {
                 j.key("perLinkUtilization"); j.open("[")
                 for u in r.linkUtilization { j.number(u) }
+                j.close("]")
+                j.key("flowTablePerSwitch"); j.open("[")
+                for n in r.flowTablePeak { j.number(Double(n)) }
                 j.close("]")
             }
             j.close("}")

@@ -58,11 +58,11 @@ extension ResultSet {
     private func throughputChart() -> String {
         let groupW = max(40.0, Double(schedulers.count) * 16 + 14)
         let left = 44.0, top = 10.0, plotH = 220.0, bottom = 90.0
-        let width = left + groupW * Double(workloads.count) + 10
+        let width = left + groupW * Double(workloads.count) + 60
         var svg = "<svg width=\"\(f1(width))\" height=\"\(f1(top + plotH + bottom))\" xmlns=\"http://www.w3.org/2000/svg\">\n"
         for tick in stride(from: 0.0, through: 1.0001, by: 0.2) {
             let y = top + plotH * (1 - tick)
-            svg += "<line x1=\"\(f1(left))\" y1=\"\(f1(y))\" x2=\"\(f1(width - 10))\" y2=\"\(f1(y))\" stroke=\"#eee\"/>"
+            svg += "<line x1=\"\(f1(left))\" y1=\"\(f1(y))\" x2=\"\(f1(width - 60))\" y2=\"\(f1(y))\" stroke=\"#eee\"/>"
             svg += "<text x=\"\(f1(left - 6))\" y=\"\(f1(y + 4))\" text-anchor=\"end\">\(fixed(tick, 1))</text>\n"
         }
         let barW = (groupW - 14) / Double(max(1, schedulers.count))
@@ -83,7 +83,7 @@ extension ResultSet {
             let lx = gx + (groupW - 14) / 2
             svg += "<text transform=\"translate(\(f1(lx)),\(f1(top + plotH + 8))) rotate(40)\">\(esc(w))</text>\n"
         }
-        svg += "<line x1=\"\(f1(left))\" y1=\"\(f1(top + plotH))\" x2=\"\(f1(width - 10))\" y2=\"\(f1(top + plotH))\" stroke=\"#444\"/>"
+        svg += "<line x1=\"\(f1(left))\" y1=\"\(f1(top + plotH))\" x2=\"\(f1(width - 60))\" y2=\"\(f1(top + plotH))\" stroke=\"#444\"/>"
         return svg + "</svg>"
     }
 
@@ -101,7 +101,7 @@ extension ResultSet {
     }
 
     private func cdfChart(workload w: String) -> String {
-        let W = 340.0, H = 200.0, left = 40.0, bottom = 28.0, top = 8.0, right = 10.0
+        let W = 340.0, H = 200.0, left = 40.0, bottom = 28.0, top = 8.0, right = 18.0
         let pw = W - left - right, ph = H - top - bottom
         var series: [(String, [Double])] = []
         var isFCT = false

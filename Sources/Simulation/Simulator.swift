@@ -115,7 +115,10 @@ public struct Simulator {
             var i = 0
             while i < active.count {
                 let f = Int(active[i])
-                if remaining[f].isFinite, remaining[f] <= max(1e-6, rate[f] * 1e-12) {
+                // Done when (almost) nothing is left, or when what is left would take less time
+                // than the clock can resolve (else the loop could stall at one instant).
+                if remaining[f].isFinite,
+                   remaining[f] <= max(1e-6, rate[f] * 1e-12) || (rate[f] > 0 && now + remaining[f] * 8 / rate[f] <= now) {
                     remaining[f] = 0
                     finish[f] = now
                     removeEntries(f)

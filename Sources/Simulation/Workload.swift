@@ -116,10 +116,15 @@ public enum Workload: Hashable, Sendable, CustomStringConvertible {
             let groups = HostGroups(topology)
             for i in 0..<n {
                 let r = rng.nextDouble()
-                let pool = r < pe ? groups.sameEdge[i] : r < pe + pp ? groups.samePod[i] : groups.otherPods[i]
+                var dst: Int?
+                if r < pe || r < pe + pp {
+                    let pool = r < pe ? groups.sameEdge[i] : groups.samePod[i]
+                    if !pool.isEmpty { dst = pool[rng.nextInt(pool.count)] }
+                } else {
+                    dst = groups.farHost(from: i, &rng)
+                }
                 // An empty class (a pod of one edge switch, say) falls back to any other host.
-                let dst = pool.isEmpty ? Workload.other(than: i, n, &rng) : pool[rng.nextInt(pool.count)]
-                pairs.append((i, dst))
+                pairs.append((i, dst ?? Workload.other(than: i, n, &rng)))
             }
         case .random:
             for i in 0..<n { pairs.append((i, Workload.other(than: i, n, &rng))) }
@@ -194,31 +199,47 @@ public enum Workload: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Hosts grouped by locality, for the staggered pattern: same edge switch, same pod (a switch two
-/// hops away, i.e. through an aggregation switch), or farther.
+/// hops away, i.e. through an aggregation switch), or farther. Only the two near classes are listed
+/// (they are small); a farther host is drawn by rejection.
 struct HostGroups {
     var sameEdge: [[Int]]
     var samePod: [[Int]]
-    var otherPods: [[Int]]
+    private var podOf: [Int32] // per host: its switch index
+    private let routing: RoutingTable
+    private var hasFar: [Bool]
 
     init(_ t: Topology) {
-        let routing = RoutingTable(t)
+        routing = RoutingTable(t)
         let n = t.hosts.count
-        sameEdge = Array(repeating: [], count: n)
-        samePod = Array(repeating: [], count: n)
-        otherPods = Array(repeating: [], count: n)
-        // Group by switch first so this is O(switches² + hosts²/switch) rather than a distance per pair.
+        podOf = t.hosts.map { Int32($0.attachment.switchID.index) }
         var bySwitch: [Int: [Int]] = [:]
         for i in 0..<n { bySwitch[t.hosts[i].attachment.switchID.index, default: []].append(i) }
         let switches = bySwitch.keys.sorted()
+        var edgeOf: [Int: [Int]] = [:], podHosts: [Int: [Int]] = [:], far: [Int: Bool] = [:]
         for a in switches {
-            for b in switches {
-                let d = a == b ? 0 : routing.distance(from: SwitchID(a), to: SwitchID(b)) ?? .max
-                for i in bySwitch[a]! {
-                    for j in bySwitch[b]! where j != i {
-                        if d == 0 { sameEdge[i].append(j) } else if d <= 2 { samePod[i].append(j) } else { otherPods[i].append(j) }
-                    }
-                }
+            var near: [Int] = []
+            var anyFar = false
+            for b in switches where b != a {
+                let d = routing.distance(from: SwitchID(a), to: SwitchID(b)) ?? .max
+                if d <= 2 { near += bySwitch[b]! } else { anyFar = true }
             }
+            edgeOf[a] = bySwitch[a]!
+            podHosts[a] = near
+            far[a] = anyFar
+        }
+        sameEdge = (0..<n).map { i in edgeOf[Int(t.hosts[i].attachment.switchID.index)]!.filter { $0 != i } }
+        samePod = (0..<n).map { i in podHosts[Int(t.hosts[i].attachment.switchID.index)]! }
+        hasFar = (0..<n).map { i in far[Int(t.hosts[i].attachment.switchID.index)]! }
+    }
+
+    /// A host more than two switch hops from `i`'s switch, or nil if there is none.
+    func farHost(from i: Int, _ rng: inout Xoshiro256) -> Int? {
+        guard hasFar[i] else { return nil }
+        let n = podOf.count
+        while true {
+            let j = rng.nextInt(n)
+            let d = routing.distance(from: SwitchID(Int(podOf[i])), to: SwitchID(Int(podOf[j]))) ?? .max
+            if j != i, d > 2 { return j }
         }
     }
 }

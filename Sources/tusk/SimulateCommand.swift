@@ -19,7 +19,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @Option(help: "Topology file, or fat-tree:K.") var topology = "fat-tree:4"
     @Option(help: "Workload(s); see below.") var workload = "hedera"
-    @Option(help: "Schedulers to compare, comma-separated (ecmp, nonblocking).") var scheduler = "ecmp,nonblocking"
+    @Option(help: "Schedulers to compare, comma-separated (ecmp, nonblocking), or all.") var scheduler = "ecmp,nonblocking"
     @Option(help: "Number of seeds (1...N).") var seeds = 1
     @Option(help: "Simulated seconds.") var duration = 60.0
     @Option(name: .customLong("measure-from"), help: "Start of the measurement window, seconds (default: 10 % of the duration).")
@@ -42,7 +42,8 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     var schedulerNames: [String] {
-        scheduler.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if scheduler == "all" { return SchedulerCatalog.builtIn.names }
+        return scheduler.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     func run() async throws {
