@@ -5,6 +5,7 @@ import Glibc
 
 /// Every benchmark, by name. Add one line per benchmark file.
 let benchmarks: [(name: String, run: () -> Void)] = [
+    ("simulation", simulationBench),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())
