@@ -164,7 +164,7 @@ enum OpenFlowExamples {
         let sctpIcmp = FlowMod(
             command: .add, priority: 5,
             match: [.ethType(0x0800), .ipProto(132), .sctpSrc(1000), .sctpDst(2000)],
-            instructions: [.applyActions([.popVLAN, .output(port: .normal, maxLength: 0)])])
+            instructions: [.applyActions([.output(port: .normal, maxLength: 0)])])
         let icmp4 = FlowMod(
             command: .add, priority: 6,
             match: [.ethType(0x0800), .ipProto(1), .icmpv4Type(8), .icmpv4Code(0)],
@@ -195,7 +195,7 @@ enum OpenFlowExamples {
         func mp(_ b: MultipartRequestBody) -> OpenFlowMessage { .multipartRequest(MultipartRequest(body: b)) }
         let list: [(String, OpenFlowMessage)] = [
             ("hello", .hello(Hello(versions: [4]))),
-            ("error", .error(ErrorMessage(kind: .badMatchBadPrereq, data: ByteBuffer(bytes: [4, 14, 0, 8, 0, 0, 0, 1])))),
+            ("error", .error(ErrorMessage(kind: .badMatchBadPrereq, data: ByteBuffer(bytes: [4, 20, 0, 8, 0, 0, 0, 1])))),
             ("echo_request", .echoRequest(ByteBuffer(bytes: [1, 2, 3, 4]))),
             ("features_request", .featuresRequest),
             ("set_config", .setConfig(SwitchConfig(flags: .fragNormal, missSendLength: 0xFFFF))),
