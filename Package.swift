@@ -36,7 +36,10 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "FlowAnalytics", dependencies: ["Packets", "SFlow", "Topology"]),
-        .target(name: "PathSelection", dependencies: ["Packets", "Topology", "FlowAnalytics"]),
+        .target(name: "PathSelection", dependencies: [
+            "Packets", "Topology", "FlowAnalytics",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "FabricProgramming", dependencies: ["Packets", "Topology", "PathSelection", "OpenFlow"]),
         .target(name: "Simulation", dependencies: [
             "Packets", "SFlow", "Topology", "FlowAnalytics", "PathSelection", "FabricProgramming",
@@ -79,6 +82,9 @@ let package = Package(
         .testTarget(name: "FlowAnalyticsTests", dependencies: ["FlowAnalytics", "SFlow", "Packets", "Topology"]),
         .testTarget(name: "SimulationTests", dependencies: [
             "Simulation", "Topology", "PathSelection", "FlowAnalytics", "SFlow", "Packets",
+        ]),
+        .testTarget(name: "PathSelectionTests", dependencies: [
+            "PathSelection", "FabricProgramming", "Simulation", "Topology", "FlowAnalytics", "SFlow", "OpenFlow", "Packets",
         ]),
         .testTarget(name: "ControllerTests", dependencies: [
             "Controller", "OpenFlow", "SFlow", "SFlowIngest", "Packets",

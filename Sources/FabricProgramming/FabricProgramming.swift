@@ -1,1 +1,223 @@
-// Target FabricProgramming.
+// Decisions → flow-table state → OpenFlow messages.
+//
+// The fabric forwards by ECMP groups at the default priority; an elephant Tusk places gets
+// exact-match entries (its 5-tuple) one priority band above, on the switches where its path must
+// diverge from what ECMP could pick: every switch of the path with more than one equal-cost next hop
+// toward the destination. Switches with a single next hop (the way down in a fat-tree) need nothing.
+// Entries carry a cookie that names the flow and an idle timeout, so a finished flow's entries go
+// by themselves. Each switch has an entry budget: when desired pins exceed it, the largest flows
+// (after policy priority) get entries and the rest stay on ECMP.
+import OpenFlow
+import Packets
+import PathSelection
+import Topology
+
+/// One exact-match entry.
+public struct ElephantEntry: Hashable, Sendable {
+    public var switchID: SwitchID
+    public var dpid: UInt64
+    public var key: FlowKey
+    public var outPort: UInt32
+    public var cookie: UInt64
+    public var priority: UInt16
+    public var idleTimeout: UInt16
+
+    /// The OpenFlow message that installs (or, with `.deleteStrict`, removes) this entry.
+    /// Match: EtherType, IP protocol, addresses and ports (OF 1.3.5 §7.2.3.6 prerequisites: IPv4/IPv6
+    /// fields need the EtherType, transport ports the protocol).
+    public func flowMod(_ command: FlowModCommand = .add, tableID: UInt8 = 0) -> FlowMod {
+        var fields: [OXMField] = []
+        switch (key.src, key.dst) {
+        case (.v4(let s), .v4(let d)):
+            fields += [.ethType(0x0800), .ipProto(key.proto), .ipv4Src(s), .ipv4Dst(d)]
+        case (.v6(let s), .v6(let d)):
+            fields += [.ethType(0x86DD), .ipProto(key.proto), .ipv6Src(s), .ipv6Dst(d)]
+        default:
+            fields += [.ipProto(key.proto)]
+        }
+        switch key.proto {
+        case IPProtocolNumber.tcp: fields += [.tcpSrc(key.sport), .tcpDst(key.dport)]
+        case IPProtocolNumber.udp: fields += [.udpSrc(key.sport), .udpDst(key.dport)]
+        case IPProtocolNumber.sctp: fields += [.sctpSrc(key.sport), .sctpDst(key.dport)]
+        default: break
+        }
+        let deleting = command == .delete || command == .deleteStrict
+        return FlowMod(command: command, cookie: cookie, cookieMask: deleting ? .max : 0, tableID: tableID,
+                       idleTimeout: deleting ? 0 : idleTimeout, priority: priority,
+                       flags: deleting ? [] : [.sendFlowRemoved], match: OpenFlowMatch(fields),
+                       instructions: deleting ? [] : [.applyActions([.output(port: PortNumber(outPort))])])
+    }
+}
+
+/// A change to one switch's table.
+public enum EntryChange: Hashable, Sendable {
+    case add(ElephantEntry)
+    /// Same match, new output port.
+    case modify(ElephantEntry)
+    case delete(ElephantEntry)
+
+    public var entry: ElephantEntry {
+        switch self {
+        case .add(let e), .modify(let e), .delete(let e): e
+        }
+    }
+
+    /// The flow-mod for this change.
+    public var flowMod: FlowMod {
+        switch self {
+        case .add(let e): e.flowMod(.add)
+        case .modify(let e): e.flowMod(.modifyStrict)
+        case .delete(let e): e.flowMod(.deleteStrict)
+        }
+    }
+}
+
+/// A flow Tusk wants pinned to a path.
+public struct Pin: Hashable, Sendable {
+    public var key: FlowKey
+    public var dst: HostID
+    public var path: Path
+    /// Bits/s; larger flows get entries first.
+    public var demand: Double
+    public var priority: Int
+
+    public init(key: FlowKey, dst: HostID, path: Path, demand: Double, priority: Int = 0) {
+        self.key = key
+        self.dst = dst
+        self.path = path
+        self.demand = demand
+        self.priority = priority
+    }
+}
+
+/// What one programming round did.
+public struct ProgrammingPlan: Sendable {
+    /// Table changes, grouped by switch in switch order.
+    public var changes: [EntryChange] = []
+    /// Flows now pinned (new or moved) this round, with their paths.
+    public var pinned: [(key: FlowKey, path: Path)] = []
+    /// Flows that were pinned and are not any more (they fall back to ECMP).
+    public var unpinned: [FlowKey] = []
+    /// Flows refused for lack of table space on some switch.
+    public var overBudget: [FlowKey] = []
+}
+
+public struct ProgrammingConfig: Hashable, Sendable {
+    public var budgetPerSwitch: Int
+    public var priority: UInt16
+    public var idleTimeout: UInt16
+    public var cookiePrefix: UInt16
+
+    public init(budgetPerSwitch: Int = 1000, priority: UInt16 = 40000, idleTimeout: UInt16 = 5, cookiePrefix: UInt16 = 0x5453) {
+        self.budgetPerSwitch = budgetPerSwitch
+        self.priority = priority
+        self.idleTimeout = idleTimeout
+        self.cookiePrefix = cookiePrefix
+    }
+
+    public init(policy: Policy) {
+        self.init(budgetPerSwitch: policy.flowTableBudget, priority: policy.entryPriority,
+                  idleTimeout: UInt16(min(65535, max(1, policy.idleTimeout.rounded()))), cookiePrefix: policy.cookiePrefix)
+    }
+}
+
+/// The desired elephant state of the fabric and the changes that get the switches there.
+public struct FabricProgrammer: Sendable {
+    public let topology: Topology
+    public let routing: RoutingTable
+    public var config: ProgrammingConfig
+    /// Pinned flows: their path and entries.
+    public private(set) var installed: [FlowKey: (pin: Pin, entries: [ElephantEntry])] = [:]
+    /// Entries held per switch.
+    public private(set) var entriesPerSwitch: [Int]
+    public private(set) var peakEntriesPerSwitch: [Int]
+
+    public init(topology: Topology, config: ProgrammingConfig = ProgrammingConfig()) {
+        self.topology = topology
+        routing = RoutingTable(topology)
+        self.config = config
+        entriesPerSwitch = [Int](repeating: 0, count: topology.switches.count)
+        peakEntriesPerSwitch = entriesPerSwitch
+    }
+
+    /// A stable cookie for a flow: the policy's prefix in the top 16 bits, a hash of the 5-tuple below.
+    public func cookie(for k: FlowKey) -> UInt64 {
+        func addr(_ a: IPAddress) -> UInt64 {
+            switch a {
+            case .v4(let v): UInt64(v.value)
+            case .v6(let v): v.high &* 0x9E37_79B9_7F4A_7C15 ^ v.low
+            }
+        }
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for v in [addr(k.src), addr(k.dst), UInt64(k.proto) << 32 | UInt64(k.sport) << 16 | UInt64(k.dport)] {
+            h = (h ^ v) &* 0x0000_0100_0000_01B3
+            h ^= h >> 29
+        }
+        return UInt64(config.cookiePrefix) << 48 | (h & 0xFFFF_FFFF_FFFF)
+    }
+
+    /// The entries a flow needs to follow `path`: one on every switch of the path that has a choice.
+    public func entries(for key: FlowKey, path: Path, dst: HostID) -> [ElephantEntry] {
+        let target = topology[dst].attachment.switchID
+        let cookie = self.cookie(for: key)
+        var out: [ElephantEntry] = []
+        for hop in topology.hops(of: path) where routing.nextHops(at: hop.switchID, toward: target).count > 1 {
+            out.append(ElephantEntry(switchID: hop.switchID, dpid: topology[hop.switchID].dpid, key: key, outPort: hop.outPort,
+                                     cookie: cookie, priority: config.priority, idleTimeout: config.idleTimeout))
+        }
+        return out
+    }
+
+    /// Moves the fabric to `desired` (the complete set of flows that should be pinned). Flows are
+    /// admitted largest first (after policy priority) while every switch they need has room; the
+    /// rest stay on, or return to, ECMP. Returns the table changes against what is installed.
+    public mutating func program(_ desired: [Pin]) -> ProgrammingPlan {
+        var plan = ProgrammingPlan()
+        let order = desired.sorted { ($0.priority, $0.demand) != ($1.priority, $1.demand)
+            ? ($0.priority, $0.demand) > ($1.priority, $1.demand) : $0.key < $1.key }
+        var count = [Int](repeating: 0, count: topology.switches.count)
+        var next: [FlowKey: (pin: Pin, entries: [ElephantEntry])] = [:]
+        for pin in order where next[pin.key] == nil {
+            let es = entries(for: pin.key, path: pin.path, dst: pin.dst)
+            guard es.allSatisfy({ count[$0.switchID.index] < config.budgetPerSwitch }) else {
+                plan.overBudget.append(pin.key)
+                continue
+            }
+            for e in es { count[e.switchID.index] += 1 }
+            next[pin.key] = (pin, es)
+        }
+        // Diff per flow and switch.
+        for key in Set(installed.keys).union(next.keys).sorted() {
+            let old = installed[key], new = next[key]
+            var oldBySwitch: [SwitchID: ElephantEntry] = [:]
+            for e in old?.entries ?? [] { oldBySwitch[e.switchID] = e }
+            var newBySwitch: [SwitchID: ElephantEntry] = [:]
+            for e in new?.entries ?? [] { newBySwitch[e.switchID] = e }
+            for s in Set(oldBySwitch.keys).union(newBySwitch.keys).sorted() {
+                switch (oldBySwitch[s], newBySwitch[s]) {
+                case (nil, let n?): plan.changes.append(.add(n))
+                case (let o?, nil): plan.changes.append(.delete(o))
+                case (let o?, let n?) where o.outPort != n.outPort: plan.changes.append(.modify(n))
+                default: break
+                }
+            }
+            if let new, old?.pin.path != new.pin.path { plan.pinned.append((key, new.pin.path)) }
+            if old != nil, new == nil { plan.unpinned.append(key) }
+        }
+        plan.changes.sort { ($0.entry.switchID, $0.entry.key) < ($1.entry.switchID, $1.entry.key) }
+        installed = next
+        entriesPerSwitch = count
+        for i in count.indices { peakEntriesPerSwitch[i] = max(peakEntriesPerSwitch[i], count[i]) }
+        return plan
+    }
+
+    /// A flow's entries timed out on the switches (FLOW_REMOVED, or in the simulator its samples
+    /// stopped): forget them without sending anything.
+    public mutating func expire(_ key: FlowKey) {
+        guard let old = installed.removeValue(forKey: key) else { return }
+        for e in old.entries { entriesPerSwitch[e.switchID.index] -= 1 }
+    }
+
+    /// The pins in force, by flow.
+    public var pins: [Pin] { installed.values.map(\.pin).sorted { $0.key < $1.key } }
+}

@@ -141,6 +141,7 @@ public struct SchedulerCatalog: Sendable {
         var c = SchedulerCatalog()
         c.register("ecmp") { seed, _ in ECMPScheduler(seed: seed) }
         c.register("nonblocking") { _, _ in NonBlockingScheduler() }
+        c.registerClosedLoop() // tusk, gff, gff-oracle (ClosedLoop.swift)
         return c
     }
 

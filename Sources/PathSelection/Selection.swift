@@ -1,0 +1,189 @@
+// The selector interface and what flows through it. A selector gets the elephants (each with its
+// natural demand, where it goes now and where it could go) and the measured load of every directed
+// link, and returns moves, each with the reason for it. It never sees true rates: in the daemon and
+// in the closed-loop simulation alike, loads come from sFlow counters and samples.
+import Packets
+import Topology
+
+/// An elephant as the selector sees it.
+public struct ElephantFlow: Hashable, Sendable {
+    public var key: FlowKey
+    public var src: HostID
+    public var dst: HostID
+    /// Measured rate (bits/s): what the flow contributes to the measured load of its links now.
+    public var rate: Double
+    /// Natural demand (bits/s), from `DemandEstimator`: what it would take where nothing but its
+    /// hosts limits it.
+    public var demand: Double
+    /// Where it goes now; nil when not known yet (then it is not moved).
+    public var current: Path?
+    /// Where it may go: the equal-cost paths, or one single-link path per LAG member.
+    public var candidates: [Path]
+    /// Higher is placed first and gets table entries first (policy rules).
+    public var priority: Int
+    /// False for flows a policy rule excludes, or flows held after a recent move.
+    public var movable: Bool
+
+    public init(key: FlowKey, src: HostID, dst: HostID, rate: Double, demand: Double, current: Path?,
+                candidates: [Path], priority: Int = 0, movable: Bool = true) {
+        self.key = key
+        self.src = src
+        self.dst = dst
+        self.rate = rate
+        self.demand = demand
+        self.current = current
+        self.candidates = candidates
+        self.priority = priority
+        self.movable = movable
+    }
+}
+
+/// The measured state of the fabric for one round.
+public struct SelectionInput: Sendable {
+    public var time: Double
+    public var flows: [ElephantFlow]
+    /// Measured load of each directed link (bits/s), by `DirectedLinkID.index`, elephants included.
+    public var load: [Double]
+    /// Capacity of each directed link (bits/s).
+    public var capacity: [Double]
+
+    public init(time: Double, flows: [ElephantFlow], load: [Double], capacity: [Double]) {
+        self.time = time
+        self.flows = flows
+        self.load = load
+        self.capacity = capacity
+    }
+}
+
+/// Why a flow was moved.
+public struct MoveReason: Hashable, Sendable, CustomStringConvertible {
+    public var algorithm: String
+    /// The busiest link of the old path (among the links where the candidates differ), if known.
+    public var hotLink: DirectedLinkID?
+    /// Its utilization with the flow at its demand (0...; above 1 is oversubscribed).
+    public var hotUtilization: Double
+    /// The busiest link of the new path with the flow added, and its utilization.
+    public var newPeakLink: DirectedLinkID?
+    public var newUtilization: Double
+    /// hotUtilization - newUtilization: what the move buys, in link utilization.
+    public var gain: Double
+    /// The demand the placement was made for, bits/s.
+    public var demand: Double
+
+    public init(algorithm: String, hotLink: DirectedLinkID?, hotUtilization: Double, newPeakLink: DirectedLinkID?,
+                newUtilization: Double, gain: Double, demand: Double) {
+        self.algorithm = algorithm
+        self.hotLink = hotLink
+        self.hotUtilization = hotUtilization
+        self.newPeakLink = newPeakLink
+        self.newUtilization = newUtilization
+        self.gain = gain
+        self.demand = demand
+    }
+
+    public var description: String {
+        func pct(_ v: Double) -> String { "\(Int((v * 100).rounded()))%" }
+        let hot = hotLink.map { "link \($0) at \(pct(hotUtilization))" } ?? "old path at \(pct(hotUtilization))"
+        let new = newPeakLink.map { "link \($0) at \(pct(newUtilization))" } ?? "\(pct(newUtilization))"
+        return "\(algorithm): \(hot) -> peak \(new), gain \(pct(gain)), demand \(Int((demand / 1e6).rounded())) Mbit/s"
+    }
+}
+
+/// A move: put `key` on `to`.
+public struct Decision: Hashable, Sendable, CustomStringConvertible {
+    public var key: FlowKey
+    public var from: Path?
+    public var to: Path
+    public var reason: MoveReason
+
+    public init(key: FlowKey, from: Path?, to: Path, reason: MoveReason) {
+        self.key = key
+        self.from = from
+        self.to = to
+        self.reason = reason
+    }
+
+    public var description: String { "\(key): \(reason)" }
+}
+
+/// Why a flow that could have gained was left where it is.
+public enum SkipReason: String, Hashable, Sendable {
+    /// The gain was below the policy's minimum.
+    case smallGain
+    /// The flow was moved less than the hold time ago.
+    case held
+    /// The round's move cap was reached.
+    case moveCap
+    /// A policy rule excludes it.
+    case excluded
+    /// Its current path is not known yet.
+    case unknownPath
+}
+
+public struct SelectionResult: Sendable {
+    public var decisions: [Decision] = []
+    /// Flows that were not moved although a better path existed (or could not be judged).
+    public var skipped: [(key: FlowKey, reason: SkipReason)] = []
+    public init() {}
+}
+
+/// A path selection algorithm. `select` is pure apart from the algorithm's own memory (GFF keeps its
+/// reservations); stability (hold, cap, minimum gain) comes in through `StabilityRules`.
+public protocol PathSelector: Sendable {
+    var name: String { get }
+    mutating func select(_ input: SelectionInput, rules: StabilityRules) -> SelectionResult
+}
+
+/// The rules a round applies, from the policy.
+public struct StabilityRules: Hashable, Sendable {
+    /// Least gain, in utilization of the hottest link (0.1 = 10 % of its capacity), for a move.
+    public var minGain: Double
+    /// Most moves in one round.
+    public var maxMoves: Int
+
+    public init(minGain: Double = 0.1, maxMoves: Int = .max) {
+        self.minGain = minGain
+        self.maxMoves = maxMoves
+    }
+}
+
+extension ElephantFlow {
+    /// The links every candidate shares (host links, the last hops of a fat-tree down path): they
+    /// load every choice alike, so they cannot decide between them and are left out of the score.
+    func sharedLinks() -> Set<DirectedLinkID> {
+        guard var common = candidates.first.map({ Set($0.links) }) else { return [] }
+        for p in candidates.dropFirst() {
+            common.formIntersection(p.links)
+            if common.isEmpty { break }
+        }
+        return common
+    }
+}
+
+/// Scores paths against a planned load.
+struct LoadPlan {
+    var planned: [Double]
+    let capacity: [Double]
+
+    func utilization(_ l: DirectedLinkID, adding d: Double) -> Double {
+        let c = capacity[l.index]
+        return c > 0 ? (planned[l.index] + d) / c : .infinity
+    }
+
+    /// Peak utilization over the path's links outside `shared` with `d` added, the link at the peak,
+    /// and the sum (the tie-breaker: among equal peaks, the path with more room overall).
+    func score(_ p: Path, adding d: Double, shared: Set<DirectedLinkID>) -> (peak: Double, link: DirectedLinkID?, sum: Double) {
+        var peak = 0.0, sum = 0.0
+        var at: DirectedLinkID?
+        for l in p.links where !shared.contains(l) {
+            let u = utilization(l, adding: d)
+            sum += u
+            if u > peak || at == nil { peak = u; at = l }
+        }
+        return (peak, at, sum)
+    }
+
+    mutating func add(_ p: Path, _ d: Double) {
+        for l in p.links { planned[l.index] += d }
+    }
+}

@@ -1,0 +1,70 @@
+// Stability: a selector that reacts to every wobble of a sampled measurement moves flows back and
+// forth. Four rules keep it calm (docs/path-selection.md):
+//  - inputs are smoothed (exponentially weighted, per link and per flow) before a round sees them;
+//  - a move must gain at least `minGain` of link utilization (`StabilityRules`);
+//  - a flow moved less than `holdTime` ago is not moved again;
+//  - at most `maxMoves` flows move per control round (`StabilityRules`).
+import Packets
+
+/// Memory across rounds: smoothed inputs and when each flow last moved.
+public struct StabilityState: Sendable {
+    /// Weight of a new measurement in the moving average (1: no smoothing).
+    public var smoothing: Double
+    public var holdTime: Double
+    private var linkLoad: [Double] = []
+    private var flowRate: [FlowKey: Double] = [:]
+    private var lastMove: [FlowKey: Double] = [:]
+    /// Moves made per flow (for the "moves per elephant" figure).
+    public private(set) var moveCount: [FlowKey: Int] = [:]
+    public private(set) var totalMoves = 0
+
+    public init(smoothing: Double = 0.5, holdTime: Double = 5) {
+        self.smoothing = min(1, max(0, smoothing))
+        self.holdTime = holdTime
+    }
+
+    /// Smooths one round of link loads in place.
+    public mutating func smooth(links load: inout [Double]) {
+        guard smoothing < 1 else { return }
+        if linkLoad.count != load.count {
+            linkLoad = load
+            return
+        }
+        for i in load.indices {
+            linkLoad[i] += smoothing * (load[i] - linkLoad[i])
+            load[i] = linkLoad[i]
+        }
+    }
+
+    /// Smooths a flow's measured rate; flows not seen in a round are forgotten.
+    public mutating func smooth(rates: [(FlowKey, Double)]) -> [Double] {
+        var next: [FlowKey: Double] = [:]
+        next.reserveCapacity(rates.count)
+        var out: [Double] = []
+        out.reserveCapacity(rates.count)
+        for (k, r) in rates {
+            let v = flowRate[k].map { $0 + smoothing * (r - $0) } ?? r
+            next[k] = v
+            out.append(v)
+        }
+        flowRate = next
+        return out
+    }
+
+    /// True while the flow is inside its hold time.
+    public func isHeld(_ k: FlowKey, at t: Double) -> Bool {
+        guard let m = lastMove[k] else { return false }
+        return t - m < holdTime
+    }
+
+    public mutating func recordMove(_ k: FlowKey, at t: Double) {
+        lastMove[k] = t
+        moveCount[k, default: 0] += 1
+        totalMoves += 1
+    }
+
+    /// Drops the memory of flows that ended (their moves stay counted).
+    public mutating func forget(_ k: FlowKey) {
+        lastMove[k] = nil
+    }
+}

@@ -1,0 +1,262 @@
+// sFlow from the fluid model: what a fabric of sampling switches would export, built with the real
+// encoder and fed to the real `FlowAnalytics` through `ingest(datagram:at:)`.
+//
+// Every switch is an sFlow agent (address 172.16.0.0 + switch index + 1, ifIndex = OpenFlow port).
+// A flow is sampled at every switch it crosses, on the port it enters by (sFlow v5 flow_sample,
+// data source = that port; input and output ifIndex set). The number of samples of a flow at one
+// switch over an interval is Poisson with mean bytes / packet size / N, drawn from the seeded
+// generator: sampling 1-in-N packets independently is binomial, and Poisson is its limit for large N.
+// Counter samples (if_counters with the octet counters, plus the OpenFlow port record 1004 so that the
+// analytics can map ifIndex to (dpid, port)) go out every polling interval.
+//
+// Cost: bytes are accumulated per flow between exports (O(active flows) per segment); samples are
+// drawn per (flow, switch) at each export, so the work follows the number of samples, not packets.
+import FlowAnalytics
+import Foundation
+import Packets
+import SFlow
+import Topology
+
+public struct SFlowSynthesisConfig: Hashable, Sendable {
+    /// 1-in-N packet sampling on every port.
+    public var samplingRate = 1000
+    /// Size of every packet, bytes (the frame length the samples report).
+    public var packetBytes = 1500
+    /// Seconds between counter samples of a port.
+    public var pollingInterval = 1.0
+    /// Seconds between datagram batches (agents send as samples accumulate; the analytics sees them
+    /// with this granularity).
+    public var exportInterval = 0.1
+    /// Flow samples per datagram (a 1500-byte datagram holds about this many 54-byte headers).
+    public var samplesPerDatagram = 8
+
+    public init(samplingRate: Int = 1000, packetBytes: Int = 1500, pollingInterval: Double = 1.0,
+                exportInterval: Double = 0.1, samplesPerDatagram: Int = 8) {
+        self.samplingRate = samplingRate
+        self.packetBytes = packetBytes
+        self.pollingInterval = pollingInterval
+        self.exportInterval = exportInterval
+        self.samplesPerDatagram = samplesPerDatagram
+    }
+}
+
+struct SFlowSynthesizer {
+    let network: SimNetwork
+    let config: SFlowSynthesisConfig
+    private var rng: Xoshiro256
+    private let specs: [FlowSpec]
+
+    // Per directed link: the switch that receives on it and the port numbers at both ends (0: a host).
+    private let receiver: [Int32]
+    private let fromPort: [UInt32]
+    private let toPort: [UInt32]
+
+    // Per flow: bytes since the last export and the path they crossed.
+    private var pendingBytes: [Double]
+    private var pendingPath: [[Int32]]
+    private var touched: [Int32] = []
+    private var isTouched: [Bool]
+    private var headers: [Int: [UInt8]] = [:]
+
+    // Per directed link: octets carried so far.
+    private var octets: [Double]
+
+    // Per switch: samples waiting for the next export, and sFlow sequence state.
+    private var waiting: [[(flow: Int32, inPort: UInt32, outPort: UInt32)]]
+    private var datagramSequence: [UInt32]
+    private var flowSequence: [UInt32]
+    private var counterSequence: [UInt32]
+    private var samplePool: [UInt32]
+    private var nextExport: Double
+    private var nextPoll: Double
+    public private(set) var samplesSent = 0
+    public private(set) var datagramsSent = 0
+
+    init(network: SimNetwork, flows: [FlowSpec], config: SFlowSynthesisConfig, seed: UInt64) {
+        self.network = network
+        self.config = config
+        specs = flows
+        rng = Xoshiro256(seed: seed).fork(0x5F10_5A3B)
+        let t = network.topology
+        let n = network.directedLinkCount
+        var rx = [Int32](repeating: -1, count: n), fp = [UInt32](repeating: 0, count: n), tp = [UInt32](repeating: 0, count: n)
+        for d in 0..<n {
+            let e = t.ends(of: DirectedLinkID(d))
+            if let p = e.from.switchPort { fp[d] = p.port }
+            if let p = e.to.switchPort { tp[d] = p.port; rx[d] = Int32(p.switchID.index) }
+        }
+        receiver = rx
+        fromPort = fp
+        toPort = tp
+        pendingBytes = [Double](repeating: 0, count: flows.count)
+        pendingPath = [[Int32]](repeating: [], count: flows.count)
+        isTouched = [Bool](repeating: false, count: flows.count)
+        octets = [Double](repeating: 0, count: n)
+        let s = t.switches.count
+        waiting = Array(repeating: [], count: s)
+        datagramSequence = [UInt32](repeating: 0, count: s)
+        flowSequence = datagramSequence
+        counterSequence = datagramSequence
+        samplePool = datagramSequence
+        nextExport = config.exportInterval
+        nextPoll = config.pollingInterval
+    }
+
+    static func agentAddress(_ switchIndex: Int) -> IPAddress { .v4(IPv4Address(0xAC10_0000 &+ UInt32(switchIndex + 1))) }
+
+    /// Accumulates one interval of constant rates; exports when an export time has passed.
+    mutating func observe(_ s: SegmentView, into analytics: inout FlowAnalytics) {
+        let dt = s.to - s.from
+        if dt > 0 {
+            for i in s.flows.indices {
+                let f = s.flows[i]
+                let r = s.rates[i]
+                if pendingPath[f] != s.paths[i] {
+                    if pendingBytes[f] > 0 { draw(f) }
+                    pendingPath[f] = s.paths[i]
+                }
+                guard r > 0 else { continue }
+                pendingBytes[f] += r * dt / 8
+                if !isTouched[f] {
+                    isTouched[f] = true
+                    touched.append(Int32(f))
+                }
+            }
+        }
+        if s.to >= nextExport { export(at: s.to, into: &analytics) }
+    }
+
+    /// Draws the samples of the bytes a flow sent since the last draw, at every switch of its path.
+    private mutating func draw(_ f: Int) {
+        let bytes = pendingBytes[f]
+        pendingBytes[f] = 0
+        let path = pendingPath[f]
+        guard bytes > 0, path.count >= 2 else { return }
+        for l in path { octets[Int(l)] += bytes }
+        let mean = bytes / Double(config.packetBytes) / Double(max(1, config.samplingRate))
+        for i in 0..<(path.count - 1) {
+            let l = Int(path[i]), next = Int(path[i + 1])
+            let sw = Int(receiver[l])
+            guard sw >= 0 else { continue }
+            let n = poisson(mean)
+            guard n > 0 else { continue }
+            for _ in 0..<n { waiting[sw].append((Int32(f), toPort[l], fromPort[next])) }
+        }
+    }
+
+    /// Sends everything up to time `t`: flow samples of the bytes so far, and counters when a
+    /// polling interval has passed.
+    mutating func export(at t: Double, into analytics: inout FlowAnalytics) {
+        for f in touched {
+            isTouched[Int(f)] = false
+            draw(Int(f))
+        }
+        touched.removeAll(keepingCapacity: true)
+        let uptime = UInt32(truncatingIfNeeded: Int((t * 1000).rounded()))
+        let rate = UInt32(max(1, config.samplingRate))
+        for sw in waiting.indices where !waiting[sw].isEmpty {
+            let agent = SFlowSynthesizer.agentAddress(sw)
+            var start = 0
+            let list = waiting[sw]
+            while start < list.count {
+                let end = min(list.count, start + max(1, config.samplesPerDatagram))
+                var samples: [SFlowSample] = []
+                samples.reserveCapacity(end - start)
+                for (f, inPort, outPort) in list[start..<end] {
+                    flowSequence[sw] &+= 1
+                    samplePool[sw] &+= rate
+                    samples.append(.flow(FlowSample(
+                        sequence: flowSequence[sw], source: DataSource(type: 0, index: inPort),
+                        samplingRate: rate, samplePool: samplePool[sw], drops: 0,
+                        input: .ifIndex(inPort), output: .ifIndex(outPort),
+                        records: [.rawPacketHeader(RawPacketHeader(headerProtocol: RawPacketHeader.ethernet,
+                                                                   frameLength: UInt32(config.packetBytes), stripped: 0,
+                                                                   header: header(Int(f))))])))
+                }
+                send(SFlowDatagram(agent: agent, subAgentId: 0, sequence: nextSequence(sw), uptime: uptime, samples: samples),
+                     at: t, into: &analytics)
+                samplesSent += end - start
+                start = end
+            }
+            waiting[sw].removeAll(keepingCapacity: true)
+        }
+        if t >= nextPoll {
+            pollCounters(at: t, uptime: uptime, into: &analytics)
+            while nextPoll <= t { nextPoll += config.pollingInterval }
+        }
+        while nextExport <= t { nextExport += config.exportInterval }
+        if headers.count > 200_000 { headers.removeAll(keepingCapacity: true) }
+    }
+
+    private mutating func pollCounters(at t: Double, uptime: UInt32, into analytics: inout FlowAnalytics) {
+        let topo = network.topology
+        for s in topo.switchIDs {
+            let ports = topo.ports(of: s)
+            var start = 0
+            while start < ports.count {
+                let end = min(ports.count, start + 8)
+                var samples: [SFlowSample] = []
+                for p in ports[start..<end] {
+                    var c = GenericInterfaceCounters()
+                    c.ifIndex = p.number
+                    c.ifType = 6
+                    c.ifSpeed = p.capacity
+                    c.ifDirection = 1
+                    c.ifStatus = 3
+                    c.ifInOctets = UInt64(octets[p.egress.reversed.index])
+                    c.ifOutOctets = UInt64(octets[p.egress.index])
+                    counterSequence[s.index] &+= 1
+                    samples.append(.counters(CounterSample(sequence: counterSequence[s.index], source: DataSource(type: 0, index: p.number),
+                                                           records: [.genericInterface(c),
+                                                                     .openFlowPort(OpenFlowPort(datapathId: topo[s].dpid, portNo: p.number))])))
+                }
+                send(SFlowDatagram(agent: SFlowSynthesizer.agentAddress(s.index), subAgentId: 0, sequence: nextSequence(s.index),
+                                   uptime: uptime, samples: samples), at: t, into: &analytics)
+                start = end
+            }
+        }
+    }
+
+    private mutating func nextSequence(_ sw: Int) -> UInt32 {
+        datagramSequence[sw] &+= 1
+        return datagramSequence[sw]
+    }
+
+    private mutating func send(_ d: SFlowDatagram, at t: Double, into analytics: inout FlowAnalytics) {
+        let bytes = SFlowEncoder.encode(d)
+        datagramsSent += 1
+        bytes.withUnsafeBytes { _ = analytics.ingest(datagram: $0, at: t) }
+    }
+
+    /// The sampled header of a flow's packets (Ethernet, IPv4, TCP/UDP), built once per flow.
+    private mutating func header(_ f: Int) -> [UInt8] {
+        if let h = headers[f] { return h }
+        let spec = specs[f]
+        let t = network.topology
+        let k = spec.key
+        guard case .v4(let src) = k.src, case .v4(let dst) = k.dst else { return [] }
+        let h = FrameBuilder.sampledIPv4Header(srcMac: t[spec.src].mac, dstMac: t[spec.dst].mac, src: src, dst: dst,
+                                               proto: k.proto, srcPort: k.sport, dstPort: k.dport,
+                                               ipLength: max(40, config.packetBytes - 14))
+        headers[f] = h
+        return h
+    }
+
+    /// A Poisson variate: Knuth's product method for small means, the normal approximation above 30.
+    private mutating func poisson(_ mean: Double) -> Int {
+        guard mean > 0 else { return 0 }
+        if mean < 30 {
+            let limit = exp(-mean)
+            var p = rng.nextDouble()
+            var k = 0
+            while p > limit {
+                k += 1
+                p *= rng.nextDouble()
+            }
+            return k
+        }
+        let u1 = max(rng.nextDouble(), 1e-300), u2 = rng.nextDouble()
+        let z = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        return max(0, Int((mean + z * mean.squareRoot()).rounded()))
+    }
+}

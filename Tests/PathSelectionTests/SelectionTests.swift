@@ -1,0 +1,286 @@
+import FabricProgramming
+import FlowAnalytics
+import OpenFlow
+import Packets
+import PathSelection
+import Testing
+import Topology
+
+func key(_ i: Int, sport: UInt16 = 40000) -> FlowKey {
+    FlowKey(src: .v4(IPv4Address(UInt32(0x0A00_0000 + i))), dst: .v4(IPv4Address(UInt32(0x0A00_1000 + i))),
+            proto: IPProtocolNumber.tcp, sport: sport, dport: 5201)
+}
+
+@Suite struct DemandEstimatorTests {
+    /// Hedera (NSDI 2010) Fig. 4: hosts A, B, C, D; flows A→B, A→C, A→D, B→A, B→A, B→C, C→A, C→D, D→B, D→B.
+    @Test func hederaWorkedExample() {
+        let (A, B, C, D) = (0, 1, 2, 3)
+        let flows = [(A, B), (A, C), (A, D), (B, A), (B, A), (B, C), (C, A), (C, D), (D, B), (D, B)]
+            .map { DemandFlow(src: $0.0, dst: $0.1) }
+        let d = DemandEstimator.estimate(flows, senderCapacity: { _ in 1 }, receiverCapacity: { _ in 1 })
+        let expected: [Double] = [1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3, 2.0 / 3, 1.0 / 3, 1.0 / 3]
+        #expect(d.count == expected.count)
+        for (got, want) in zip(d, expected) { #expect(abs(got - want) < 1e-9) }
+    }
+
+    @Test func senderAndReceiverLimits() {
+        // One sender with two flows: half each. Three senders to one receiver: a third each, in bits/s.
+        let a = DemandEstimator.estimate([DemandFlow(src: 0, dst: 1), DemandFlow(src: 0, dst: 2)],
+                                         senderCapacity: { _ in 1e9 }, receiverCapacity: { _ in 1e9 })
+        #expect(a.allSatisfy { abs($0 - 5e8) < 1 })
+        let b = DemandEstimator.estimate((1...3).map { DemandFlow(src: $0, dst: 0) },
+                                         senderCapacity: { _ in 1e9 }, receiverCapacity: { _ in 1e9 })
+        #expect(b.allSatisfy { abs($0 - 1e9 / 3) < 1 })
+        #expect(DemandEstimator.estimate([], senderCapacity: { _ in 1 }, receiverCapacity: { _ in 1 }).isEmpty)
+    }
+}
+
+/// Leaf-spine 2×2, two hosts per leaf, 100 Mbit/s links: h1,h2 on l1 and h3,h4 on l2.
+struct SmallFabric {
+    let t = try! Topology.leafSpine(leaves: 2, spines: 2, hostsPerLeaf: 2)
+    var capacity: [Double] { (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) } }
+    func h(_ n: String) -> HostID { t.hostID(named: n)! }
+    func paths(_ a: String, _ b: String) -> [Path] { t.equalCostPaths(from: h(a), to: h(b)) }
+    func elephant(_ i: Int, _ a: String, _ b: String, on spine: Int, rate: Double = 5e7, demand: Double = 1e8) -> ElephantFlow {
+        let ps = paths(a, b)
+        return ElephantFlow(key: key(i), src: h(a), dst: h(b), rate: rate, demand: demand, current: ps[spine], candidates: ps)
+    }
+    /// Measured load: each flow's rate on its current path, plus `extra`.
+    func load(_ flows: [ElephantFlow], extra: [(DirectedLinkID, Double)] = []) -> [Double] {
+        var l = [Double](repeating: 0, count: t.links.count * 2)
+        for f in flows { for d in f.current!.links { l[d.index] += f.rate } }
+        for (d, v) in extra { l[d.index] += v }
+        return l
+    }
+}
+
+@Suite struct PlacementTests {
+    @Test func tuskSplitsTwoCollidingElephants() {
+        let f = SmallFabric()
+        let flows = [f.elephant(1, "h1", "h3", on: 0), f.elephant(2, "h2", "h4", on: 0)]
+        var s = TuskSelector()
+        let r = s.select(SelectionInput(time: 10, flows: flows, load: f.load(flows), capacity: f.capacity), rules: StabilityRules())
+        #expect(r.decisions.count == 1)
+        let d = r.decisions[0]
+        #expect(d.key == key(2))
+        #expect(d.to == f.paths("h2", "h4")[1])
+        #expect(abs(d.reason.gain - 1.0) < 1e-9) // 200 % on the shared spine link -> 100 %
+        #expect(abs(d.reason.hotUtilization - 2.0) < 1e-9)
+        #expect(d.reason.hotLink.map { f.paths("h2", "h4")[0].links.contains($0) } == true)
+        #expect(d.reason.description.contains("gain 100%"))
+    }
+
+    @Test func tuskSeesTheMiceThatStay() {
+        // One elephant on spine 1; spine 2's uplink carries 80 Mbit/s of mice: moving would be worse.
+        let f = SmallFabric()
+        let e = f.elephant(1, "h1", "h3", on: 0, rate: 1e8)
+        let other = f.paths("h1", "h3")[1].links[1]
+        var s = TuskSelector()
+        let r = s.select(SelectionInput(time: 1, flows: [e], load: f.load([e], extra: [(other, 8e7)]), capacity: f.capacity),
+                         rules: StabilityRules(minGain: 0))
+        #expect(r.decisions.isEmpty)
+        // Now the mice sit on spine 1 and the elephant is squeezed: tusk moves it, gff cannot tell.
+        let hot = f.paths("h1", "h3")[0].links[1]
+        let e2 = f.elephant(1, "h1", "h3", on: 0, rate: 5e7)
+        let input = SelectionInput(time: 1, flows: [e2], load: f.load([e2], extra: [(hot, 5e7)]), capacity: f.capacity)
+        var s2 = TuskSelector()
+        let r2 = s2.select(input, rules: StabilityRules())
+        #expect(r2.decisions.map(\.to) == [f.paths("h1", "h3")[1]])
+        var g = GlobalFirstFit()
+        #expect(g.select(input, rules: StabilityRules()).decisions.isEmpty) // first path fits by reservations
+    }
+
+    @Test func tuskPlacesLargestFirst() {
+        // A 100M and a 30M elephant share spine 1; the big one is placed first and keeps its path,
+        // the small one moves.
+        let f = SmallFabric()
+        let big = f.elephant(1, "h1", "h3", on: 0, rate: 7e7, demand: 1e8)
+        var small = f.elephant(2, "h2", "h4", on: 0, rate: 3e7, demand: 3e7)
+        small.demand = 3e7
+        var s = TuskSelector()
+        let r = s.select(SelectionInput(time: 1, flows: [small, big], load: f.load([big, small]), capacity: f.capacity),
+                         rules: StabilityRules())
+        #expect(r.decisions.map(\.key) == [key(2)])
+    }
+
+    @Test func globalFirstFit() {
+        let f = SmallFabric()
+        // Both on spine 2; GFF puts the first (larger) on the first path that fits (spine 1), the second
+        // no longer fits there and fits on spine 2 where it already is.
+        let a = f.elephant(1, "h1", "h3", on: 1, demand: 1e8)
+        let b = f.elephant(2, "h2", "h4", on: 1, demand: 9e7)
+        var g = GlobalFirstFit()
+        let input = SelectionInput(time: 1, flows: [a, b], load: f.load([a, b]), capacity: f.capacity)
+        let r = g.select(input, rules: StabilityRules())
+        #expect(r.decisions.map(\.key) == [key(1)])
+        #expect(r.decisions.first?.to == f.paths("h1", "h3")[0])
+        #expect(g.reservations.count == 2)
+        // Reservations persist: the next round moves nothing.
+        #expect(g.select(input, rules: StabilityRules()).decisions.isEmpty)
+        // A flow that fits nowhere stays on ECMP, unreserved.
+        let c = f.elephant(3, "h1", "h4", on: 0, demand: 1e8)
+        let r3 = g.select(SelectionInput(time: 2, flows: [a, b, c], load: f.load([a, b, c]), capacity: f.capacity), rules: StabilityRules())
+        #expect(r3.decisions.isEmpty)
+        #expect(g.reservations[key(3)] == nil)
+    }
+
+    @Test func lagMemberChoice() throws {
+        // Two switches joined by a two-member LAG; both elephants on member 1.
+        let sw = [Switch(name: "s1", dpid: 1, role: .leaf), Switch(name: "s2", dpid: 2, role: .leaf)]
+        let links = [Link(a: .port(PortRef(SwitchID(0), 3)), b: .port(PortRef(SwitchID(1), 3)), capacity: 1_000_000_000),
+                     Link(a: .port(PortRef(SwitchID(0), 4)), b: .port(PortRef(SwitchID(1), 4)), capacity: 1_000_000_000)]
+        var hosts: [Host] = []
+        for (i, (s, p)) in [(0, 1), (0, 2), (1, 1), (1, 2)].enumerated() {
+            hosts.append(Host(name: "h\(i + 1)", ipv4: IPv4Address(10, 0, 0, UInt8(i + 1)), mac: MACAddress(UInt64(i + 1)),
+                              attachment: PortRef(SwitchID(s), UInt32(p)), capacity: 1_000_000_000))
+        }
+        let t = try Topology(name: "lag", switches: sw, links: links, hosts: hosts)
+        let groups = t.lagGroups
+        #expect(groups.count == 2) // one per direction
+        let g = try #require(groups.first { $0.switchID == SwitchID(0) })
+        #expect(g.members.count == 2)
+        let flows = [ElephantFlow.lag(key: key(1), src: HostID(0), dst: HostID(2), rate: 5e8, demand: 1e9, member: g.members[0], group: g),
+                     ElephantFlow.lag(key: key(2), src: HostID(1), dst: HostID(3), rate: 5e8, demand: 1e9, member: g.members[0], group: g)]
+        var load = [Double](repeating: 0, count: t.links.count * 2)
+        load[g.members[0].index] = 1e9
+        let cap = (0..<load.count).map { Double(t.capacity(of: DirectedLinkID($0))) }
+        var s = TuskSelector()
+        let r = s.select(SelectionInput(time: 1, flows: flows, load: load, capacity: cap), rules: StabilityRules())
+        #expect(r.decisions.count == 1)
+        #expect(r.decisions.first?.to == Path([g.members[1]]))
+    }
+}
+
+@Suite struct StabilityTests {
+    @Test func minimumGain() {
+        // Spine 1 slightly busier than spine 2 (5 % of a link): below the 10 % minimum, no move.
+        let f = SmallFabric()
+        let e = f.elephant(1, "h1", "h3", on: 0, rate: 5e7, demand: 5e7)
+        let hot = f.paths("h1", "h3")[0].links[1], other = f.paths("h1", "h3")[1].links[1]
+        let input = SelectionInput(time: 1, flows: [e], load: f.load([e], extra: [(hot, 2e7), (other, 1.5e7)]), capacity: f.capacity)
+        var s = TuskSelector()
+        let r = s.select(input, rules: StabilityRules(minGain: 0.1))
+        #expect(r.decisions.isEmpty)
+        #expect(r.skipped.map(\.reason) == [.smallGain])
+        var s2 = TuskSelector()
+        #expect(s2.select(input, rules: StabilityRules(minGain: 0.01)).decisions.count == 1)
+    }
+
+    @Test func moveCap() {
+        // Leaf-spine with four spines: four elephants on spine 1 from four senders; three would move,
+        // the cap allows two.
+        let t = try! Topology.leafSpine(leaves: 2, spines: 4, hostsPerLeaf: 4)
+        let cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
+        var load = [Double](repeating: 0, count: cap.count)
+        var flows: [ElephantFlow] = []
+        for i in 1...4 {
+            let ps = t.equalCostPaths(from: t.hostID(named: "h\(i)")!, to: t.hostID(named: "h\(i + 4)")!)
+            flows.append(ElephantFlow(key: key(i), src: t.hostID(named: "h\(i)")!, dst: t.hostID(named: "h\(i + 4)")!,
+                                      rate: 2.5e7, demand: 1e8, current: ps[0], candidates: ps))
+            for l in ps[0].links { load[l.index] += 2.5e7 }
+        }
+        var s = TuskSelector()
+        let r = s.select(SelectionInput(time: 1, flows: flows, load: load, capacity: cap), rules: StabilityRules(maxMoves: 2))
+        #expect(r.decisions.count == 2)
+        #expect(Set(r.decisions.map(\.to)).count == 2) // onto two different spines
+        #expect(r.skipped.map(\.reason) == [.moveCap])
+        var s2 = TuskSelector()
+        #expect(s2.select(SelectionInput(time: 1, flows: flows, load: load, capacity: cap), rules: StabilityRules()).decisions.count == 3)
+    }
+
+    @Test func holdTime() {
+        var st = StabilityState(smoothing: 1, holdTime: 5)
+        #expect(!st.isHeld(key(1), at: 0))
+        st.recordMove(key(1), at: 10)
+        #expect(st.isHeld(key(1), at: 14.9))
+        #expect(!st.isHeld(key(1), at: 15))
+        #expect(st.totalMoves == 1)
+        // A held flow is not movable: the selector leaves it, and moves the other one instead.
+        let f = SmallFabric()
+        var a = f.elephant(1, "h1", "h3", on: 0)
+        a.movable = !st.isHeld(key(1), at: 12)
+        let b = f.elephant(2, "h2", "h4", on: 0)
+        var s = TuskSelector()
+        let r = s.select(SelectionInput(time: 12, flows: [a, b], load: f.load([a, b]), capacity: f.capacity), rules: StabilityRules())
+        #expect(r.decisions.map(\.key) == [key(2)])
+    }
+
+    @Test func smoothing() {
+        var st = StabilityState(smoothing: 0.5, holdTime: 0)
+        var l = [100.0, 0]
+        st.smooth(links: &l)
+        #expect(l == [100, 0])
+        l = [0, 100]
+        st.smooth(links: &l)
+        #expect(l == [50, 50])
+        #expect(st.smooth(rates: [(key(1), 10)]) == [10])
+        #expect(st.smooth(rates: [(key(1), 20)]) == [15])
+    }
+}
+
+@Suite struct ProgrammingTests {
+    let t = try! Topology.fatTree(k: 4)
+
+    @Test func entriesOnlyWhereThePathHasAChoice() throws {
+        var p = FabricProgrammer(topology: t, config: ProgrammingConfig(budgetPerSwitch: 10, priority: 40000, idleTimeout: 5))
+        let src = HostID(0), dst = HostID(15) // pod 0 to pod 3
+        let paths = t.equalCostPaths(from: src, to: dst)
+        #expect(paths.count == 4)
+        let es = p.entries(for: key(1), path: paths[3], dst: dst)
+        // Edge (choice of aggregation) and aggregation (choice of core); the way down has no choice.
+        #expect(es.map { t[$0.switchID].role } == [.edge, .aggregation])
+        let plan = p.program([Pin(key: key(1), dst: dst, path: paths[3], demand: 1e9)])
+        #expect(plan.changes.count == 2)
+        #expect(plan.changes.allSatisfy { if case .add = $0 { true } else { false } })
+        #expect(plan.pinned.map(\.key) == [key(1)])
+        // Moving to another path through the same edge switch: modify there, and so on.
+        let plan2 = p.program([Pin(key: key(1), dst: dst, path: paths[2], demand: 1e9)])
+        #expect(!plan2.changes.isEmpty)
+        #expect(plan2.changes.contains { if case .modify = $0 { true } else { false } } || plan2.changes.contains { if case .delete = $0 { true } else { false } })
+        // Nothing desired: everything deleted, the flow unpinned.
+        let plan3 = p.program([])
+        #expect(plan3.unpinned == [key(1)])
+        #expect(plan3.changes.allSatisfy { if case .delete = $0 { true } else { false } })
+        #expect(p.entriesPerSwitch.allSatisfy { $0 == 0 })
+    }
+
+    @Test func budgetLargestFirst() {
+        var p = FabricProgrammer(topology: t, config: ProgrammingConfig(budgetPerSwitch: 1))
+        let dst = HostID(15)
+        let path = t.equalCostPaths(from: HostID(0), to: dst)[1]
+        let path2 = t.equalCostPaths(from: HostID(1), to: dst)[1] // same edge switch
+        let plan = p.program([Pin(key: key(1), dst: dst, path: path, demand: 2e8),
+                              Pin(key: key(2), dst: dst, path: path2, demand: 9e8)])
+        #expect(plan.pinned.map(\.key) == [key(2)])
+        #expect(plan.overBudget == [key(1)])
+        #expect(p.entriesPerSwitch.max() == 1)
+        // A policy priority beats size.
+        let plan2 = p.program([Pin(key: key(1), dst: dst, path: path, demand: 2e8, priority: 5),
+                               Pin(key: key(2), dst: dst, path: path2, demand: 9e8)])
+        #expect(plan2.pinned.map(\.key) == [key(1)])
+        #expect(plan2.unpinned == [key(2)])
+        // Expiry frees the slot without messages.
+        p.expire(key(1))
+        #expect(p.entriesPerSwitch.allSatisfy { $0 == 0 })
+    }
+
+    @Test func flowMod() {
+        let p = FabricProgrammer(topology: t, config: ProgrammingConfig(budgetPerSwitch: 10, priority: 40000, idleTimeout: 7, cookiePrefix: 0x5453))
+        let dst = HostID(15)
+        let e = p.entries(for: key(1), path: t.equalCostPaths(from: HostID(0), to: dst)[0], dst: dst)[0]
+        let fm = e.flowMod()
+        #expect(fm.command == .add)
+        #expect(fm.priority == 40000)
+        #expect(fm.idleTimeout == 7)
+        #expect(fm.cookie >> 48 == 0x5453)
+        #expect(fm.cookie == p.cookie(for: key(1)))
+        #expect(p.cookie(for: key(1)) != p.cookie(for: key(2)))
+        #expect(fm.flags.contains(.sendFlowRemoved))
+        #expect(fm.match.fields.first == .ethType(0x0800))
+        #expect(fm.match.fields.contains(.tcpDst(5201)))
+        #expect(fm.instructions == [.applyActions([.output(port: PortNumber(e.outPort))])])
+        let del = EntryChange.delete(e).flowMod
+        #expect(del.command == .deleteStrict)
+        #expect(del.instructions.isEmpty)
+    }
+}
