@@ -72,6 +72,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Benchmarks (release: `make bench`); kept in this package so they reuse its build.
+        .executableTarget(
+            name: "TuskBench",
+            dependencies: ["Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics", "PathSelection",
+                           "FabricProgramming", "Simulation",
+                           .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/Sources/TuskBench"
+        ),
+
         .testTarget(name: "PacketsTests", dependencies: ["Packets"]),
         .testTarget(name: "SFlowTests", dependencies: ["SFlow", "Packets", "SFlowIngest"]),
         .testTarget(name: "OpenFlowTests", dependencies: [

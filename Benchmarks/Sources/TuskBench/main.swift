@@ -6,6 +6,9 @@ import Glibc
 /// Every benchmark, by name. Add one line per benchmark file.
 let benchmarks: [(name: String, run: () -> Void)] = [
     ("simulation", simulationBench),
+    ("sflow", sflowBenchmarks),
+    ("analytics", analyticsBenchmarks),
+    ("openflow", openFlowBenchmarks),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())
