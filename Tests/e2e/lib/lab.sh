@@ -358,8 +358,12 @@ lab_wait_connected() {
   while ((SECONDS < deadline)); do
     ok=1
     for s in "${LAB_SWITCHES[@]}"; do
-      [[ $(ovs-vsctl --timeout=5 --columns=is_connected --bare find controller \
-            "_uuid=$(ovs-vsctl --timeout=5 get bridge "$(lab_br "$s")" controller | tr -d '[]')" 2>/dev/null) == true ]] || { ok=0; break; }
+      local uuids u
+      uuids=$(ovs-vsctl --timeout=5 get bridge "$(lab_br "$s")" controller 2>/dev/null | tr -d '[],')
+      [[ -n $uuids ]] || { ok=0; break; }
+      for u in $uuids; do
+        [[ $(ovs-vsctl --timeout=5 --bare --columns=is_connected list controller "$u" 2>/dev/null) == true ]] || { ok=0; break 2; }
+      done
     done
     ((ok)) && return 0
     sleep 0.2
@@ -517,11 +521,12 @@ _lab_remove_objects() {
 }
 
 # lab_cleanup: idempotent; runs on EXIT. Hooks, then our processes, bridges, namespaces, veths, scratch.
+# Called by hand it ends the lab (the trap stays, harmlessly); call lab_init again for another one.
 lab_cleanup() {
   local rc=$? hook
-  trap - EXIT
   if ((LAB_KEEP)); then
-    lab_log "LAB_KEEP=1: leaving the lab in place ($LAB_DIR); remove it with: LAB_PREFIX=$LAB_PREFIX and lab_cleanup"
+    lab_log "LAB_KEEP=1: leaving the lab in place ($LAB_DIR); remove it with:"
+    lab_log "  bash -c 'LAB_PREFIX=$LAB_PREFIX; source $LAB_LIB_DIR/lab.sh; lab_spec_$([[ $LAB_TOPOLOGY == fat* ]] && echo fat_tree || echo leaf_spine); lab_cleanup'; rm -rf $LAB_DIR"
     return $rc
   fi
   for hook in "${LAB_EXIT_HOOKS[@]}"; do eval "$hook" || true; done
@@ -547,4 +552,7 @@ lab_purge() {
     _lab_quiet ip netns del "$x"
   done
   for x in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^$pfx"); do _lab_quiet ip link del "$x"; done
+  for x in $(ovs-vsctl --timeout=10 --bare --columns=_uuid find qos "external_ids:tusk-lab=$pfx" 2>/dev/null); do
+    _lab_quiet ovs-vsctl --timeout=10 destroy qos "$x"
+  done
 }
