@@ -50,83 +50,14 @@ public enum OpenFlowAction: Hashable, Sendable {
 extension ByteBuffer {
     @inlinable
     public mutating func writeAction(_ action: OpenFlowAction) {
-        switch action {
-        case .output(let port, let maxLength):
-            // ofp_action_output: type, len=16, port, max_len, pad[6]
-            writeInteger(ActionType.output.rawValue)
-            writeInteger(UInt16(16))
-            writeInteger(port.rawValue)
-            writeInteger(maxLength)
-            writeZeros(6)
-        case .copyTTLOut: writeBareAction(.copyTTLOut)
-        case .copyTTLIn: writeBareAction(.copyTTLIn)
-        case .decMPLSTTL: writeBareAction(.decMPLSTTL)
-        case .popVLAN: writeBareAction(.popVLAN)
-        case .decNwTTL: writeBareAction(.decNwTTL)
-        case .popPBB: writeBareAction(.popPBB)
-        case .setMPLSTTL(let ttl): writeTTLAction(.setMPLSTTL, ttl)
-        case .setNwTTL(let ttl): writeTTLAction(.setNwTTL, ttl)
-        case .pushVLAN(let e): writeEthertypeAction(.pushVLAN, e)
-        case .pushMPLS(let e): writeEthertypeAction(.pushMPLS, e)
-        case .popMPLS(let e): writeEthertypeAction(.popMPLS, e)
-        case .pushPBB(let e): writeEthertypeAction(.pushPBB, e)
-        case .setQueue(let q):
-            writeInteger(ActionType.setQueue.rawValue)
-            writeInteger(UInt16(8))
-            writeInteger(q)
-        case .group(let g):
-            writeInteger(ActionType.group.rawValue)
-            writeInteger(UInt16(8))
-            writeInteger(g.rawValue)
-        case .setField(let f):
-            // ofp_action_set_field: type, len, OXM TLV, pad to 8 (OF 1.3.5 §7.2.5)
-            let start = writerIndex
-            writeInteger(ActionType.setField.rawValue)
-            writeInteger(UInt16(0))
-            writeOXM(f)
-            writeZeros(paddingTo8(writerIndex - start))
-            patchLength(at: start + 2, writerIndex - start)
-        case .experimenter(let id, let data):
-            let start = writerIndex
-            writeInteger(ActionType.experimenter.rawValue)
-            writeInteger(UInt16(0))
-            writeInteger(id)
-            var d = data
-            writeBuffer(&d)
-            patchLength(at: start + 2, writerIndex - start)
-        case .unknown(let type, let body):
-            let start = writerIndex
-            writeInteger(type.rawValue)
-            writeInteger(UInt16(0))
-            var b = body
-            writeBuffer(&b)
-            patchLength(at: start + 2, writerIndex - start)
-        }
-    }
-
-    @inlinable mutating func writeBareAction(_ t: ActionType) {
-        writeInteger(t.rawValue)
-        writeInteger(UInt16(8))
-        writeInteger(UInt32(0))
-    }
-
-    @inlinable mutating func writeTTLAction(_ t: ActionType, _ ttl: UInt8) {
-        writeInteger(t.rawValue)
-        writeInteger(UInt16(8))
-        writeInteger(ttl)
-        writeZeros(3)
-    }
-
-    @inlinable mutating func writeEthertypeAction(_ t: ActionType, _ e: UInt16) {
-        writeInteger(t.rawValue)
-        writeInteger(UInt16(8))
-        writeInteger(e)
-        writeInteger(UInt16(0))
+        writeRaw(length: action.encodedLength) { $0.action(action) }
     }
 
     @inlinable
     public mutating func writeActions(_ actions: [OpenFlowAction]) {
-        for a in actions { writeAction(a) }
+        writeRaw(length: actions.reduce(0) { $0 + $1.encodedLength }) { w in
+            for a in actions { w.action(a) }
+        }
     }
 
     /// Reads one action; `self` must be the action list, so `len` is checked against the list.
@@ -212,56 +143,14 @@ public enum OpenFlowInstruction: Hashable, Sendable {
 extension ByteBuffer {
     @inlinable
     public mutating func writeInstruction(_ instruction: OpenFlowInstruction) {
-        switch instruction {
-        case .gotoTable(let t):
-            writeInteger(InstructionType.gotoTable.rawValue)
-            writeInteger(UInt16(8))
-            writeInteger(t)
-            writeZeros(3)
-        case .writeMetadata(let v, let m):
-            writeInteger(InstructionType.writeMetadata.rawValue)
-            writeInteger(UInt16(24))
-            writeInteger(UInt32(0))
-            writeInteger(v)
-            writeInteger(m)
-        case .writeActions(let actions), .applyActions(let actions):
-            // ofp_instruction_actions: type, len, pad[4], actions
-            let start = writerIndex
-            let isWrite = if case .writeActions = instruction { true } else { false }
-            writeInteger(isWrite ? InstructionType.writeActions.rawValue : InstructionType.applyActions.rawValue)
-            writeInteger(UInt16(0))
-            writeInteger(UInt32(0))
-            writeActions(actions)
-            patchLength(at: start + 2, writerIndex - start)
-        case .clearActions:
-            writeInteger(InstructionType.clearActions.rawValue)
-            writeInteger(UInt16(8))
-            writeInteger(UInt32(0))
-        case .meter(let m):
-            writeInteger(InstructionType.meter.rawValue)
-            writeInteger(UInt16(8))
-            writeInteger(m.rawValue)
-        case .experimenter(let id, let data):
-            let start = writerIndex
-            writeInteger(InstructionType.experimenter.rawValue)
-            writeInteger(UInt16(0))
-            writeInteger(id)
-            var d = data
-            writeBuffer(&d)
-            patchLength(at: start + 2, writerIndex - start)
-        case .unknown(let type, let body):
-            let start = writerIndex
-            writeInteger(type.rawValue)
-            writeInteger(UInt16(0))
-            var b = body
-            writeBuffer(&b)
-            patchLength(at: start + 2, writerIndex - start)
-        }
+        writeRaw(length: instruction.encodedLength) { $0.instruction(instruction) }
     }
 
     @inlinable
     public mutating func writeInstructions(_ instructions: [OpenFlowInstruction]) {
-        for i in instructions { writeInstruction(i) }
+        writeRaw(length: instructions.reduce(0) { $0 + $1.encodedLength }) { w in
+            for i in instructions { w.instruction(i) }
+        }
     }
 
     public mutating func readInstruction() throws(OpenFlowError) -> OpenFlowInstruction {

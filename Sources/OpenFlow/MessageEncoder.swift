@@ -18,6 +18,21 @@ extension ByteBuffer {
     @discardableResult
     public mutating func writeOpenFlowMessage(_ message: OpenFlowMessage, xid: UInt32,
                                               version: UInt8 = openFlow13Version) throws(OpenFlowError) -> Int {
+        if case .flowMod(let f) = message {
+            // The hot path: the whole flow-mod through one reserved span (see RawWriter); the
+            // length is what was written, patched into the header.
+            let start = writerIndex
+            let length = writeRaw(bound: f.encodedLengthBound) { w in
+                w.u8(version); w.u8(OpenFlowMessageType.flowMod.rawValue); w.u16(0); w.u32(xid)
+                w.flowModBody(f)
+                w.patch16(at: 2, w.offset)
+            }
+            guard length <= OpenFlowLimits.maximumMessageLength else {
+                moveWriterIndex(to: start)
+                throw OpenFlowError(.messageTooLong, "flow_mod would be \(length) bytes", xid: xid, messageType: .flowMod)
+            }
+            return length
+        }
         let start = writerIndex
         writeInteger(version)
         writeInteger(message.type.rawValue)
@@ -159,25 +174,9 @@ extension ByteBuffer {
         }
     }
 
-    //  ofp_flow_mod body (OF 1.3.5 §7.3.4.1), 40 bytes before the match:
-    //  cookie(64) cookie_mask(64) table_id(8) command(8) idle_timeout(16) hard_timeout(16)
-    //  priority(16) buffer_id(32) out_port(32) out_group(32) flags(16) pad(16) match instructions
     @inlinable
     mutating func writeFlowModBody(_ f: FlowMod) {
-        writeInteger(f.cookie)
-        writeInteger(f.cookieMask)
-        writeInteger(f.tableID)
-        writeInteger(f.command.rawValue)
-        writeInteger(f.idleTimeout)
-        writeInteger(f.hardTimeout)
-        writeInteger(f.priority)
-        writeInteger(f.bufferID)
-        writeInteger(f.outPort.rawValue)
-        writeInteger(f.outGroup.rawValue)
-        writeInteger(f.flags.rawValue)
-        writeInteger(UInt16(0))
-        writeMatch(f.match)
-        writeInstructions(f.instructions)
+        writeRaw(length: f.encodedLength - 8) { $0.flowModBody(f) }
     }
 
     @inlinable
@@ -202,17 +201,10 @@ extension ByteBuffer {
         }
     }
 
-    //  ofp_bucket (OF 1.3.5 §7.3.4.3): len(16) weight(16) watch_port(32) watch_group(32) pad(32) actions
+    /// Writes one `ofp_bucket` (OF 1.3.5 §7.3.4.3), its length computed.
     @inlinable
     public mutating func writeBucket(_ b: Bucket) {
-        let start = writerIndex
-        writeInteger(UInt16(0))
-        writeInteger(b.weight)
-        writeInteger(b.watchPort.rawValue)
-        writeInteger(b.watchGroup.rawValue)
-        writeZeros(4)
-        writeActions(b.actions)
-        patchLength(at: start, writerIndex - start)
+        writeRaw(length: b.encodedLength) { $0.bucket(b) }
     }
 
     @inlinable

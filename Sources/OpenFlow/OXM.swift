@@ -187,53 +187,7 @@ extension ByteBuffer {
     /// Writes one OXM TLV (OF 1.3.5 §7.2.3.2); the length byte is computed from the value width.
     @inlinable
     public mutating func writeOXM(_ f: OXMField) {
-        if case .raw(let r) = f {
-            writeInteger(r.header)
-            var p = r.payload
-            writeBuffer(&p)
-            return
-        }
-        let (field, hasMask) = f.basicFieldAndMask
-        let width = OXMField.basicWidths[Int(field)]
-        let header = UInt32(0x8000) << 16 | UInt32(field) << 9 | (hasMask ? 0x100 : 0)
-            | UInt32(hasMask ? width * 2 : width)
-        writeInteger(header)
-        switch f {
-        case .inPort(let v, let m), .inPhyPort(let v, let m): w(v.rawValue, m)
-        case .metadata(let v, let m), .tunnelID(let v, let m): w(v, m)
-        case .ethDst(let v, let m), .ethSrc(let v, let m), .arpSHA(let v, let m), .arpTHA(let v, let m),
-             .ipv6NDSLL(let v, let m), .ipv6NDTLL(let v, let m):
-            writeMAC(v)
-            if let m { writeMAC(m) }
-        case .ethType(let v, let m), .vlanVID(let v, let m), .tcpSrc(let v, let m), .tcpDst(let v, let m),
-             .udpSrc(let v, let m), .udpDst(let v, let m), .sctpSrc(let v, let m), .sctpDst(let v, let m),
-             .arpOp(let v, let m), .ipv6ExtHdr(let v, let m):
-            w(v, m)
-        case .vlanPCP(let v, let m), .ipDSCP(let v, let m), .ipECN(let v, let m), .ipProto(let v, let m),
-             .icmpv4Type(let v, let m), .icmpv4Code(let v, let m), .icmpv6Type(let v, let m),
-             .icmpv6Code(let v, let m), .mplsTC(let v, let m), .mplsBOS(let v, let m):
-            w(v, m)
-        case .ipv4Src(let v, let m), .ipv4Dst(let v, let m), .arpSPA(let v, let m), .arpTPA(let v, let m):
-            w(v.value, m?.value)
-        case .ipv6Src(let v, let m), .ipv6Dst(let v, let m), .ipv6NDTarget(let v, let m):
-            writeIPv6(v)
-            if let m { writeIPv6(m) }
-        case .ipv6FLabel(let v, let m), .mplsLabel(let v, let m): w(v, m)
-        case .pbbISID(let v, let m):
-            w24(v)
-            if let m { w24(m) }
-        case .raw: break
-        }
-    }
-
-    @inlinable mutating func w<T: FixedWidthInteger>(_ v: T, _ m: T?) {
-        writeInteger(v)
-        if let m { writeInteger(m) }
-    }
-
-    @inlinable mutating func w24(_ v: UInt32) {
-        writeInteger(UInt8(truncatingIfNeeded: v >> 16))
-        writeInteger(UInt16(truncatingIfNeeded: v))
+        writeRaw(length: f.encodedLength) { $0.oxm(f) }
     }
 }
 
@@ -353,19 +307,10 @@ public struct OpenFlowMatch: Hashable, Sendable, ExpressibleByArrayLiteral {
 }
 
 extension ByteBuffer {
-    //  ofp_match (OF 1.3.5 §7.2.2):
-    //  +--------+--------+------------------+--------------------------+
-    //  | type=1 | length | oxm_fields[...]  | pad to a multiple of 8   |
-    //  |  16    |   16   | (length - 4)     |                          |
+    /// Writes `ofp_match` (OF 1.3.5 §7.2.2): type 1 (OXM), length without padding, TLVs, pad to 8.
     @inlinable
     public mutating func writeMatch(_ match: OpenFlowMatch) {
-        let start = writerIndex
-        writeInteger(UInt16(1)) // OFPMT_OXM
-        writeInteger(UInt16(0))
-        for f in match.fields { writeOXM(f) }
-        let length = writerIndex - start
-        patchLength(at: start + 2, length)
-        writeZeros(paddingTo8(length))
+        writeRaw(length: match.encodedLength) { $0.match(match) }
     }
 
     @inlinable
