@@ -16,7 +16,8 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
         var result: UInt32 = 0
         var parts = 0
         for part in text.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII),
+            // Digits only: UInt8("+1") would parse.
+            guard !part.isEmpty, part.count <= 3, part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                   let octet = UInt8(part) else { return nil }
             result = result << 8 | UInt32(octet)
             parts += 1
@@ -105,7 +106,8 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
                     out.append(UInt16(v4.value >> 16))
                     out.append(UInt16(truncatingIfNeeded: v4.value))
                 } else {
-                    guard !piece.isEmpty, piece.count <= 4, let g = UInt16(piece, radix: 16) else { return nil }
+                    guard !piece.isEmpty, piece.count <= 4, piece.utf8.allSatisfy(isHexDigit),
+                          let g = UInt16(piece, radix: 16) else { return nil }
                     out.append(g)
                 }
             }
@@ -199,7 +201,7 @@ public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertibl
         guard parts.count == 6 else { return nil }
         var v: UInt64 = 0
         for p in parts {
-            guard p.count == 2, let b = UInt8(p, radix: 16) else { return nil }
+            guard p.count == 2, p.utf8.allSatisfy(isHexDigit), let b = UInt8(p, radix: 16) else { return nil }
             v = v << 8 | UInt64(b)
         }
         value = v
@@ -215,4 +217,10 @@ public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertibl
     }
 
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
+}
+
+/// ASCII 0-9, a-f, A-F (radix parsing alone would also take a leading `+` or `-`).
+@inline(__always)
+func isHexDigit(_ c: UInt8) -> Bool {
+    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
 }

@@ -23,6 +23,18 @@ public struct FlowKey: Hashable, Sendable, Comparable, CustomStringConvertible {
         "\(src):\(sport) > \(dst):\(dport) proto \(proto)"
     }
 
+    /// Packs the tuple into two words for IPv4 (the common case): the flow cache hashes millions
+    /// of these a second.
+    public func hash(into h: inout Hasher) {
+        if case .v4(let a) = src, case .v4(let b) = dst {
+            h.combine(UInt64(a.value) << 32 | UInt64(b.value))
+        } else {
+            h.combine(src)
+            h.combine(dst)
+        }
+        h.combine(UInt64(proto) << 32 | UInt64(sport) << 16 | UInt64(dport))
+    }
+
     public static func < (a: Self, b: Self) -> Bool {
         (a.src, a.dst, a.proto, a.sport, a.dport) < (b.src, b.dst, b.proto, b.sport, b.dport)
     }
@@ -100,21 +112,26 @@ public enum HeaderParser {
     public static func parseEthernet(_ bytes: UnsafeRawBufferPointer) -> ParsedHeader {
         var h = ParsedHeader()
         var r = WireReader(bytes)
-        guard let dst = r.readMAC(), let src = r.readMAC(), var type = r.readUInt16() else {
-            h.truncated = true
-            return h
-        }
+        // Field by field, so that a cut header still yields the addresses and tags it holds.
+        guard let dst = r.readMAC() else { h.truncated = true; return h }
         h.ethDst = dst
+        guard let src = r.readMAC() else { h.truncated = true; return h }
         h.ethSrc = src
+        guard var type = r.readUInt16() else { h.truncated = true; return h }
         var tags = 0
         while type == EtherType.vlan || type == EtherType.qinq || type == EtherType.qinqOld {
-            guard let tci = r.readUInt16(), let next = r.readUInt16() else {
+            guard let tci = r.readUInt16() else {
                 h.etherType = type
                 h.truncated = true
                 return h
             }
             if tags == 0 { h.vlan = tci & 0x0FFF } else if tags == 1 { h.innerVlan = tci & 0x0FFF }
             if tags == 0 { h.vlanPCP = UInt8(tci >> 13) }
+            guard let next = r.readUInt16() else {
+                h.etherType = type
+                h.truncated = true
+                return h
+            }
             tags += 1
             type = next
             if tags > 8 { break } // A stack that deep is nonsense; stop walking it.

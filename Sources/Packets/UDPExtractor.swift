@@ -229,6 +229,14 @@ public struct UDPExtractor: Sendable {
         p.pieces.append((offset, [UInt8](bytes)))
         p.received += bytes.count
         if !more { p.totalLength = offset + bytes.count }
+        // A piece past the end that the last fragment gives cannot belong to the datagram; with it
+        // counted, `received == total` could also hide a hole. Drop the datagram (never assemble it).
+        if let total = p.totalLength, p.pieces.contains(where: { $0.offset + $0.bytes.count > total }) {
+            pending[key] = nil
+            order.removeAll { $0 == key }
+            fragmentsDropped += p.pieces.count
+            return .malformed("IP fragment past the end of the datagram")
+        }
         if let total = p.totalLength, p.received == total {
             pending[key] = nil
             order.removeAll { $0 == key }

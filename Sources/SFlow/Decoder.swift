@@ -83,6 +83,14 @@ public enum SFlowDecoder {
                 out.issues.append(SFlowDecodeError(.lengthPastEnd, at: at, "sample length \(len) exceeds the \(r.remaining) bytes left"))
                 return out
             }
+            // XDR (RFC 4506 §4.10) pads opaque data to a multiple of four bytes, and every sFlow v5
+            // structure is made of 4-byte units: another length is malformed. Skip it and its padding.
+            guard len % 4 == 0 else {
+                _ = r.skip(Int(4 - len % 4))
+                out.malformedSamples += 1
+                out.issues.append(SFlowDecodeError(.badRecordLength, at: at, "sample length \(len) is not a multiple of 4"))
+                continue
+            }
             let format = DataFormat(rawValue: tag)
             do throws(SFlowDecodeError) {
                 out.datagram.samples.append(try decodeSample(format, &body, limits: limits))
@@ -231,6 +239,7 @@ public enum SFlowDecoder {
             guard len <= UInt32(r.remaining), var body = r.readSlice(Int(len)) else {
                 throw SFlowDecodeError(.lengthPastEnd, at: recAt, "record length \(len) exceeds the \(r.remaining) bytes left")
             }
+            guard len % 4 == 0 else { throw SFlowDecodeError(.badRecordLength, at: recAt, "record length \(len) is not a multiple of 4") }
             out.append(try decode(DataFormat(rawValue: tag), &body))
         }
         return out

@@ -58,6 +58,12 @@ extension SFlowDecoder {
                 counts.error = SFlowDecodeError(.lengthPastEnd, at: at, "sample framing runs past the datagram")
                 return counts
             }
+            // XDR lengths are multiples of 4 (as in `decode`): skip the sample and its padding.
+            guard len % 4 == 0 else {
+                _ = r.skip(Int(4 - len % 4))
+                counts.malformedSamples += 1
+                continue
+            }
             let format = DataFormat(rawValue: tag)
             guard format.enterprise == 0 else { counts.unknownSamples += 1; continue }
             switch format.format {
@@ -72,7 +78,7 @@ extension SFlowDecoder {
                                                 sample: fs, frameLength: 0, header: ParsedHeader(), hasHeader: false)
                 var ok = true
                 for _ in 0..<n {
-                    guard let rtag = s.readUInt32(), let rlen = s.readUInt32(), rlen <= UInt32(s.remaining),
+                    guard let rtag = s.readUInt32(), let rlen = s.readUInt32(), rlen <= UInt32(s.remaining), rlen % 4 == 0,
                           var rec = s.readSlice(Int(rlen)) else { ok = false; break }
                     switch rtag {
                     case 1:

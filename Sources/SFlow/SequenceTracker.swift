@@ -124,10 +124,14 @@ public struct SequenceTracker: Sendable {
             agents[key] = AgentState(datagrams: SequenceState(first: sequence), lastUptime: uptime)
             return false
         }
-        // An agent restart shows as uptime going back (allow a little reordering slack).
-        let restarted = uptime &+ 60_000 < st.lastUptime && uptime < st.lastUptime
+        // An agent restart shows as uptime going back (allow a little reordering slack) and the
+        // sequence numbers starting over. The 32-bit millisecond uptime also wraps, every 49.7 days:
+        // then the datagram sequence carries on, and nothing restarted.
+        let wentBack = uptime &+ 60_000 < st.lastUptime && uptime < st.lastUptime
+        let carriesOn = sequence &- st.datagrams.last <= SequenceState.reorderWindow
+        let restarted = wentBack && !carriesOn
         st.datagrams.observe(sequence, restarted: restarted)
-        if restarted || uptime > st.lastUptime { st.lastUptime = uptime }
+        if restarted || uptime > st.lastUptime || wentBack { st.lastUptime = uptime }
         agents[key] = st
         if restarted {
             for k in sources.keys where k.subAgent == key { sources[k] = nil }
