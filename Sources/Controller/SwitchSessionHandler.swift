@@ -1,0 +1,247 @@
+// The channel handler of one switch session: it feeds the state machine and carries out its actions
+// (write, close, log). It decides nothing. Other code reaches a session through `SwitchSession`,
+// which hands batches to the handler as user outbound events, so the handler's state stays on its
+// event loop.
+import FabricProgramming
+import Logging
+import NIOCore
+import OpenFlow
+
+/// Something that happened on a session, for whoever runs the controller (logs are written here too).
+public enum SessionEvent: Sendable {
+    case active(SwitchSession)
+    case reconciled(ReconciliationReport)
+    case closed(datapathID: UInt64?, reason: String)
+}
+
+/// A handle on one live session.
+public struct SwitchSession: Sendable {
+    public let info: SwitchInfo
+    public let channel: any Channel
+
+    /// Writes `messages` as one batch followed by a barrier; completes when the barrier reply came
+    /// (with the errors the switch reported for requests of the batch), fails if the connection goes.
+    public func submit(_ messages: [OpenFlowMessage]) -> EventLoopFuture<BatchResult> {
+        let promise = channel.eventLoop.makePromise(of: BatchResult.self)
+        channel.triggerUserOutboundEvent(SwitchSessionHandler.SubmitBatch(messages: messages, promise: promise), promise: nil)
+        return promise.futureResult
+    }
+
+    public func submit(_ messages: [OpenFlowMessage]) async throws -> BatchResult {
+        try await submit(messages).get()
+    }
+
+    public func close() { channel.close(promise: nil) }
+}
+
+/// Why a batch was not confirmed.
+public struct SessionClosedError: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "switch session closed: \(reason)" }
+}
+
+public final class SwitchSessionHandler: ChannelDuplexHandler {
+    public typealias InboundIn = OpenFlowDecodeResult
+    public typealias OutboundIn = OpenFlowEnvelope
+    public typealias OutboundOut = OpenFlowEnvelope
+
+    /// A batch to write (a user outbound event, see `SwitchSession.submit`).
+    public struct SubmitBatch: Sendable {
+        public var messages: [OpenFlowMessage]
+        public var promise: EventLoopPromise<BatchResult>?
+    }
+
+    public struct Context: Sendable {
+        public var configuration: SwitchSessionConfiguration
+        /// The desired table of a datapath (nil: not Tusk's to program).
+        public var desired: @Sendable (UInt64) -> SwitchTable?
+        public var onEvent: @Sendable (SessionEvent) -> Void
+        public var logger: Logger
+
+        public init(configuration: SwitchSessionConfiguration = .init(),
+                    desired: @escaping @Sendable (UInt64) -> SwitchTable? = { _ in nil },
+                    onEvent: @escaping @Sendable (SessionEvent) -> Void = { _ in },
+                    logger: Logger) {
+            self.configuration = configuration
+            self.desired = desired
+            self.onEvent = onEvent
+            self.logger = logger
+        }
+    }
+
+    private var machine: SwitchSessionStateMachine
+    private let settings: Context
+    private var logger: Logger
+    private var promises: [BatchID: EventLoopPromise<BatchResult>] = [:]
+    private var timer: RepeatedTask?
+    private var closeReason: String?
+
+    public init(_ settings: Context) {
+        self.settings = settings
+        machine = SwitchSessionStateMachine(configuration: settings.configuration)
+        logger = settings.logger
+    }
+
+    private var tickInterval: TimeAmount {
+        min(settings.configuration.echoInterval, .seconds(1))
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        if let peer = context.channel.remoteAddress { logger[metadataKey: "peer"] = "\(peer)" }
+        if context.channel.isActive { start(context: context) }
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard timer == nil else { return }
+        if let peer = context.channel.remoteAddress { logger[metadataKey: "peer"] = "\(peer)" }
+        logger.info("switch connected")
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in
+            let (handler, ctx) = bound.value
+            handler.perform(handler.machine.tick(now: .now()), context: ctx)
+        }
+        perform(machine.channelActive(now: .now()), context: context)
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        perform(machine.channelInactive(), context: context)
+        let reason = closeReason ?? "connection closed by the switch"
+        for (_, p) in promises { p.fail(SessionClosedError(reason: reason)) }
+        promises = [:]
+        logger.info("switch disconnected", metadata: ["reason": "\(reason)"])
+        settings.onEvent(.closed(datapathID: machine.switchInfo?.datapathID, reason: reason))
+        context.fireChannelInactive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        perform(machine.received(unwrapInboundIn(data), now: .now()), context: context)
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Framing errors (a length the stream cannot recover from), TLS failures, socket errors:
+        // this session ends; no other session is affected.
+        let reason: String
+        if let e = error as? OpenFlowError {
+            reason = "unrecoverable framing error: \(e)"
+        } else {
+            reason = "\(error)"
+        }
+        if closeReason == nil { closeReason = reason }
+        logger.warning("closing switch session", metadata: ["reason": "\(reason)"])
+        context.close(promise: nil)
+    }
+
+    public func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let submit = event as? SubmitBatch else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        let (id, actions) = machine.submit(submit.messages, now: .now())
+        if let p = submit.promise { promises[id] = p }
+        perform(actions, context: context)
+        promise?.succeed(())
+    }
+
+    private func perform(_ actions: [SwitchSessionStateMachine.Action], context: ChannelHandlerContext) {
+        for action in actions { perform(action, context: context) }
+    }
+
+    private func perform(_ action: SwitchSessionStateMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .send(let envelopes):
+            guard !envelopes.isEmpty else { return }
+            for e in envelopes { context.write(wrapOutboundOut(e), promise: nil) }
+            context.flush()
+
+        case .sendAndClose(let envelopes, let reason):
+            closeReason = reason
+            logger.warning("closing switch session", metadata: ["reason": "\(reason)"])
+            // A close discards pending writes: close once the ERROR has been written.
+            let written = context.eventLoop.makePromise(of: Void.self)
+            if envelopes.isEmpty { written.succeed(()) }
+            for (i, e) in envelopes.enumerated() {
+                context.write(wrapOutboundOut(e), promise: i == envelopes.count - 1 ? written : nil)
+            }
+            context.flush()
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
+
+        case .close(let reason):
+            closeReason = reason
+            logger.warning("closing switch session", metadata: ["reason": "\(reason)"])
+            context.close(promise: nil)
+
+        case .handshake(let stage):
+            logger.debug("handshake", metadata: ["stage": "\(stage.rawValue)"])
+
+        case .active(let info):
+            logger[metadataKey: "dpid"] = "\(info.dpidHex)"
+            let d = info.description
+            logger.info("switch active", metadata: [
+                "ports": "\(info.ports.count)", "tables": "\(info.features.nTables)",
+                "software": "\(d.map { "\($0.manufacturer) \($0.software)" } ?? "?")",
+            ])
+            settings.onEvent(.active(SwitchSession(info: info, channel: context.channel)))
+            if let table = settings.desired(info.datapathID) {
+                logger.info("reconciling", metadata: ["switch": "\(table.name)", "desiredFlows": "\(table.flows.count)",
+                                                      "desiredGroups": "\(table.groups.count)"])
+                perform(machine.reconcile(with: table), context: context)
+            } else {
+                logger.notice("datapath id not in the topology; nothing to program")
+            }
+
+        case .batchConfirmed(let result):
+            let ms = Double(result.confirmed.uptimeNanoseconds &- result.submitted.uptimeNanoseconds) / 1e6
+            logger.debug("batch confirmed", metadata: [
+                "batch": "\(result.id)", "messages": "\(result.messageCount)", "failures": "\(result.failures.count)",
+                "ms": "\(ms)",
+            ])
+            promises.removeValue(forKey: result.id)?.succeed(result)
+
+        case .batchRejected(let id, let reason):
+            promises.removeValue(forKey: id)?.fail(SessionClosedError(reason: reason))
+
+        case .requestFailed(let f):
+            logger.warning("switch refused a request", metadata: ["request": "\(f)"])
+
+        case .switchError(let e, let xid):
+            logger.warning("switch reported an error", metadata: ["xid": "\(xid)", "error": "\(e.kind)"])
+
+        case .malformed(let why):
+            logger.warning("\(why)")
+
+        case .portStatus(let p):
+            logger.info("port status", metadata: ["port": "\(p.port.portNumber)", "reason": "\(p.reason.rawValue)",
+                                                   "state": "\(p.port.state)"])
+
+        case .reconciliationPlanned(let plan):
+            logger.info("reconciliation plan", metadata: [
+                "addFlows": "\(plan.flowAdds.count)", "deleteFlows": "\(plan.flowDeletes.count)",
+                "keepFlows": "\(plan.untouchedFlows)", "addGroups": "\(plan.groupAdds.count)",
+                "modifyGroups": "\(plan.groupModifies.count)", "deleteGroups": "\(plan.groupDeletes.count)",
+                "keepGroups": "\(plan.untouchedGroups)", "foreignFlows": "\(plan.foreignFlows)",
+            ])
+
+        case .reconciled(let r):
+            let meta: Logger.Metadata = [
+                "flowsAdded": "\(r.flowsAdded)", "flowsDeleted": "\(r.flowsDeleted)", "flowsUntouched": "\(r.flowsUntouched)",
+                "groupsAdded": "\(r.groupsAdded)", "groupsModified": "\(r.groupsModified)",
+                "groupsDeleted": "\(r.groupsDeleted)", "groupsUntouched": "\(r.groupsUntouched)",
+                "failures": "\(r.failures.count)",
+            ]
+            if r.failures.isEmpty {
+                logger.info("reconciled: switch programmed and barrier-confirmed", metadata: meta)
+            } else {
+                logger.error("reconciled with failures", metadata: meta)
+            }
+            settings.onEvent(.reconciled(r))
+        }
+    }
+}
