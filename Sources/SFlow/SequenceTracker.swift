@@ -147,7 +147,13 @@ public struct SequenceTracker: Sendable {
             sources[key] = SourceState(samples: SequenceState(first: sequence), lastPool: samplePool, lastSeq: sequence)
             return nil
         }
+        let resets = st.samples.counts.resets
         st.samples.observe(sequence, restarted: false)
+        if st.samples.counts.resets != resets {
+            // The numbers started over: measure from here, or every later sample looks late.
+            st.lastSeq = sequence
+            st.lastPool = samplePool
+        }
         let dSeq = sequence &- st.lastSeq
         if dSeq > 0, dSeq < 0x8000_0000 {
             let dPool = samplePool &- st.lastPool

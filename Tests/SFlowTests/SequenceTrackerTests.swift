@@ -204,6 +204,22 @@ struct SequenceTrackerTests {
         #expect(r15 == 1000.0 / 3.0)
     }
 
+    @Test("after a data source's sequence starts over, the rate follows the new numbers")
+    func rateAfterSourceReset() throws {
+        // A restart the uptime did not show (the agent came back within the reordering slack):
+        // the source's numbers start over far behind, and the switch now samples 1-in-500.
+        var t = SequenceTracker()
+        let s = DataSource(type: 0, index: 2)
+        let k = SourceKey(subAgent: key, source: s, isFlow: true)
+        t.observeFlowSample(subAgent: key, source: s, sequence: 5000, samplePool: 5_000_000)
+        let before = t.observeFlowSample(subAgent: key, source: s, sequence: 5001, samplePool: 5_001_000)
+        #expect(before == 1000)
+        t.observeFlowSample(subAgent: key, source: s, sequence: 1, samplePool: 500)
+        let after = t.observeFlowSample(subAgent: key, source: s, sequence: 2, samplePool: 1000)
+        #expect(after == 500)
+        #expect(t.sampleCounts(k)?.resets == 1 && t.sampleCounts(k)?.lost == 0)
+    }
+
     @Test("ingest statistics carry the tracker's counts per sub-agent")
     func ingestStats() throws {
         var stats = IngestStats()
