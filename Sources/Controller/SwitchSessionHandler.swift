@@ -37,6 +37,7 @@ public struct SwitchSession: Sendable {
 /// Why a batch was not confirmed.
 public struct SessionClosedError: Error, Sendable, CustomStringConvertible {
     public var reason: String
+    public init(reason: String) { self.reason = reason }
     public var description: String { "switch session closed: \(reason)" }
 }
 
