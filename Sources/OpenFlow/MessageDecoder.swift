@@ -214,22 +214,7 @@ extension ByteBuffer {
 
     /// Reads an `ofp_flow_mod` body (after the header).
     public mutating func readFlowModBody() throws(OpenFlowError) -> FlowMod {
-        let cookie = try ofRead(UInt64.self, "cookie")
-        let cookieMask = try ofRead(UInt64.self, "cookie_mask")
-        let table = try ofRead(UInt8.self, "table_id")
-        let cmd = FlowModCommand(rawValue: try ofRead(UInt8.self, "command"))
-        let idle = try ofRead(UInt16.self, "idle_timeout"), hard = try ofRead(UInt16.self, "hard_timeout")
-        let prio = try ofRead(UInt16.self, "priority")
-        let buf = try ofRead(UInt32.self, "buffer_id")
-        let outPort = PortNumber(try ofRead(UInt32.self, "out_port"))
-        let outGroup = GroupID(try ofRead(UInt32.self, "out_group"))
-        let flags = FlowModFlags(rawValue: try ofRead(UInt16.self, "flags"))
-        try ofSkip(2, "flow_mod pad")
-        let match = try readMatch()
-        let instructions = try readInstructions()
-        return FlowMod(command: cmd, cookie: cookie, cookieMask: cookieMask, tableID: table, idleTimeout: idle,
-                       hardTimeout: hard, priority: prio, bufferID: buf, outPort: outPort, outGroup: outGroup,
-                       flags: flags, match: match, instructions: instructions)
+        try withRawReader { (r: inout RawReader) throws(OpenFlowError) -> FlowMod in try r.flowModBody() }
     }
 
     /// Reads `ofp_bucket`s until `self` is empty.

@@ -197,97 +197,7 @@ extension ByteBuffer {
     /// Reads one OXM TLV; the TLV's length is checked against what remains before anything else.
     @inlinable
     public mutating func readOXM() throws(OpenFlowError) -> OXMField {
-        let header = try ofRead(UInt32.self, "oxm header")
-        let length = Int(header & 0xFF)
-        guard readableBytes >= length else {
-            throw OpenFlowError(.badMatch, "oxm length \(length) past the end (\(readableBytes) left)")
-        }
-        var p = try ofReadSlice(length, "oxm payload")
-        let cls = UInt16(header >> 16)
-        let field = UInt8(truncatingIfNeeded: header >> 9) & 0x7F
-        let hasMask = header & 0x100 != 0
-        guard cls == 0x8000, Int(field) < OXMField.basicWidths.count,
-              OXMField.basicWidths[Int(field)] * (hasMask ? 2 : 1) == length
-        else { return .raw(OXMRaw(header: header, payload: p)) }
-        return try p.readBasicOXM(field: field, hasMask: hasMask)
-    }
-
-    @inlinable
-    mutating func readBasicOXM(field: UInt8, hasMask: Bool) throws(OpenFlowError) -> OXMField {
-        typealias F = OXMField.BasicField
-        switch field {
-        case F.inPort, F.inPhyPort:
-            let v = try ofRead(UInt32.self, "oxm"), m = hasMask ? try ofRead(UInt32.self, "oxm") : nil
-            return field == F.inPort ? .inPort(PortNumber(v), mask: m) : .inPhyPort(PortNumber(v), mask: m)
-        case F.metadata, F.tunnelID:
-            let v = try ofRead(UInt64.self, "oxm"), m = hasMask ? try ofRead(UInt64.self, "oxm") : nil
-            return field == F.metadata ? .metadata(v, mask: m) : .tunnelID(v, mask: m)
-        case F.ethDst, F.ethSrc, F.arpSHA, F.arpTHA, F.ipv6NDSLL, F.ipv6NDTLL:
-            let v = try ofReadMAC("oxm"), m = hasMask ? try ofReadMAC("oxm") : nil
-            switch field {
-            case F.ethDst: return .ethDst(v, mask: m)
-            case F.ethSrc: return .ethSrc(v, mask: m)
-            case F.arpSHA: return .arpSHA(v, mask: m)
-            case F.arpTHA: return .arpTHA(v, mask: m)
-            case F.ipv6NDSLL: return .ipv6NDSLL(v, mask: m)
-            default: return .ipv6NDTLL(v, mask: m)
-            }
-        case F.ethType, F.vlanVID, F.tcpSrc, F.tcpDst, F.udpSrc, F.udpDst, F.sctpSrc, F.sctpDst, F.arpOp, F.ipv6ExtHdr:
-            let v = try ofRead(UInt16.self, "oxm"), m = hasMask ? try ofRead(UInt16.self, "oxm") : nil
-            switch field {
-            case F.ethType: return .ethType(v, mask: m)
-            case F.vlanVID: return .vlanVID(v, mask: m)
-            case F.tcpSrc: return .tcpSrc(v, mask: m)
-            case F.tcpDst: return .tcpDst(v, mask: m)
-            case F.udpSrc: return .udpSrc(v, mask: m)
-            case F.udpDst: return .udpDst(v, mask: m)
-            case F.sctpSrc: return .sctpSrc(v, mask: m)
-            case F.sctpDst: return .sctpDst(v, mask: m)
-            case F.arpOp: return .arpOp(v, mask: m)
-            default: return .ipv6ExtHdr(v, mask: m)
-            }
-        case F.vlanPCP, F.ipDSCP, F.ipECN, F.ipProto, F.icmpv4Type, F.icmpv4Code, F.icmpv6Type, F.icmpv6Code,
-             F.mplsTC, F.mplsBOS:
-            let v = try ofRead(UInt8.self, "oxm"), m = hasMask ? try ofRead(UInt8.self, "oxm") : nil
-            switch field {
-            case F.vlanPCP: return .vlanPCP(v, mask: m)
-            case F.ipDSCP: return .ipDSCP(v, mask: m)
-            case F.ipECN: return .ipECN(v, mask: m)
-            case F.ipProto: return .ipProto(v, mask: m)
-            case F.icmpv4Type: return .icmpv4Type(v, mask: m)
-            case F.icmpv4Code: return .icmpv4Code(v, mask: m)
-            case F.icmpv6Type: return .icmpv6Type(v, mask: m)
-            case F.icmpv6Code: return .icmpv6Code(v, mask: m)
-            case F.mplsTC: return .mplsTC(v, mask: m)
-            default: return .mplsBOS(v, mask: m)
-            }
-        case F.ipv4Src, F.ipv4Dst, F.arpSPA, F.arpTPA:
-            let v = IPv4Address(try ofRead(UInt32.self, "oxm"))
-            let m = hasMask ? IPv4Address(try ofRead(UInt32.self, "oxm")) : nil
-            switch field {
-            case F.ipv4Src: return .ipv4Src(v, mask: m)
-            case F.ipv4Dst: return .ipv4Dst(v, mask: m)
-            case F.arpSPA: return .arpSPA(v, mask: m)
-            default: return .arpTPA(v, mask: m)
-            }
-        case F.ipv6Src, F.ipv6Dst, F.ipv6NDTarget:
-            let v = try ofReadIPv6("oxm"), m = hasMask ? try ofReadIPv6("oxm") : nil
-            switch field {
-            case F.ipv6Src: return .ipv6Src(v, mask: m)
-            case F.ipv6Dst: return .ipv6Dst(v, mask: m)
-            default: return .ipv6NDTarget(v, mask: m)
-            }
-        case F.ipv6FLabel, F.mplsLabel:
-            let v = try ofRead(UInt32.self, "oxm"), m = hasMask ? try ofRead(UInt32.self, "oxm") : nil
-            return field == F.ipv6FLabel ? .ipv6FLabel(v, mask: m) : .mplsLabel(v, mask: m)
-        default: // F.pbbISID, the only 24-bit field
-            func r24(_ b: inout ByteBuffer) throws(OpenFlowError) -> UInt32 {
-                let hi = try b.ofRead(UInt8.self, "oxm"), lo = try b.ofRead(UInt16.self, "oxm")
-                return UInt32(hi) << 16 | UInt32(lo)
-            }
-            let v = try r24(&self), m = hasMask ? try r24(&self) : nil
-            return .pbbISID(v, mask: m)
-        }
+        try withRawReader { (r: inout RawReader) throws(OpenFlowError) -> OXMField in try r.oxm() }
     }
 }
 
@@ -313,25 +223,9 @@ extension ByteBuffer {
         writeRaw(length: match.encodedLength) { $0.match(match) }
     }
 
+    /// Reads `ofp_match` and its padding; the length is checked against what remains.
     @inlinable
     public mutating func readMatch() throws(OpenFlowError) -> OpenFlowMatch {
-        let type = try ofRead(UInt16.self, "ofp_match.type")
-        let length = Int(try ofRead(UInt16.self, "ofp_match.length"))
-        guard type == 1 else { throw OpenFlowError(.badMatch, "ofp_match.type \(type) is not OFPMT_OXM") }
-        guard length >= 4 else { throw OpenFlowError(.badMatch, "ofp_match.length \(length) < 4") }
-        let padded = length - 4 + paddingTo8(length)
-        guard readableBytes >= padded else {
-            throw OpenFlowError(.badMatch, "ofp_match.length \(length) past the end (\(readableBytes + 4) left)")
-        }
-        var tlvs = try ofReadSlice(length - 4, "ofp_match")
-        try ofSkip(paddingTo8(length), "ofp_match pad")
-        var fields: [OXMField] = []
-        while tlvs.readableBytes > 0 {
-            guard fields.count < OpenFlowLimits.maximumListEntries else {
-                throw OpenFlowError(.tooMany, "more than \(OpenFlowLimits.maximumListEntries) OXM fields")
-            }
-            fields.append(try tlvs.readOXM())
-        }
-        return OpenFlowMatch(fields)
+        try withRawReader { (r: inout RawReader) throws(OpenFlowError) -> OpenFlowMatch in try r.match() }
     }
 }
