@@ -14,7 +14,12 @@ import Packets
 import Topology
 
 public struct TuskSelector: PathSelector {
-    public init() {}
+    /// Most path trials of the ejection chains per round (phase 2).
+    public var rearrangeBudget: Int
+    /// Most flows displaced by one chain.
+    static let maxChain = 8
+
+    public init(rearrangeBudget: Int = 4096) { self.rearrangeBudget = rearrangeBudget }
     public var name: String { "tusk" }
 
     public mutating func select(_ input: SelectionInput, rules: StabilityRules) -> SelectionResult {
@@ -40,14 +45,17 @@ public struct TuskSelector: PathSelector {
         movable.sort { ($0.priority, $0.demand) != ($1.priority, $1.demand)
             ? ($0.priority, $0.demand) > ($1.priority, $1.demand) : $0.key < $1.key }
 
+        // Phase 1: largest first, each on the candidate with the lowest peak after adding it.
+        var assigned: [Path] = movable.map { $0.current! }
+        var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)
+        let shared = movable.map { $0.sharedLinks() }
         var moves = 0
-        for f in movable {
-            guard let cur = f.current else { continue }
-            let shared = f.sharedLinks()
-            let now = plan.score(cur, adding: f.demand, shared: shared)
+        for (i, f) in movable.enumerated() {
+            let cur = assigned[i]
+            let now = plan.score(cur, adding: f.demand, shared: shared[i])
             var best = cur, bestScore = now
             for p in f.candidates where p != cur {
-                let s = plan.score(p, adding: f.demand, shared: shared)
+                let s = plan.score(p, adding: f.demand, shared: shared[i])
                 if s.peak < bestScore.peak - 1e-9 || (abs(s.peak - bestScore.peak) <= 1e-9 && s.sum < bestScore.sum - 1e-9) {
                     best = p
                     bestScore = s
@@ -65,10 +73,110 @@ public struct TuskSelector: PathSelector {
             } else {
                 moves += 1
                 plan.add(best, f.demand)
-                result.decisions.append(Decision(key: f.key, from: cur, to: best, reason: MoveReason(
-                    algorithm: name, hotLink: now.link, hotUtilization: now.peak,
-                    newPeakLink: bestScore.link, newUtilization: bestScore.peak, gain: gain, demand: f.demand)))
+                assigned[i] = best
+                reasons[i] = MoveReason(algorithm: name, hotLink: now.link, hotUtilization: now.peak,
+                                        newPeakLink: bestScore.link, newUtilization: bestScore.peak, gain: gain, demand: f.demand)
             }
+        }
+
+        // Phase 2, ejection chains: an elephant still oversubscribed moves to a path that is blocked by
+        // exactly one other movable elephant, which moves on in turn, and so on, until one finds a path
+        // with room (up to `maxChain` flows). Single moves cannot find these rearrangements (each alone
+        // gains nothing). Every chain takes an oversubscribed flow to a path with room and leaves every
+        // link it touches within capacity, so the total overload falls and rounds cannot cycle.
+        var onLink: [Int: [Int]] = [:]
+        for (i, p) in assigned.enumerated() { for l in p.links { onLink[l.index, default: []].append(i) } }
+        let over = 1 + 1e-6
+        var steps = rearrangeBudget
+        var inChain: Set<Int> = []
+        var log: [(flow: Int, from: Path)] = []
+        func take(_ i: Int) {
+            plan.add(assigned[i], -movable[i].demand)
+            for l in assigned[i].links { onLink[l.index]?.removeAll { $0 == i } }
+        }
+        func put(_ i: Int, _ p: Path) {
+            plan.add(p, movable[i].demand)
+            for l in p.links { onLink[l.index, default: []].append(i) }
+            assigned[i] = p
+        }
+        /// Places flow `i` (already taken out) on a path other than `avoid`, displacing at most one flow.
+        func place(_ i: Int, avoid: Path, depth: Int) -> Bool {
+            let f = movable[i]
+            let options = f.candidates.filter { $0 != avoid }
+                .map { ($0, plan.score($0, adding: f.demand, shared: shared[i])) }
+                .sorted { $0.1.peak != $1.1.peak ? $0.1.peak < $1.1.peak : $0.1.sum < $1.1.sum }
+            for (p, _) in options {
+                guard steps > 0 else { return false }
+                steps -= 1
+                let blocking = p.links.filter { !shared[i].contains($0) && plan.utilization($0, adding: f.demand) > over }
+                if blocking.isEmpty {
+                    log.append((i, avoid))
+                    put(i, p)
+                    return true
+                }
+                guard depth < TuskSelector.maxChain else { continue }
+                var blockers: Set<Int> = []
+                for l in blocking { for j in onLink[l.index] ?? [] where j != i { blockers.insert(j) } }
+                guard blockers.count == 1, let j = blockers.first, !inChain.contains(j) else { continue }
+                let q0 = assigned[j]
+                take(j)
+                if blocking.allSatisfy({ plan.utilization($0, adding: f.demand) <= over }) {
+                    log.append((i, avoid))
+                    put(i, p)
+                    inChain.insert(j)
+                    if place(j, avoid: q0, depth: depth + 1) { return true }
+                    inChain.remove(j)
+                    log.removeLast()
+                    plan.add(p, -f.demand)
+                    for l in p.links { onLink[l.index]?.removeAll { $0 == i } }
+                }
+                put(j, q0)
+            }
+            return false
+        }
+        for i in movable.indices where steps > 0 {
+            let f = movable[i]
+            let p0 = assigned[i]
+            let now = plan.score(p0, adding: 0, shared: shared[i])
+            guard now.peak > over else { continue }
+            take(i)
+            inChain = [i]
+            log = []
+            guard place(i, avoid: p0, depth: 0) else {
+                put(i, p0)
+                continue
+            }
+            let newPeak = plan.score(assigned[i], adding: 0, shared: shared[i])
+            // Moves this chain adds: flows that were on their current path and are not now.
+            var added = 0
+            for (j, _) in log {
+                let wasHome = (j == i ? p0 : nil) ?? movable[j].current
+                if wasHome == movable[j].current && assigned[j] != movable[j].current { added += 1 }
+            }
+            if now.peak - newPeak.peak < max(rules.minGain, 1e-9) || moves + added > rules.maxMoves {
+                // Undo the chain, last step first.
+                for (j, from) in log.reversed() {
+                    take(j)
+                    put(j, from)
+                }
+                if now.peak - newPeak.peak < max(rules.minGain, 1e-9) { result.skipped.append((f.key, .smallGain)) } else { result.skipped.append((f.key, .moveCap)) }
+                continue
+            }
+            moves += added
+            for (n, (j, from)) in log.enumerated() {
+                let before = plan.score(from, adding: 0, shared: shared[j])
+                let after = plan.score(assigned[j], adding: 0, shared: shared[j])
+                reasons[j] = MoveReason(algorithm: n == 0 ? name : name + " (making room)",
+                                        hotLink: n == 0 ? now.link : before.link, hotUtilization: n == 0 ? now.peak : before.peak,
+                                        newPeakLink: after.link, newUtilization: after.peak,
+                                        gain: (n == 0 ? now.peak : before.peak) - after.peak, demand: movable[j].demand)
+            }
+        }
+
+        for (i, f) in movable.enumerated() where assigned[i] != f.current {
+            let r = reasons[i] ?? MoveReason(algorithm: name, hotLink: nil, hotUtilization: 0, newPeakLink: nil,
+                                             newUtilization: 0, gain: 0, demand: f.demand)
+            result.decisions.append(Decision(key: f.key, from: f.current, to: assigned[i], reason: r))
         }
         return result
     }

@@ -183,7 +183,7 @@ struct SmallFabric {
         let r = s.select(SelectionInput(time: 1, flows: flows, load: load, capacity: cap), rules: StabilityRules(maxMoves: 2))
         #expect(r.decisions.count == 2)
         #expect(Set(r.decisions.map(\.to)).count == 2) // onto two different spines
-        #expect(r.skipped.map(\.reason) == [.moveCap])
+        #expect(!r.skipped.isEmpty && r.skipped.allSatisfy { $0.reason == .moveCap })
         var s2 = TuskSelector()
         #expect(s2.select(SelectionInput(time: 1, flows: flows, load: load, capacity: cap), rules: StabilityRules()).decisions.count == 3)
     }
