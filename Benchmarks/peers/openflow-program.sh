@@ -62,9 +62,10 @@ for r in $(seq "$RUNS"); do
   ovs-vsctl --timeout=10 set-controller "$BR" "tcp:127.0.0.1:$port"
   wait "$pid" || { cat "$work/tusk.err" >&2; exit 1; }
   pid=""
-  ovs-vsctl --timeout=10 del-controller "$BR"
   n=$(ofctl dump-aggregate "$BR" | grep -o 'flow_count=[0-9]*' | cut -d= -f2)
   [[ $n == "$FLOWS" ]] || { echo "Tusk left $n flows, expected $FLOWS" >&2; exit 1; }
+  # (OVS flushes a bridge's flows when its last controller is removed.)
+  ovs-vsctl --timeout=10 del-controller "$BR"
   tusk_rates+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["flowModsPerSecond"])' "$work/tusk.json")")
   echo "run $r: tusk ${tusk_rates[-1]} flow-mods/s (barrier-confirmed), ovs-ofctl add-flows ${ofctl_rates[-1]} flow-mods/s"
 done

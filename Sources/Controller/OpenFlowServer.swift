@@ -171,7 +171,7 @@ public struct OpenFlowServer: Service {
         guard !channels.isEmpty else { throw SessionClosedError(reason: "no listener could be bound") }
         onBound(channels.compactMap(\.localAddress))
         let all = channels
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             for c in all { try? await c.closeFuture.get() }
         } onGracefulShutdown: {
             for c in all { c.close(promise: nil) }
@@ -219,7 +219,7 @@ public struct SwitchConnector: Service {
             do {
                 let c = try await connect()
                 backoff = .milliseconds(500)
-                try await withGracefulShutdownHandler {
+                await withGracefulShutdownHandler {
                     try? await c.closeFuture.get()
                 } onGracefulShutdown: {
                     c.close(promise: nil)
