@@ -188,6 +188,9 @@ public struct SwitchSessionStateMachine {
         case awaitingDescription(Handshake, info: SwitchInfo)
         case active(Active)
         case closed(reason: String)
+        /// Only while an active session's data is being changed in place (so that the state enum
+        /// holds no second reference to its arrays, which would make every change copy them).
+        case modifying
     }
 
     public let configuration: SwitchSessionConfiguration
@@ -209,14 +212,14 @@ public struct SwitchSessionStateMachine {
     public var isActive: Bool {
         switch state {
         case .active: true
-        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .closed: false
+        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .closed, .modifying: false
         }
     }
 
     public var isClosed: Bool {
         switch state {
         case .closed: true
-        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .active: false
+        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .active, .modifying: false
         }
     }
 
@@ -224,7 +227,7 @@ public struct SwitchSessionStateMachine {
         switch state {
         case .active(let a): a.info
         case .awaitingDescription(_, let info): info
-        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .closed: nil
+        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .closed, .modifying: nil
         }
     }
 
@@ -232,7 +235,7 @@ public struct SwitchSessionStateMachine {
     public var pendingBatchCount: Int {
         switch state {
         case .active(let a): a.pending.count
-        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .closed: 0
+        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .closed, .modifying: 0
         }
     }
 
@@ -243,7 +246,7 @@ public struct SwitchSessionStateMachine {
             case .idle: false
             case .reading, .applying: true
             }
-        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .closed: false
+        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .closed, .modifying: false
         }
     }
 
@@ -275,7 +278,7 @@ public struct SwitchSessionStateMachine {
             state = .awaitingHello(h)
             nextEcho = now + configuration.echoInterval
             return [.send([envelope(.hello(Hello(versions: [openFlow13Version])), xid: xid())]), .handshake(.helloSent)]
-        case .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .active, .closed:
+        case .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .active, .closed, .modifying:
             return []
         }
     }
@@ -288,14 +291,14 @@ public struct SwitchSessionStateMachine {
             for b in a.pending where b.purpose == .user {
                 actions.append(.batchRejected(b.id, reason: "connection closed before the barrier reply"))
             }
-        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .closed:
+        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .closed, .modifying:
             break
         }
         for q in queued { actions.append(.batchRejected(q.0, reason: "connection closed before the handshake finished")) }
         queued = []
         switch state {
         case .closed: break
-        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .active:
+        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .active, .modifying:
             state = .closed(reason: "connection closed")
         }
         return actions
@@ -304,7 +307,7 @@ public struct SwitchSessionStateMachine {
     /// Timer: handshake deadline and echo keepalive.
     public mutating func tick(now: NIODeadline) -> [Action] {
         switch state {
-        case .idle, .closed:
+        case .idle, .closed, .modifying:
             return []
         case .awaitingHello(let h), .awaitingFeatures(let h), .awaitingPortDescription(let h), .awaitingDescription(let h, _):
             if now - h.started >= configuration.handshakeTimeout {
@@ -325,6 +328,7 @@ public struct SwitchSessionStateMachine {
         case .awaitingDescription: "waiting for DESC reply"
         case .active: "active"
         case .closed: "closed"
+        case .modifying: "active"
         }
     }
 
@@ -341,7 +345,7 @@ public struct SwitchSessionStateMachine {
     /// A message (or a message that failed to decode) from the switch.
     public mutating func received(_ result: OpenFlowDecodeResult, now: NIODeadline) -> [Action] {
         switch state {
-        case .idle, .closed:
+        case .idle, .closed, .modifying:
             return []
         case .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .active:
             break
@@ -368,7 +372,7 @@ public struct SwitchSessionStateMachine {
         let reply = kind.map { [envelope(.error(ErrorMessage(kind: $0)), xid: xid)] } ?? []
         let why = "malformed message from switch: \(detail)"
         switch state {
-        case .active:
+        case .active, .modifying:
             if malformedCount > configuration.malformedLimit {
                 let reason = "\(why); \(malformedCount) malformed messages, limit \(configuration.malformedLimit)"
                 state = .closed(reason: reason)
@@ -395,7 +399,7 @@ public struct SwitchSessionStateMachine {
         }
 
         switch state {
-        case .idle, .closed:
+        case .idle, .closed, .modifying:
             return []
 
         case .awaitingHello(var h):
@@ -485,12 +489,10 @@ public struct SwitchSessionStateMachine {
             return handshakeOther(env)
 
         case .active(var a):
-            state = .closed(reason: "transient") // hold no copy while mutating (avoid CoW of big arrays)
+            state = .modifying
             let actions = receivedActive(env, &a, now: now)
-            switch state {
-            case .closed(let r) where r == "transient": state = .active(a)
-            case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .active, .closed: break
-            }
+            // Unless the message closed the session, it stays active.
+            if case .modifying = state { state = .active(a) }
             return actions
         }
     }
@@ -632,7 +634,7 @@ public struct SwitchSessionStateMachine {
 
     private mutating func write(id: BatchID, _ messages: [OpenFlowMessage], purpose: Purpose, now: NIODeadline) -> [Action] {
         guard case .active(var a) = state else { return [] }
-        state = .closed(reason: "transient")
+        state = .modifying
         let out = enqueue(id: id, messages, purpose: purpose, now: now, into: &a)
         state = .active(a)
         return [.send(out)]
@@ -646,7 +648,7 @@ public struct SwitchSessionStateMachine {
         switch state {
         case .active:
             return (id, write(id: id, messages, purpose: .user, now: now))
-        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription:
+        case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .modifying:
             queued.append((id, messages, now))
             return (id, [])
         case .closed(let reason):

@@ -251,6 +251,20 @@ struct StateMachineTests {
         #expect(m.isActive)
     }
 
+    @Test("a controller-to-switch message from a switch gets BAD_TYPE; the session stays active")
+    func wrongDirection() {
+        var m = activeMachine()
+        let a = m.received(ok(.flowMod(FlowMod()), xid: 31), now: at(10))
+        guard case .error(let e) = a.sent.first?.message else { Issue.record("no ERROR: \(a)"); return }
+        #expect(e.kind == .badRequestBadType)
+        #expect(a.sent[0].xid == 31)
+        #expect(a.closeReason == nil)
+        #expect(m.isActive)
+        // And the session still works.
+        let (_, w) = m.submit([.flowMod(FlowMod())], now: at(11))
+        #expect(w.sent.count == 2)
+    }
+
     @Test("too many malformed messages close the session; during the handshake one is enough")
     func malformedLimit() {
         var m = activeMachine(.init(malformedLimit: 2))
@@ -282,5 +296,26 @@ struct StateMachineTests {
         #expect(a.contains { if case .batchRejected(id, _) = $0 { return true }; return false })
         let (id2, b) = m.submit([.flowMod(FlowMod())], now: at(2))
         #expect(b.contains { if case .batchRejected(id2, _) = $0 { return true }; return false })
+    }
+}
+
+@Suite("Endpoints")
+struct EndpointTests {
+    @Test("listen and connect addresses", arguments: [
+        ("6653", "0.0.0.0", 6653),
+        ("127.0.0.1:6653", "127.0.0.1", 6653),
+        ("tcp:10.0.0.1:6633", "10.0.0.1", 6633),
+        ("[::1]:6653", "::1", 6653),
+        ("[::]:6654", "::", 6654),
+        ("ssl:[fd00::1]:6655", "fd00::1", 6655),
+    ])
+    func parses(text: String, host: String, port: Int) {
+        let e = OpenFlowEndpoint(parsing: text, defaultHost: "0.0.0.0")
+        #expect(e == OpenFlowEndpoint(host: host, port: port))
+    }
+
+    @Test("bad addresses", arguments: ["", "host", "1.2.3.4:", ":99", "1.2.3.4:70000", "::1:6653", "[::1]6653", "[::1"])
+    func refuses(text: String) {
+        #expect(OpenFlowEndpoint(parsing: text, defaultHost: "0.0.0.0") == nil)
     }
 }
