@@ -14,8 +14,10 @@ extension OpenFlowEnvelope {
     public init(frame: OpenFlowFrame) throws(OpenFlowError) {
         let h = frame.header
         guard h.version == openFlow13Version || h.type == .hello || h.type == .error else {
-            throw OpenFlowError(.unsupportedVersion, "version \(h.version) is not OpenFlow 1.3", xid: h.xid,
-                                messageType: h.type)
+            var e = OpenFlowError(.unsupportedVersion, "version \(h.version) is not OpenFlow 1.3", xid: h.xid,
+                                  messageType: h.type)
+            e.offendingMessage = frame.firstBytes(64)
+            throw e
         }
         var body = frame.body
         do {
@@ -26,6 +28,7 @@ extension OpenFlowEnvelope {
             var e = error
             e.xid = h.xid
             e.messageType = h.type
+            e.offendingMessage = frame.firstBytes(64)
             throw e
         }
     }
@@ -42,6 +45,23 @@ extension OpenFlowEnvelope {
                                 messageType: frame.header.type)
         }
         try self.init(frame: frame)
+    }
+}
+
+extension OpenFlowFrame {
+    /// The first `n` bytes of the message as it came, header included.
+    public func firstBytes(_ n: Int) -> ByteBuffer {
+        var b = ByteBuffer()
+        b.reserveCapacity(n)
+        b.writeInteger(header.version)
+        b.writeInteger(header.type.rawValue)
+        b.writeInteger(header.length)
+        b.writeInteger(header.xid)
+        if let prefix = body.getSlice(at: body.readerIndex, length: Swift.min(body.readableBytes, Swift.max(0, n - 8))) {
+            var p = prefix
+            b.writeBuffer(&p)
+        }
+        return b
     }
 }
 

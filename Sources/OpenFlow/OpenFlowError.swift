@@ -3,6 +3,8 @@
 // of that message so that the session can answer with an OpenFlow ERROR (OF 1.3.5 §7.4.4) instead
 // of dropping the connection.
 
+import NIOCore
+
 /// Why the codec refused some bytes or a value.
 public struct OpenFlowError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What went wrong, as an open code (new codes may appear; switch with a `default`).
@@ -59,6 +61,9 @@ public struct OpenFlowError: Error, Hashable, Sendable, CustomStringConvertible 
     public var xid: UInt32?
     /// The type of the offending message, when its header was read.
     public var messageType: OpenFlowMessageType?
+    /// The first 64 bytes (header included) of the offending message, when it was framed: what
+    /// an ERROR's `data` must carry (OF 1.3.5 §7.4.4, "at least 64 bytes of the failed request").
+    public var offendingMessage: ByteBuffer?
 
     public init(_ code: Code, _ context: String, xid: UInt32? = nil, messageType: OpenFlowMessageType? = nil) {
         self.code = code
@@ -77,6 +82,12 @@ public struct OpenFlowError: Error, Hashable, Sendable, CustomStringConvertible 
         case .unsupportedVersion: .badRequestBadVersion
         default: .badRequestBadLen
         }
+    }
+
+    /// The OpenFlow ERROR to send back for this failure: `suggestedReply` with the first 64 bytes
+    /// of the offending message. Send it with the offending message's `xid`.
+    public var errorReply: OpenFlowMessage {
+        .error(ErrorMessage(kind: suggestedReply, data: offendingMessage ?? ByteBuffer()))
     }
 
     public var description: String {

@@ -121,6 +121,15 @@ struct HostileInputTests {
             #expect(error.xid == 0x2A)
             #expect(error.messageType == .flowMod)
             #expect(error.suggestedReply == .badInstructionBadLen)
+            // The reply carries the first 64 bytes of the offending message (OF 1.3.5 §7.4.4).
+            let sent = flowMod(emptyMatch + hex("0004 0000 00000000"))
+            #expect(error.offendingMessage.map { Array($0.readableBytesView) } == Array(sent.prefix(64)))
+            guard case .error(let reply) = error.errorReply else {
+                Issue.record("errorReply is not an ERROR")
+                return
+            }
+            #expect(reply.kind == .badInstructionBadLen)
+            #expect(Array(reply.data.readableBytesView) == Array(sent.prefix(64)))
         }
     }
 
