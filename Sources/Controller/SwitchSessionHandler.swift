@@ -4,6 +4,7 @@
 // event loop.
 import FabricProgramming
 import Logging
+import Metrics
 import NIOCore
 import OpenFlow
 
@@ -76,6 +77,24 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
     private var promises: [BatchID: EventLoopPromise<BatchResult>] = [:]
     private var timer: RepeatedTask?
     private var closeReason: String?
+    /// Per-switch metrics (label: the datapath id, a bounded set), known once the handshake is done.
+    private var metrics = SessionMetrics(dpid: "unknown")
+
+    struct SessionMetrics {
+        let flowMods: Counter
+        let batches: Counter
+        let failures: Counter
+        let malformed: Counter
+        let reconciliations: Counter
+        init(dpid: String) {
+            let d = [("dpid", dpid)]
+            flowMods = Counter(label: "tusk_openflow_flow_mods_total", dimensions: d)
+            batches = Counter(label: "tusk_openflow_batches_confirmed_total", dimensions: d)
+            failures = Counter(label: "tusk_openflow_request_failures_total", dimensions: d)
+            malformed = Counter(label: "tusk_openflow_malformed_total", dimensions: d)
+            reconciliations = Counter(label: "tusk_openflow_reconciliations_total", dimensions: d)
+        }
+    }
 
     public init(_ settings: Context) {
         self.settings = settings
@@ -158,8 +177,13 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
         switch action {
         case .send(let envelopes):
             guard !envelopes.isEmpty else { return }
-            for e in envelopes { context.write(wrapOutboundOut(e), promise: nil) }
+            var flowMods = 0
+            for e in envelopes {
+                if case .flowMod = e.message { flowMods += 1 }
+                context.write(wrapOutboundOut(e), promise: nil)
+            }
             context.flush()
+            if flowMods > 0 { metrics.flowMods.increment(by: flowMods) }
 
         case .sendAndClose(let envelopes, let reason):
             closeReason = reason
@@ -184,6 +208,7 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
 
         case .active(let info):
             logger[metadataKey: "dpid"] = "\(info.dpidHex)"
+            metrics = SessionMetrics(dpid: info.dpidHex)
             let d = info.description
             logger.info("switch active", metadata: [
                 "ports": "\(info.ports.count)", "tables": "\(info.features.nTables)",
@@ -204,18 +229,21 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
                 "batch": "\(result.id)", "messages": "\(result.messageCount)", "failures": "\(result.failures.count)",
                 "ms": "\(ms)",
             ])
+            metrics.batches.increment()
             promises.removeValue(forKey: result.id)?.succeed(result)
 
         case .batchRejected(let id, let reason):
             promises.removeValue(forKey: id)?.fail(SessionClosedError(reason: reason))
 
         case .requestFailed(let f):
+            metrics.failures.increment()
             logger.warning("switch refused a request", metadata: ["request": "\(f)"])
 
         case .switchError(let e, let xid):
             logger.warning("switch reported an error", metadata: ["xid": "\(xid)", "error": "\(e.kind)"])
 
         case .malformed(let why):
+            metrics.malformed.increment()
             logger.warning("\(why)")
 
         case .portStatus(let p):
@@ -242,6 +270,7 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
             } else {
                 logger.error("reconciled with failures", metadata: meta)
             }
+            metrics.reconciliations.increment()
             settings.onEvent(.reconciled(r))
         }
     }

@@ -83,7 +83,7 @@ if [[ $mode == tls ]]; then
   lab_on_exit 'ovs-vsctl --timeout=10 del-ssl >/dev/null 2>&1'
   lab_set_ssl "$pki/switch.key" "$pki/switch.pem" "$pki/ca.pem"
 else
-  tusk_args+=(--listen "127.0.0.1:$port" --listen "127.0.0.2:$port")
+  tusk_args+=(--listen "127.0.0.1:$port" --listen "127.0.0.2:$port" --listen "[::1]:$port")
 fi
 # TCP mode: one switch (s2) listens itself (ptcp:) and Tusk connects out to it.
 passive=""
@@ -126,7 +126,11 @@ wait_reconciled() {
 
 set_controller() {
   lab_set_controller "$target"
-  [[ -n $passive ]] && ovs-vsctl --timeout=10 set-controller "$(lab_br "$passive")" "ptcp:$pport:127.0.0.1"
+  if [[ -n $passive ]]; then
+    ovs-vsctl --timeout=10 set-controller "$(lab_br "$passive")" "ptcp:$pport:127.0.0.1"
+    # And one switch reaches Tusk over IPv6.
+    ovs-vsctl --timeout=10 set-controller "$(lab_br s1)" "${target/127.0.0.1/[::1]}"
+  fi
   # Reconnect quickly after a drop (the default backoff grows to 8 s).
   local s
   for s in "${LAB_SWITCHES[@]}"; do
@@ -211,7 +215,8 @@ wait_reconciled 0 60
 grep -q 'switch active' "$LAB_DIR/tusk.err" || fail "no 'switch active' log line"
 if [[ -n $passive ]]; then
   grep "switch active" "$LAB_DIR/tusk.err" | grep -q "dpid=$(lab_dpid_hex "$passive")" || fail "Tusk did not connect out to $passive (ptcp:$pport)"
-  lab_log "$passive listens (ptcp:$pport) and Tusk connected out to it; the others connected to Tusk"
+  grep "switch active" "$LAB_DIR/tusk.err" | grep "dpid=$(lab_dpid_hex s1)" | grep -q 'peer=\[IPv6\]' || fail "s1 did not connect over IPv6"
+  lab_log "$passive listens (ptcp:$pport) and Tusk connected out to it; s1 connected over IPv6 ([::1]:$port), the others over IPv4"
 fi
 check_tables
 lab_ping_all 3 || fail "not every host reaches every other host"
