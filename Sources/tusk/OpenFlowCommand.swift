@@ -88,7 +88,13 @@ struct OpenFlowCommand: AsyncParsableCommand {
                         if format == .json {
                             emit(.obj(obj))
                         } else {
-                            print("\(name): xid=\(env.xid) \(env.message.type) \(env.message)")
+                            print("\(name): \(env.message.type) version=\(env.version) xid=\(env.xid) length=\(frame.header.length)")
+                            var text = ""
+                            messageJSON(env.message).renderText(into: &text, indent: "  ")
+                            if reencode, let rt = obj.first(where: { $0.0 == "roundtrip" }) {
+                                text += "  roundtrip: \(rt.1.rendered)\n"
+                            }
+                            print(text, terminator: "")
                         }
                     } catch {
                         emit(errorJSON(name, error))
@@ -100,7 +106,7 @@ struct OpenFlowCommand: AsyncParsableCommand {
         }
 
         func emit(_ j: JSON) {
-            if format == .json { print(j.rendered) } else { print(j.rendered) }
+            print(j.rendered)
         }
 
         func errorJSON(_ file: String, _ e: OpenFlowError) -> JSON {
@@ -244,6 +250,60 @@ indirect enum JSON {
     case num(UInt64)
     case bool(Bool)
     case null
+
+    /// An indented, YAML-like view for `--format text`: one `key: value` a line, nested
+    /// objects and lists indented, small flat objects kept on one line.
+    func renderText(into s: inout String, indent: String) {
+        switch self {
+        case .obj(let kv):
+            for (k, v) in kv {
+                if v.isFlat {
+                    s += "\(indent)\(k): \(v.inline)\n"
+                } else {
+                    s += "\(indent)\(k):\n"
+                    v.renderText(into: &s, indent: indent + "  ")
+                }
+            }
+        case .arr(let a):
+            for v in a {
+                if v.isFlat {
+                    s += "\(indent)- \(v.inline)\n"
+                } else {
+                    s += "\(indent)-\n"
+                    v.renderText(into: &s, indent: indent + "  ")
+                }
+            }
+        default:
+            s += "\(indent)\(inline)\n"
+        }
+    }
+
+    /// Scalars, and objects/lists of scalars short enough for one line.
+    var isFlat: Bool {
+        switch self {
+        case .obj(let kv): kv.allSatisfy { $0.1.isScalar } && inline.count <= 100
+        case .arr(let a): a.allSatisfy(\.isScalar) && inline.count <= 100
+        default: true
+        }
+    }
+
+    var isScalar: Bool {
+        switch self {
+        case .obj, .arr: false
+        default: true
+        }
+    }
+
+    var inline: String {
+        switch self {
+        case .obj(let kv): "{" + kv.map { "\($0.0)=\($0.1.inline)" }.joined(separator: " ") + "}"
+        case .arr(let a): "[" + a.map(\.inline).joined(separator: ", ") + "]"
+        case .str(let t): t.isEmpty ? "\"\"" : t
+        case .num(let n): String(n)
+        case .bool(let b): b ? "true" : "false"
+        case .null: "-"
+        }
+    }
 
     var rendered: String {
         var s = ""
