@@ -16,7 +16,7 @@ FLOWS=${FLOWS:-50000}
 BATCH=${BATCH:-2000}
 RUNS=${RUNS:-3}
 BR=${BR:-tkbench0}
-[[ $(id -u) -eq 0 ]] || { echo "needs root (Open vSwitch)" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || { echo "openflow-program: skipped (needs root for Open vSwitch)"; exit 0; }
 [[ -x $TUSK ]] || { echo "no tusk binary at $TUSK (swift build -c release --product tusk)" >&2; exit 1; }
 command -v ovs-vsctl >/dev/null || "$ROOT/scripts/ensure-packages.sh" openvswitch-switch
 if ! ovs-vsctl --timeout=5 show >/dev/null 2>&1; then

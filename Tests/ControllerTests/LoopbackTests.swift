@@ -226,4 +226,30 @@ struct LoopbackTests {
         try await ch2.closeFuture.get()
         #expect(old.snapshot.errorsSeen.map(\.kind) == [.helloFailedIncompatible])
     }
+
+    @Test("outbound: Tusk connects to a switch that listens (ptcp:) and reconciles it")
+    func connectOut() async throws {
+        let sw = FakeSwitchState(dpid: 1)
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture {
+                    try OpenFlowPipeline.addCodec(ch, tls: nil, isServer: true)
+                    try ch.pipeline.syncOperations.addHandler(FakeSwitchHandler(state: sw))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { listener.close(promise: nil) }
+        let log = EventLog()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let context = SwitchSessionHandler.Context(desired: { [fabric] in fabric[$0] }, onEvent: { log.add($0) }, logger: logger)
+        let connector = SwitchConnector(group: MultiThreadedEventLoopGroup.singleton,
+                                        endpoint: OpenFlowEndpoint(host: "127.0.0.1", port: listener.localAddress?.port ?? 0),
+                                        session: context, logger: logger)
+        let ch = try await connector.connect()
+        defer { ch.close(promise: nil) }
+        #expect(try await eventually { log.reconciled.count == 1 })
+        expectProgrammed(sw, fabric[1]!)
+    }
 }
