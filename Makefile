@@ -6,7 +6,7 @@ DEBUG_BIN := .build/debug/tusk
 SHARED ?= ../shared
 
 BUILD_PKGS := libpcap-dev pkg-config
-E2E_PKGS := openvswitch-switch iperf3 ethtool iproute2 tshark tcpdump python3
+E2E_PKGS := openvswitch-switch iperf3 ethtool iproute2 iputils-ping tshark tcpdump python3 openssl
 BENCH_PKGS := pmacct tshark libjemalloc-dev hyperfine
 FUZZ_PKGS := clang
 

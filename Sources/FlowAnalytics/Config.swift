@@ -82,6 +82,9 @@ public struct AnalyticsConfig: Sendable {
     public var linkSpeedOverride: Double?
     /// Speed assumed when neither ifSpeed nor an override is known, bits per second.
     public var defaultLinkSpeed = 1e9
+    /// Seed of the flow index's hash (the daemon picks one at start-up; fixed elsewhere, so that
+    /// runs are reproducible).
+    public var hashSeed: UInt64 = 0x7475_736B_666C_6F77
 
     public init() {}
 }

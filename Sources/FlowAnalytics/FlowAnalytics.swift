@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Packets
 import SFlow
 
@@ -28,18 +33,134 @@ public struct ElephantEvent: Sendable, Equatable {
     public var links: [FlowLink]
 }
 
-/// One flow's state in the cache.
+/// Two rates (bits and packets) over the same samples: one clock, one sample count.
+struct DualRate {
+    var bits: RateEstimator
+    var packets: Double = 0
+
+    init(start t: Double) { bits = RateEstimator(start: t) }
+
+    @inline(__always)
+    mutating func add(bits b: Double, packets p: Double, at t: Double, tau: Double) {
+        // Decay the packet sum by the same factor the bit estimator applies.
+        let before = bits.lastTime
+        bits.add(b, at: t, tau: tau)
+        if t > before { packets *= exp(-(t - before) / tau) }
+        packets += p
+    }
+
+    func ppsRate(at t: Double, tau: Double, minWindow: Double) -> Double {
+        let dt = max(0, t - bits.lastTime)
+        let age = max(t - bits.firstTime, minWindow)
+        return packets * exp(-dt / tau) / (tau * (1 - exp(-age / tau)))
+    }
+}
+
+/// One observation point of a flow (interned ids keep the entry small and free of references).
+struct PointState {
+    var point: Int32
+    /// Port id of the entry port seen at this point, or -1.
+    var input: Int32
+    var rate: DualRate
+}
+
+/// A port a flow was seen on: interned port id (negative: output direction, as ~id).
+struct LinkSlot {
+    var code: Int32
+    var lastSeen: Double
+
+    static let empty = LinkSlot(code: Int32.min, lastSeen: 0)
+}
+
+/// One flow's state in the cache. The common case (seen at one or two switches, a few ports) is
+/// stored inline: one cache entry, no heap objects, so a sample touches few cache lines.
 struct FlowEntry {
     var key: FlowKey
-    var points: [(point: ObservationPoint, estimator: RateEstimator, pps: RateEstimator, input: AgentPort?)]
-    var links: [(link: FlowLink, lastSeen: Double)]
     var firstSeen: Double
     var lastSeen: Double
-    var elephant = false
     var belowSince: Double?
-    // LRU list (indices into the slot array; -1 = none).
-    var prev: Int32 = -1
-    var next: Int32 = -1
+    /// When the entry last moved to the front of the LRU list.
+    var lastTouched: Double
+    var elephant = false
+    var live = true
+    var linkCount: UInt8 = 0
+    var p0: PointState
+    var morePoints: [PointState] = []
+    var links: InlineArray<4, LinkSlot> = InlineArray(repeating: .empty)
+    var moreLinks: [LinkSlot] = []
+
+    /// What a free slot holds.
+    static let dead: FlowEntry = {
+        var e = FlowEntry(key: FlowKey(src: .v4(IPv4Address(0)), dst: .v4(IPv4Address(0)), proto: 0, sport: 0, dport: 0),
+                          point: -1, input: -1, at: 0)
+        e.live = false
+        return e
+    }()
+
+    init(key: FlowKey, point: Int32, input: Int32, at t: Double) {
+        self.key = key
+        firstSeen = t
+        lastSeen = t
+        lastTouched = t
+        // The first sample only starts the clock (see RateEstimator).
+        p0 = PointState(point: point, input: input, rate: DualRate(start: t))
+    }
+
+    mutating func add(point: Int32, bits: Double, packets: Double, inPort: Int32, outPort: Int32, at t: Double, tau: Double) {
+        if t > lastSeen { lastSeen = t }
+        if p0.point == point {
+            p0.rate.add(bits: bits, packets: packets, at: t, tau: tau)
+            if p0.input < 0 { p0.input = inPort }
+        } else if let k = morePoints.firstIndex(where: { $0.point == point }) {
+            morePoints[k].rate.add(bits: bits, packets: packets, at: t, tau: tau)
+            if morePoints[k].input < 0 { morePoints[k].input = inPort }
+        } else {
+            morePoints.append(PointState(point: point, input: inPort, rate: DualRate(start: t)))
+        }
+        if inPort >= 0 { note(inPort, t) }
+        if outPort >= 0 { note(~outPort, t) }
+    }
+
+    private mutating func note(_ code: Int32, _ t: Double) {
+        let n = Int(linkCount)
+        for i in 0..<min(n, 4) where links[i].code == code {
+            links[i].lastSeen = t
+            return
+        }
+        if let k = moreLinks.firstIndex(where: { $0.code == code }) {
+            moreLinks[k].lastSeen = t
+            return
+        }
+        if n < 4 {
+            links[n] = LinkSlot(code: code, lastSeen: t)
+            linkCount += 1
+        } else {
+            moreLinks.append(LinkSlot(code: code, lastSeen: t))
+        }
+    }
+
+    var allLinks: [LinkSlot] {
+        var out: [LinkSlot] = []
+        for i in 0..<Int(linkCount) { out.append(links[i]) }
+        return out + moreLinks
+    }
+
+    /// Forgets links not seen for `timeout` seconds.
+    mutating func expireLinks(at t: Double, timeout: Double) {
+        var stale = false
+        for i in 0..<Int(linkCount) where t - links[i].lastSeen > timeout { stale = true }
+        if !stale, !moreLinks.contains(where: { t - $0.lastSeen > timeout }) { return }
+        let keep = allLinks.filter { t - $0.lastSeen <= timeout }
+        linkCount = 0
+        links = InlineArray(repeating: .empty)
+        moreLinks = []
+        for l in keep { note(l.code, l.lastSeen) }
+    }
+
+    func forEachPoint(_ body: (PointState) -> Void) {
+        body(p0)
+        for p in morePoints { body(p) }
+    }
 }
 
 /// Flow analytics: per-flow rates and links from packet samples, per-port load from samples
@@ -48,11 +169,29 @@ struct FlowEntry {
 public struct FlowAnalytics {
     public let config: AnalyticsConfig
     public private(set) var ports = PortMap()
-    public private(set) var portLoads: [AgentPort: PortLoad] = [:]
+    // Interned ports (agent, ifIndex) and observation points, so flow entries hold small ids.
+    private var portIDs: [AgentPort: Int32] = [:]
+    private var portTable: [AgentPort] = []
+    private var loads: [PortLoad] = []
+    private var pointIDs: [ObservationPoint: Int32] = [:]
+    // Small memos: consecutive samples mostly come from the same agent, data source and ports.
+    private var lastPorts: [(AgentPort, Int32)] = []
+    private var lastPoint: (ObservationPoint, Int32)?
 
-    private var slots: [FlowEntry?] = []
+    /// Per-port loads by agent and ifIndex.
+    public var portLoads: [AgentPort: PortLoad] {
+        Dictionary(uniqueKeysWithValues: zip(portTable, loads))
+    }
+
+    /// Flow entries by slot; free slots hold a dead entry (`live == false`). Non-optional, so a
+    /// field can be read or updated in place without copying the entry.
+    private var slots: [FlowEntry] = []
+    // The LRU list lives beside the entries (prev/next by slot), so moving a flow to the front
+    // touches two integers rather than copying its entry.
+    private var prevs: [Int32] = []
+    private var nexts: [Int32] = []
     private var free: [Int32] = []
-    private var index: [FlowKey: Int32] = [:]
+    private var index: FlowIndex
     private var head: Int32 = -1  // most recently seen
     private var tail: Int32 = -1  // least recently seen
     public private(set) var evictions = 0
@@ -61,9 +200,12 @@ public struct FlowAnalytics {
     public private(set) var samplesWithoutKey = 0
     private var pendingEvents: [ElephantEvent] = []
 
+    /// Seconds: the LRU order is exact to this resolution.
+    static let lruResolution = 1.0
+
     public init(config: AnalyticsConfig = AnalyticsConfig()) {
         self.config = config
-        index.reserveCapacity(min(config.maxFlows, 1 << 16))
+        index = FlowIndex(capacity: min(config.maxFlows, 1 << 16), seed: config.hashSeed)
     }
 
     public var flowCount: Int { index.count }
@@ -130,54 +272,73 @@ public struct FlowAnalytics {
         let rate = Double(max(1, s.sample.samplingRate))
         let bits = Double(s.frameLength) * 8 * rate
         let tau = config.timeConstant
-        var inPort: AgentPort?
+        var inPort: Int32 = -1
         if let i = s.sample.input.singleIfIndex {
-            let p = AgentPort(agent: s.agent, ifIndex: i)
-            inPort = p
-            portLoads[p, default: PortLoad()].addSample(bits: bits, input: true, at: t, tau: tau)
+            inPort = portID(AgentPort(agent: s.agent, ifIndex: i))
+            loads[Int(inPort)].addSample(bits: bits, input: true, at: t, tau: tau)
         }
-        var outPort: AgentPort?
+        var outPort: Int32 = -1
         // Output "discarded" with reason 256 is how some switches report a packet sent through a
         // group: the port is unknown, not dropped. Either way no single output port is known.
         if let o = s.sample.output.singleIfIndex {
-            let p = AgentPort(agent: s.agent, ifIndex: o)
-            outPort = p
-            portLoads[p, default: PortLoad()].addSample(bits: bits, input: false, at: t, tau: tau)
+            outPort = portID(AgentPort(agent: s.agent, ifIndex: o))
+            loads[Int(outPort)].addSample(bits: bits, input: false, at: t, tau: tau)
         }
         guard let raw = s.header.flowKey else {
             samplesWithoutKey += 1
             return
         }
         let key = config.keySpec.project(raw)
-        let point = ObservationPoint(agent: s.agent, subAgentId: s.subAgentId, sourceIndex: s.sample.source.index)
-        let slot: Int32
-        if let existing = index[key] {
-            slot = existing
-            touch(slot)
+        let op = ObservationPoint(agent: s.agent, subAgentId: s.subAgentId, sourceIndex: s.sample.source.index)
+        let point: Int32
+        if let (lp, id) = lastPoint, lp == op {
+            point = id
         } else {
-            slot = insert(FlowEntry(key: key, points: [], links: [], firstSeen: t, lastSeen: t))
+            if let p = pointIDs[op] { point = p } else { point = Int32(pointIDs.count); pointIDs[op] = point }
+            lastPoint = (op, point)
         }
-        guard var e = slots[Int(slot)] else { return }
-        slots[Int(slot)] = nil // keep the entry uniquely referenced while it is mutated
-        e.lastSeen = max(e.lastSeen, t)
-        if let k = e.points.firstIndex(where: { $0.point == point }) {
-            e.points[k].estimator.add(bits, at: t, tau: tau)
-            e.points[k].pps.add(rate, at: t, tau: tau)
-            if e.points[k].input == nil { e.points[k].input = inPort }
+        if let existing = lookup(key) {
+            // Keeping the LRU order costs a few random memory accesses; at most one move a second
+            // per flow keeps it exact to that resolution at a fraction of the cost.
+            if t - slots[Int(existing)].lastTouched >= Self.lruResolution {
+                touch(existing)
+                slots[Int(existing)].lastTouched = t
+            }
+            slots[Int(existing)].add(point: point, bits: bits, packets: rate, inPort: inPort, outPort: outPort, at: t, tau: tau)
         } else {
-            e.points.append((point, RateEstimator(start: t), RateEstimator(start: t), inPort))
+            var e = FlowEntry(key: key, point: point, input: inPort, at: t)
+            if inPort >= 0 || outPort >= 0 {
+                e.add(point: point, bits: 0, packets: 0, inPort: inPort, outPort: outPort, at: t, tau: tau)
+            }
+            _ = insert(e)
         }
-        if let p = inPort { note(&e, FlowLink(port: p, input: true), t) }
-        if let p = outPort { note(&e, FlowLink(port: p, input: false), t) }
-        slots[Int(slot)] = e
     }
 
-    private func note(_ e: inout FlowEntry, _ l: FlowLink, _ t: Double) {
-        if let k = e.links.firstIndex(where: { $0.link == l }) {
-            e.links[k].lastSeen = t
-        } else {
-            e.links.append((l, t))
+    @inline(__always)
+    private func lookup(_ key: FlowKey) -> Int32? {
+        slots.withUnsafeBufferPointer { buf in
+            index.find(key) { s in buf[Int(s)].key }
         }
+    }
+
+    @inline(__always)
+    private mutating func portID(_ p: AgentPort) -> Int32 {
+        for (lp, id) in lastPorts where lp == p { return id }
+        let id: Int32
+        if let found = portIDs[p] {
+            id = found
+        } else {
+            id = Int32(portTable.count)
+            portIDs[p] = id
+            portTable.append(p)
+            loads.append(PortLoad())
+        }
+        if lastPorts.count < 4 { lastPorts.append((p, id)) } else { lastPorts[Int(id) & 3] = (p, id) }
+        return id
+    }
+
+    func link(_ l: LinkSlot) -> FlowLink {
+        l.code >= 0 ? FlowLink(port: portTable[Int(l.code)], input: true) : FlowLink(port: portTable[Int(~l.code)], input: false)
     }
 
     /// Ingests a counter sample: learns port identities (1004/1005) and counter rates (1).
@@ -185,8 +346,8 @@ public struct FlowAnalytics {
         ports.learn(agent: agent, counters: c)
         for r in c.records {
             if case .genericInterface(let g) = r {
-                portLoads[AgentPort(agent: agent, ifIndex: g.ifIndex), default: PortLoad()]
-                    .addCounters(g, uptime: uptime, at: t, cfg: config)
+                let id = portID(AgentPort(agent: agent, ifIndex: g.ifIndex))
+                loads[Int(id)].addCounters(g, uptime: uptime, at: t, cfg: config)
             }
         }
     }
@@ -208,17 +369,20 @@ public struct FlowAnalytics {
         } else {
             slot = Int32(slots.count)
             slots.append(e)
+            prevs.append(-1)
+            nexts.append(-1)
         }
-        index[e.key] = slot
+        index.insert(e.key, slot: slot)
         linkFront(slot)
         return slot
     }
 
     private mutating func remove(_ slot: Int32) {
-        guard let e = slots[Int(slot)] else { return }
+        guard slots[Int(slot)].live else { return }
+        let key = slots[Int(slot)].key
         unlink(slot)
-        index[e.key] = nil
-        slots[Int(slot)] = nil
+        index.remove(key, slot: slot)
+        slots[Int(slot)] = FlowEntry.dead
         free.append(slot)
     }
 
@@ -229,30 +393,36 @@ public struct FlowAnalytics {
     }
 
     private mutating func linkFront(_ slot: Int32) {
-        slots[Int(slot)]?.prev = -1
-        slots[Int(slot)]?.next = head
-        if head >= 0 { slots[Int(head)]?.prev = slot }
+        prevs[Int(slot)] = -1
+        nexts[Int(slot)] = head
+        if head >= 0 { prevs[Int(head)] = slot }
         head = slot
         if tail < 0 { tail = slot }
     }
 
     private mutating func unlink(_ slot: Int32) {
-        guard let e = slots[Int(slot)] else { return }
-        if e.prev >= 0 { slots[Int(e.prev)]?.next = e.next } else { head = e.next }
-        if e.next >= 0 { slots[Int(e.next)]?.prev = e.prev } else { tail = e.prev }
+        let p = prevs[Int(slot)], n = nexts[Int(slot)]
+        if p >= 0 { nexts[Int(p)] = n } else { head = n }
+        if n >= 0 { prevs[Int(n)] = p } else { tail = p }
+        prevs[Int(slot)] = -1
+        nexts[Int(slot)] = -1
     }
 
     // MARK: Evaluation
 
     /// The estimate of a flow: from its best-sampled observation point.
-    func estimate(_ e: FlowEntry, at t: Double) -> (bps: Double, pps: Double, samples: Double, entry: AgentPort?) {
+    func estimate(_ e: FlowEntry, at t: Double) -> (bps: Double, pps: Double, samples: Double, entry: Int32) {
+        Self.estimate(e, at: t, config: config)
+    }
+
+    static func estimate(_ e: FlowEntry, at t: Double, config: AnalyticsConfig) -> (bps: Double, pps: Double, samples: Double, entry: Int32) {
         let tau = config.timeConstant
-        var best: (bps: Double, pps: Double, samples: Double, entry: AgentPort?) = (0, 0, -1, nil)
-        for p in e.points {
-            let n = p.estimator.samples(at: t, tau: tau)
+        var best: (bps: Double, pps: Double, samples: Double, entry: Int32) = (0, 0, -1, -1)
+        e.forEachPoint { p in
+            let n = p.rate.bits.samples(at: t, tau: tau)
             if n > best.samples {
-                best = (p.estimator.rate(at: t, tau: tau, minWindow: config.minWindow),
-                        p.pps.rate(at: t, tau: tau, minWindow: config.minWindow), n, p.input)
+                best = (p.rate.bits.rate(at: t, tau: tau, minWindow: config.minWindow),
+                        p.rate.ppsRate(at: t, tau: tau, minWindow: config.minWindow), n, p.input)
             }
         }
         return (best.bps, best.pps, max(0, best.samples), best.entry)
@@ -260,8 +430,12 @@ public struct FlowAnalytics {
 
     /// Speed of a port in bits per second: the override, else ifSpeed, else the default.
     public func speed(of p: AgentPort?) -> Double {
+        Self.speed(of: p.flatMap { portIDs[$0] } ?? -1, config: config, loads: loads)
+    }
+
+    static func speed(of id: Int32, config: AnalyticsConfig, loads: [PortLoad]) -> Double {
         if let o = config.linkSpeedOverride { return o }
-        if let p, let s = portLoads[p]?.ifSpeed, s > 0 { return Double(s) }
+        if id >= 0, Int(id) < loads.count, let s = loads[Int(id)].ifSpeed, s > 0 { return Double(s) }
         return config.defaultLinkSpeed
     }
 
@@ -269,41 +443,19 @@ public struct FlowAnalytics {
     /// Returns the events since the last call, in order.
     public mutating func evaluate(at t: Double) -> [ElephantEvent] {
         // Idle expiry from the least recently seen end.
-        while tail >= 0, let e = slots[Int(tail)], t - e.lastSeen > config.idleTimeout {
+        while tail >= 0, case let e = slots[Int(tail)], e.live, t - e.lastSeen > config.idleTimeout {
             if e.elephant {
-                pendingEvents.append(ElephantEvent(type: .elephantEnd, time: t, flow: e.key, bps: 0, links: e.links.map(\.link)))
+                pendingEvents.append(ElephantEvent(type: .elephantEnd, time: t, flow: e.key, bps: 0, links: e.allLinks.map(link)))
             }
             remove(tail)
             expired += 1
         }
-        var s = head
-        while s >= 0 {
-            guard var e = slots[Int(s)] else { break }
-            let next = e.next
-            e.links.removeAll { t - $0.lastSeen > config.linkTimeout }
-            let est = estimate(e, at: t)
-            let threshold = config.threshold.bps(linkSpeed: speed(of: est.entry))
-            if !e.elephant {
-                if est.bps > threshold, est.samples >= config.minSamples {
-                    e.elephant = true
-                    e.belowSince = nil
-                    pendingEvents.append(ElephantEvent(type: .elephantStart, time: t, flow: e.key, bps: est.bps, links: e.links.map(\.link)))
-                }
-            } else if est.bps < threshold * config.lowMarkFraction {
-                if let since = e.belowSince {
-                    if t - since >= config.holdTime {
-                        e.elephant = false
-                        e.belowSince = nil
-                        pendingEvents.append(ElephantEvent(type: .elephantEnd, time: t, flow: e.key, bps: est.bps, links: e.links.map(\.link)))
-                    }
-                } else {
-                    e.belowSince = t
-                }
-            } else {
-                e.belowSince = nil
+        let cfg = config
+        let loads = self.loads
+        for i in slots.indices where slots[i].live {
+            if let ev = slots[i].evaluate(at: t, config: cfg, loads: loads) {
+                pendingEvents.append(ElephantEvent(type: ev.type, time: t, flow: ev.key, bps: ev.bps, links: ev.links.map(link)))
             }
-            slots[Int(s)] = e
-            s = next
         }
         defer { pendingEvents.removeAll() }
         return pendingEvents
@@ -327,11 +479,11 @@ public struct FlowAnalytics {
     public func flows(at t: Double, limit: Int = .max) -> [FlowReport] {
         var out: [FlowReport] = []
         out.reserveCapacity(min(index.count, limit))
-        for case let e? in slots {
+        for e in slots where e.live {
             let est = estimate(e, at: t)
             out.append(FlowReport(key: e.key, bps: est.bps, pps: est.pps, samples: est.samples,
                                   errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: e.elephant,
-                                  links: e.links.filter { t - $0.lastSeen <= config.linkTimeout }.map(\.link),
+                                  links: e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }.map(link),
                                   firstSeen: e.firstSeen, lastSeen: e.lastSeen))
         }
         out.sort { $0.bps != $1.bps ? $0.bps > $1.bps : $0.key < $1.key }
@@ -341,11 +493,11 @@ public struct FlowAnalytics {
     /// The state of one flow, if tracked.
     public func flow(_ key: FlowKey, at t: Double) -> FlowReport? {
         let k = config.keySpec.project(key)
-        guard let s = index[k], let e = slots[Int(s)] else { return nil }
+        guard let s = lookup(k), case let e = slots[Int(s)], e.live else { return nil }
         let est = estimate(e, at: t)
         return FlowReport(key: e.key, bps: est.bps, pps: est.pps, samples: est.samples,
                           errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: e.elephant,
-                          links: e.links.filter { t - $0.lastSeen <= config.linkTimeout }.map(\.link),
+                          links: e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }.map(link),
                           firstSeen: e.firstSeen, lastSeen: e.lastSeen)
     }
 
@@ -361,7 +513,7 @@ public struct FlowAnalytics {
     }
 
     public func links(at t: Double) -> [LinkReport] {
-        portLoads.map { p, load in
+        zip(portTable, loads).map { p, load in
             LinkReport(port: p, identity: ports[p], speedBps: speed(of: p),
                        inBps: load.bps(input: true, at: t, cfg: config), outBps: load.bps(input: false, at: t, cfg: config))
         }.sorted { ($0.identity?.datapathId ?? .max, $0.identity?.portNo ?? .max, $0.port) < ($1.identity?.datapathId ?? .max, $1.identity?.portNo ?? .max, $1.port) }
@@ -369,8 +521,48 @@ public struct FlowAnalytics {
 
     /// Load of one OpenFlow port, by datapath id and port number.
     public func load(dpid: UInt64, port: UInt32, at t: Double) -> LinkReport? {
-        guard let p = ports.agentPort(dpid: dpid, port: port), let l = portLoads[p] else { return nil }
+        guard let p = ports.agentPort(dpid: dpid, port: port), let id = portIDs[p] else { return nil }
+        let l = loads[Int(id)]
         return LinkReport(port: p, identity: ports[p], speedBps: speed(of: p),
                           inBps: l.bps(input: true, at: t, cfg: config), outBps: l.bps(input: false, at: t, cfg: config))
+    }
+}
+
+extension FlowEntry {
+    struct Transition {
+        var type: ElephantEventType
+        var key: FlowKey
+        var bps: Double
+        var links: [LinkSlot]
+    }
+
+    /// Applies the elephant rules at time `t`, in place; returns the transition it causes, if any.
+    mutating func evaluate(at t: Double, config cfg: AnalyticsConfig, loads: [PortLoad]) -> Transition? {
+        expireLinks(at: t, timeout: cfg.linkTimeout)
+        let est = FlowAnalytics.estimate(self, at: t, config: cfg)
+        let threshold = cfg.threshold.bps(linkSpeed: FlowAnalytics.speed(of: est.entry, config: cfg, loads: loads))
+        if !elephant {
+            if est.bps > threshold, est.samples >= cfg.minSamples {
+                elephant = true
+                belowSince = nil
+                return Transition(type: .elephantStart, key: key, bps: est.bps, links: allLinks)
+            }
+        } else if est.bps * (1 + RateEstimator.errorPercent(samples: est.samples) / 100) < threshold * cfg.lowMarkFraction {
+            // Ending needs confidence, not a dip: the estimate's upper 95 % bound must sit below
+            // the low mark for the whole hold time, so sampling noise around the threshold
+            // cannot make an elephant flap.
+            if let since = belowSince {
+                if t - since >= cfg.holdTime {
+                    elephant = false
+                    belowSince = nil
+                    return Transition(type: .elephantEnd, key: key, bps: est.bps, links: allLinks)
+                }
+            } else {
+                belowSince = t
+            }
+        } else {
+            belowSince = nil
+        }
+        return nil
     }
 }

@@ -13,6 +13,10 @@ public struct SyntheticSFlow {
         /// Every Nth datagram of an agent carries a counter sample instead of flow samples.
         public var counterEvery = 10
         public var seed: UInt64 = 1
+        /// When positive, each flow is seen only by the agents on its path: flow f by agents
+        /// f mod agents, +1, …, +pathLength−1 (mod agents), as switches on a fabric path would.
+        /// 0: any agent samples any flow.
+        public var pathLength = 0
         public init() {}
     }
 
@@ -74,7 +78,15 @@ public struct SyntheticSFlow {
             ])))
         } else {
             for _ in 0..<config.samplesPerDatagram {
-                let f = Int(rng.next() % UInt64(config.flows))
+                var f = Int(rng.next() % UInt64(config.flows))
+                if config.pathLength > 0, config.agents > 1 {
+                    // Re-aim f at a flow whose path includes this agent.
+                    let hop = Int(rng.next() % UInt64(config.pathLength))
+                    let home = ((agent - hop) % config.agents + config.agents) % config.agents
+                    f = f - f % config.agents + home
+                    if f >= config.flows { f -= config.agents }
+                    if f < 0 { f = home }
+                }
                 sampleSequence[agent] &+= 1
                 pool[agent] &+= config.samplingRate
                 samples.append(.flow(FlowSample(

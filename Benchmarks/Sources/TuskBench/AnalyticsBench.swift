@@ -3,13 +3,15 @@ import Packets
 import SFlow
 
 /// Flow analytics: decode + flow-key extraction + cache update per sample, with 100,000 distinct
-/// active flows; then the memory held by 1,000,000 tracked flows.
+/// active flows, each sampled by the three switches on its path; then the memory held by
+/// 1,000,000 tracked flows.
 func analyticsBenchmarks() {
     var cfg = SyntheticSFlow.Config()
     cfg.agents = 8
     cfg.flows = 100_000
     cfg.counterEvery = 0
     cfg.seed = 7
+    cfg.pathLength = 3 // each flow crosses three switches (leaf, spine, leaf), each sampling it
     var gen = SyntheticSFlow(config: cfg)
     let datagrams = (0..<40_000).map { i in SFlowEncoder.encode(gen.nextDatagram(agent: i % 8, uptimeMs: UInt32(i))) }
     // Warm the cache so all 100,000 flows are active before timing.
