@@ -4,8 +4,9 @@
 # from a file (cookie, priority, match, action; written by bench-program --ofctl-file), in the same
 # run. Each side: median of RUNS runs, the bridge emptied before each. Prints the ratio Tusk / ovs-ofctl.
 #
-# ovs-ofctl times: the whole `ovs-ofctl add-flows` process (it connects over the bridge's Unix socket,
-# sends the flow-mods and waits for a barrier reply). Tusk times: from its first flow-mod to the last
+# ovs-ofctl times: the whole `ovs-ofctl add-flows` process (it connects over the bridge's Unix socket
+# and, flow-mod by flow-mod, sends it with a barrier and waits for the reply). A second reference,
+# `ovs-ofctl --bundle add-flows`, sends everything in one bundle and commits it once. Tusk times: from its first flow-mod to the last
 # barrier reply, over TCP on loopback, in batches of BATCH flow-mods each closed by a barrier.
 #
 # Usage (root): Benchmarks/peers/openflow-program.sh   Environment: TUSK, FLOWS (50000), BATCH (2000), RUNS (3)
@@ -42,6 +43,7 @@ median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 tusk_rates=()
 ofctl_rates=()
+bundle_rates=()
 for r in $(seq "$RUNS"); do
   # ovs-ofctl add-flows, from an empty table.
   ofctl del-flows "$BR"
@@ -51,6 +53,15 @@ for r in $(seq "$RUNS"); do
   n=$(ofctl dump-aggregate "$BR" | grep -o 'flow_count=[0-9]*' | cut -d= -f2)
   [[ $n == "$FLOWS" ]] || { echo "ovs-ofctl left $n flows, expected $FLOWS" >&2; exit 1; }
   ofctl_rates+=("$(echo "$FLOWS $t0 $t1" | awk '{printf "%.0f", $1 / ($3 - $2)}')")
+
+  # ovs-ofctl --bundle add-flows (one atomic bundle), from an empty table.
+  ofctl del-flows "$BR"
+  t0=$(now)
+  ofctl --bundle add-flows "$BR" "$work/flows.txt"
+  t1=$(now)
+  n=$(ofctl dump-aggregate "$BR" | grep -o 'flow_count=[0-9]*' | cut -d= -f2)
+  [[ $n == "$FLOWS" ]] || { echo "ovs-ofctl --bundle left $n flows, expected $FLOWS" >&2; exit 1; }
+  bundle_rates+=("$(echo "$FLOWS $t0 $t1" | awk '{printf "%.0f", $1 / ($3 - $2)}')")
 
   # Tusk over TCP, from an empty table.
   ofctl del-flows "$BR"
@@ -67,11 +78,14 @@ for r in $(seq "$RUNS"); do
   # (OVS flushes a bridge's flows when its last controller is removed.)
   ovs-vsctl --timeout=10 del-controller "$BR"
   tusk_rates+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["flowModsPerSecond"])' "$work/tusk.json")")
-  echo "run $r: tusk ${tusk_rates[-1]} flow-mods/s (barrier-confirmed), ovs-ofctl add-flows ${ofctl_rates[-1]} flow-mods/s"
+  echo "run $r: tusk ${tusk_rates[-1]} flow-mods/s (barrier-confirmed), ovs-ofctl add-flows ${ofctl_rates[-1]}, --bundle ${bundle_rates[-1]}"
 done
 tm=$(printf '%s\n' "${tusk_rates[@]}" | median)
 om=$(printf '%s\n' "${ofctl_rates[@]}" | median)
+bm=$(printf '%s\n' "${bundle_rates[@]}" | median)
 echo "openflow-program: $FLOWS flow-mods into $BR (userspace datapath), batches of $BATCH, median of $RUNS"
 echo "  tusk controller bench-program: $tm flow-mods/s"
 echo "  ovs-ofctl add-flows:           $om flow-mods/s"
+echo "  ovs-ofctl --bundle add-flows:  $bm flow-mods/s"
 echo "  ratio tusk / ovs-ofctl:        $(awk -v a="$tm" -v b="$om" 'BEGIN {printf "%.2f", a / b}')"
+echo "  ratio tusk / ovs-ofctl --bundle: $(awk -v a="$tm" -v b="$bm" 'BEGIN {printf "%.2f", a / b}')"
