@@ -25,12 +25,19 @@ public struct TuskSelector: PathSelector {
     public mutating func select(_ input: SelectionInput, rules: StabilityRules) -> SelectionResult {
         var result = SelectionResult()
         // What the elephants leave: measured load minus their measured rates on their current paths.
+        // The elephants' sampled rates are noisy, so the remainder is too: what is left below the
+        // combined 95 % bound of the rates taken out is noise, not mice, and counts as nothing
+        // (otherwise phantom load moves flows back and forth).
         var background = input.load
+        var variance = [Double](repeating: 0, count: background.count)
         for f in input.flows {
             guard let p = f.current else { continue }
-            for l in p.links where l.index < background.count { background[l.index] -= f.rate }
+            for l in p.links where l.index < background.count {
+                background[l.index] -= f.rate
+                variance[l.index] += f.rateError * f.rateError
+            }
         }
-        for i in background.indices where background[i] < 0 { background[i] = 0 }
+        for i in background.indices { background[i] = max(0, background[i] - variance[i].squareRoot()) }
         var plan = LoadPlan(planned: background, capacity: input.capacity)
 
         // Flows that stay put are planned first, at their demand.
@@ -62,7 +69,7 @@ public struct TuskSelector: PathSelector {
                 }
             }
             let gain = now.peak - bestScore.peak
-            if best == cur || gain <= 1e-9 {
+            if best == cur || gain <= 1e-9 || now.peak <= rules.hotThreshold + 1e-9 {
                 plan.add(cur, f.demand)
             } else if gain < rules.minGain {
                 plan.add(cur, f.demand)
@@ -86,20 +93,24 @@ public struct TuskSelector: PathSelector {
         // link it touches within capacity, so the total overload falls and rounds cannot cycle.
         var onLink: [Int: [Int]] = [:]
         for (i, p) in assigned.enumerated() { for l in p.links { onLink[l.index, default: []].append(i) } }
-        let over = 1 + 1e-6
+        let over = max(rules.hotThreshold, 1e-3) + 1e-6
         var steps = rearrangeBudget
         var inChain: Set<Int> = []
+        var inPlan = [Bool](repeating: true, count: movable.count)
         var log: [(flow: Int, from: Path)] = []
         func take(_ i: Int) {
             plan.add(assigned[i], -movable[i].demand)
             for l in assigned[i].links { onLink[l.index]?.removeAll { $0 == i } }
+            inPlan[i] = false
         }
         func put(_ i: Int, _ p: Path) {
             plan.add(p, movable[i].demand)
             for l in p.links { onLink[l.index, default: []].append(i) }
             assigned[i] = p
+            inPlan[i] = true
         }
-        /// Places flow `i` (already taken out) on a path other than `avoid`, displacing at most one flow.
+        /// Places flow `i` (already taken out) on a path other than `avoid`, displacing at most two
+        /// flows, which are placed in turn. On failure everything is as before and `i` is still out.
         func place(_ i: Int, avoid: Path, depth: Int) -> Bool {
             let f = movable[i]
             let options = f.candidates.filter { $0 != avoid }
@@ -115,22 +126,31 @@ public struct TuskSelector: PathSelector {
                     return true
                 }
                 guard depth < TuskSelector.maxChain else { continue }
-                var blockers: Set<Int> = []
-                for l in blocking { for j in onLink[l.index] ?? [] where j != i { blockers.insert(j) } }
-                guard blockers.count == 1, let j = blockers.first, !inChain.contains(j) else { continue }
-                let q0 = assigned[j]
-                take(j)
+                var blockerSet: Set<Int> = []
+                for l in blocking { for j in onLink[l.index] ?? [] where j != i { blockerSet.insert(j) } }
+                let blockers = blockerSet.sorted()
+                guard (1...2).contains(blockers.count), blockers.allSatisfy({ !inChain.contains($0) }) else { continue }
+                let olds = blockers.map { ($0, assigned[$0]) }
+                for (j, _) in olds { take(j) }
                 if blocking.allSatisfy({ plan.utilization($0, adding: f.demand) <= over }) {
+                    let mark = log.count
                     log.append((i, avoid))
                     put(i, p)
-                    inChain.insert(j)
-                    if place(j, avoid: q0, depth: depth + 1) { return true }
-                    inChain.remove(j)
+                    inChain.formUnion(blockers)
+                    var ok = true
+                    for (j, q0) in olds where ok { ok = place(j, avoid: q0, depth: depth + 1) }
+                    if ok { return true }
+                    // Undo the blockers' placements, then `i`'s.
+                    while log.count > mark + 1 {
+                        let (k, from) = log.removeLast()
+                        take(k)
+                        put(k, from)
+                    }
                     log.removeLast()
-                    plan.add(p, -f.demand)
-                    for l in p.links { onLink[l.index]?.removeAll { $0 == i } }
+                    take(i)
+                    inChain.subtract(blockers)
                 }
-                put(j, q0)
+                for (j, q0) in olds where !inPlan[j] { put(j, q0) }
             }
             return false
         }
@@ -149,9 +169,10 @@ public struct TuskSelector: PathSelector {
             let newPeak = plan.score(assigned[i], adding: 0, shared: shared[i])
             // Moves this chain adds: flows that were on their current path and are not now.
             var added = 0
-            for (j, _) in log {
-                let wasHome = (j == i ? p0 : nil) ?? movable[j].current
-                if wasHome == movable[j].current && assigned[j] != movable[j].current { added += 1 }
+            for (j, from) in log {
+                let home = movable[j].current
+                if from == home && assigned[j] != home { added += 1 }
+                if from != home && assigned[j] == home { added -= 1 }
             }
             if now.peak - newPeak.peak < max(rules.minGain, 1e-9) || moves + added > rules.maxMoves {
                 // Undo the chain, last step first.

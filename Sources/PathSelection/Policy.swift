@@ -125,6 +125,8 @@ public struct Policy: Sendable, Equatable {
     public var smoothing = 0.5
     /// Least gain in peak link utilization for a move.
     public var minGain = 0.10
+    /// A flow is moved only off a path whose peak (with the flow at its demand) exceeds this.
+    public var hotThreshold = 1.0
     /// Seconds a flow stays where it was put before it may move again.
     public var holdTime = 5.0
     /// Most moves per control round; nil: automatic, a quarter of the hosts (at least 8).
@@ -149,7 +151,7 @@ public struct Policy: Sendable, Equatable {
     public func maxMoves(hosts: Int) -> Int { maxMovesPerInterval ?? max(8, hosts / 4) }
 
     public var stabilityRules: (Int) -> StabilityRules {
-        { hosts in StabilityRules(minGain: minGain, maxMoves: maxMoves(hosts: hosts)) }
+        { hosts in StabilityRules(minGain: minGain, maxMoves: maxMoves(hosts: hosts), hotThreshold: hotThreshold) }
     }
 
     /// The first matching rule's verdict for a flow: excluded, and its priority.

@@ -83,7 +83,7 @@ extension Policy {
                 if let v = try s.integer("sampling-rate", 1...1 << 30) { samplingRate = v }
                 if let v = try s.duration("polling-interval", 0.001...3600) { pollingInterval = v }
             case "selector":
-                let s = try Section(v, "selector", ["algorithm", "control-interval", "smoothing", "min-gain", "hold-time", "max-moves-per-interval"])
+                let s = try Section(v, "selector", ["algorithm", "control-interval", "smoothing", "min-gain", "hot-threshold", "hold-time", "max-moves-per-interval"])
                 if let (t, line) = s["algorithm"] {
                     guard let a = SelectorAlgorithm(rawValue: t) else {
                         throw PolicyError(line: line, "unknown algorithm '\(t)' (expected \(SelectorAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -93,6 +93,7 @@ extension Policy {
                 if let v = try s.duration("control-interval", 0.01...3600) { controlInterval = v }
                 if let v = try s.share("smoothing", 0.01...1) { smoothing = v }
                 if let v = try s.share("min-gain", 0...10) { minGain = v }
+                if let v = try s.share("hot-threshold", 0.1...10) { hotThreshold = v }
                 if let v = try s.duration("hold-time", 0...86400) { holdTime = v }
                 if let (t, _) = s["max-moves-per-interval"], t == "auto" {
                     maxMovesPerInterval = nil
@@ -209,6 +210,7 @@ extension Policy {
             "  control-interval: \(dur(controlInterval))",
             "  smoothing: \(fmtNumber(smoothing))",
             "  min-gain: \(fmtNumber(minGain * 100))%",
+            "  hot-threshold: \(fmtNumber(hotThreshold * 100))%",
             "  hold-time: \(dur(holdTime))",
             "  max-moves-per-interval: \(maxMovesPerInterval.map(String.init) ?? "auto")",
             "flow-table:",

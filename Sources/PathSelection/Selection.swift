@@ -23,9 +23,11 @@ public struct ElephantFlow: Hashable, Sendable {
     public var priority: Int
     /// False for flows a policy rule excludes, or flows held after a recent move.
     public var movable: Bool
+    /// Uncertainty of `rate` (bits/s, the 95 % bound of the sampled estimate).
+    public var rateError: Double
 
     public init(key: FlowKey, src: HostID, dst: HostID, rate: Double, demand: Double, current: Path?,
-                candidates: [Path], priority: Int = 0, movable: Bool = true) {
+                candidates: [Path], priority: Int = 0, movable: Bool = true, rateError: Double = 0) {
         self.key = key
         self.src = src
         self.dst = dst
@@ -35,6 +37,7 @@ public struct ElephantFlow: Hashable, Sendable {
         self.candidates = candidates
         self.priority = priority
         self.movable = movable
+        self.rateError = rateError
     }
 }
 
@@ -140,10 +143,15 @@ public struct StabilityRules: Hashable, Sendable {
     public var minGain: Double
     /// Most moves in one round.
     public var maxMoves: Int
+    /// A flow is moved only off a path whose peak utilization, with the flow at its demand, is above
+    /// this (1: only when its demand cannot be met; moving between paths that both have room gains
+    /// no throughput and only churns).
+    public var hotThreshold: Double
 
-    public init(minGain: Double = 0.1, maxMoves: Int = .max) {
+    public init(minGain: Double = 0.1, maxMoves: Int = .max, hotThreshold: Double = 1.0) {
         self.minGain = minGain
         self.maxMoves = maxMoves
+        self.hotThreshold = hotThreshold
     }
 }
 

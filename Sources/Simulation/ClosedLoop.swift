@@ -165,6 +165,7 @@ public struct ClosedLoopScheduler: FlowScheduler {
         // Elephants, with their hosts, paths and candidates.
         let reports = analytics.flows(at: t).filter(\.elephant)
         var keys: [FlowKey] = [], ids: [FlowID] = [], hosts: [(HostID, HostID)] = [], rawRates: [(FlowKey, Double)] = []
+        var errors: [Double] = []
         var currents: [Path?] = []
         for r in reports {
             guard let src = hostByIP[r.key.src], let dst = hostByIP[r.key.dst], src != dst,
@@ -173,6 +174,7 @@ public struct ClosedLoopScheduler: FlowScheduler {
             ids.append(id)
             hosts.append((src, dst))
             rawRates.append((r.key, r.bps))
+            errors.append(r.bps * r.errorPercent / 100)
             if let pinned = programmer.installed[r.key] {
                 currents.append(pinned.pin.path)
             } else {
@@ -195,7 +197,7 @@ public struct ClosedLoopScheduler: FlowScheduler {
             let cands = candidates(src, dst, enumerator, hosts: topo.hosts.count)
             elephants.append(ElephantFlow(key: keys[i], src: src, dst: dst, rate: rates[i], demand: demands[i], current: currents[i],
                                           candidates: cands, priority: rule.priority,
-                                          movable: !rule.excluded && !stability.isHeld(keys[i], at: t)))
+                                          movable: !rule.excluded && !stability.isHeld(keys[i], at: t), rateError: errors[i]))
             idOf[keys[i]] = ids[i]
             demandOf[keys[i]] = demands[i]
         }
@@ -212,7 +214,7 @@ public struct ClosedLoopScheduler: FlowScheduler {
             for l in to.subtracting(from) { load[l.index] += w }
         }
         let input = SelectionInput(time: t, flows: elephants, load: load, capacity: network.capacities)
-        let result = selector.select(input, rules: StabilityRules(minGain: policy.minGain, maxMoves: policy.maxMoves(hosts: topo.hosts.count)))
+        let result = selector.select(input, rules: policy.stabilityRules(topo.hosts.count))
 
         // Desired pins: what is installed (demands refreshed), with this round's moves applied.
         var desired: [FlowKey: Pin] = [:]

@@ -96,10 +96,22 @@ struct PolicyCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
         @Option(help: "Schedulers, comma-separated.") var scheduler = "ecmp,tusk,gff,gff-oracle,nonblocking"
 
+        @Option(name: .customLong("show-decisions"), help: "Print the last N moves of each closed-loop run, with their reasons.")
+        var showDecisions = 0
+
         func run() throws {
             let e = try options.evaluation(schedulers: scheduler.split(separator: ",").map(String.init))
             let runs = e.run(progress: options.progress())
             print(ClosedLoopEvaluation.table(runs), terminator: "")
+            if showDecisions > 0 {
+                for r in runs {
+                    guard let st = r.stats, !st.recent.isEmpty else { continue }
+                    print("# \(r.workload) \(r.scheduler) seed \(r.seed): last \(min(showDecisions, st.recent.count)) of \(st.moves) moves")
+                    for d in st.recent.suffix(showDecisions) {
+                        print(String(format: "%8.3f", d.time) + "  flow \(d.flow)  \(d.decision)")
+                    }
+                }
+            }
             if let out = options.output {
                 try ClosedLoopEvaluation.csv(runs).write(toFile: out, atomically: true, encoding: .utf8)
             }

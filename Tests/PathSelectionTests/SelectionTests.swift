@@ -159,11 +159,14 @@ struct SmallFabric {
         let hot = f.paths("h1", "h3")[0].links[1], other = f.paths("h1", "h3")[1].links[1]
         let input = SelectionInput(time: 1, flows: [e], load: f.load([e], extra: [(hot, 2e7), (other, 1.5e7)]), capacity: f.capacity)
         var s = TuskSelector()
-        let r = s.select(input, rules: StabilityRules(minGain: 0.1))
+        let r = s.select(input, rules: StabilityRules(minGain: 0.1, hotThreshold: 0))
         #expect(r.decisions.isEmpty)
         #expect(r.skipped.map(\.reason) == [.smallGain])
         var s2 = TuskSelector()
-        #expect(s2.select(input, rules: StabilityRules(minGain: 0.01)).decisions.count == 1)
+        #expect(s2.select(input, rules: StabilityRules(minGain: 0.01, hotThreshold: 0)).decisions.count == 1)
+        // With the default hot threshold (100 %) a path at 70 % is left alone: the flow's demand is met.
+        var s3 = TuskSelector()
+        #expect(s3.select(input, rules: StabilityRules(minGain: 0.01)).decisions.isEmpty)
     }
 
     @Test func moveCap() {
