@@ -362,14 +362,17 @@ public struct SwitchSessionStateMachine {
 
     private mutating func malformed(_ e: OpenFlowError) -> [Action] {
         // Never answer an ERROR with an ERROR (OF 1.3.5 §7.5.4: two peers would loop).
-        refuse(e.messageType == .error ? nil : e.suggestedReply, xid: e.xid ?? 0, why: "\(e)")
+        // The ERROR carries the first 64 bytes of the offending message (OF 1.3.5 §7.4.4).
+        refuse(e.messageType == .error ? nil : e.suggestedReply, xid: e.xid ?? 0, why: "\(e)",
+               data: e.offendingMessage ?? ByteBuffer())
     }
 
     /// A message the session cannot accept: answered with an ERROR (when `kind` is set). While active
     /// the session goes on, up to `malformedLimit`; during the handshake the session closes.
-    private mutating func refuse(_ kind: OpenFlowErrorKind?, xid: UInt32, why detail: String) -> [Action] {
+    private mutating func refuse(_ kind: OpenFlowErrorKind?, xid: UInt32, why detail: String,
+                                 data: ByteBuffer = ByteBuffer()) -> [Action] {
         malformedCount += 1
-        let reply = kind.map { [envelope(.error(ErrorMessage(kind: $0)), xid: xid)] } ?? []
+        let reply = kind.map { [envelope(.error(ErrorMessage(kind: $0, data: data)), xid: xid)] } ?? []
         let why = "malformed message from switch: \(detail)"
         switch state {
         case .active, .modifying:

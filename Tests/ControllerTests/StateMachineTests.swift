@@ -237,10 +237,12 @@ struct StateMachineTests {
     @Test("a malformed body while active is answered with an ERROR carrying its xid; the session goes on")
     func malformedActive() {
         var m = activeMachine()
-        let e = OpenFlowError(.truncated, "flow_stats body", xid: 55, messageType: .multipartReply)
+        var e = OpenFlowError(.truncated, "flow_stats body", xid: 55, messageType: .multipartReply)
+        e.offendingMessage = ByteBuffer(bytes: [4, 19, 0, 12, 0, 0, 0, 55, 0, 1, 0, 0])
         let a = m.received(.failure(e), now: at(10))
         guard case .error(let em) = a.sent.first?.message else { Issue.record("no ERROR: \(a)"); return }
         #expect(em.kind == .badRequestBadLen)
+        #expect(em.data == e.offendingMessage) // OF 1.3.5 §7.4.4: the start of the failed message
         #expect(a.sent[0].xid == 55)
         #expect(a.closeReason == nil)
         #expect(m.isActive)
