@@ -61,8 +61,10 @@ public struct ProactiveFabric: Sendable {
                 default:
                     let gid = GroupID(FabricGroupID.toward(switchIndex: target.index))
                     if table.groups[gid] == nil {
+                        // Each bucket watches its own port: a switch that honours liveness for
+                        // SELECT groups (Open vSwitch does) stops hashing onto an uplink that is down.
                         table.add(DesiredGroup(groupID: gid, type: .select, buckets: ports.map {
-                            Bucket(weight: 1, actions: [.output(port: PortNumber($0), maxLength: 0)])
+                            Bucket(weight: 1, watchPort: PortNumber($0), actions: [.output(port: PortNumber($0), maxLength: 0)])
                         }))
                     }
                     action = .group(gid)
