@@ -24,24 +24,29 @@ logfile: $work/sfacctd.log
 CONF
 
 median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
-timeit() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N); python3 -c "print($e-$s)"; }
+# Prints "WALL CPU" (seconds; CPU = user + system) for one run of a command.
+timeit() { /usr/bin/time -f "%e %U %S" -o "$work/time.txt" "$@" >/dev/null 2>&1 || true; awk '{print $1, $2 + $3}' "$work/time.txt"; }
 
-declare -A T
+declare -A W C
 for tool in tusk sfacctd tshark; do
-  runs=()
+  walls=(); cpus=()
   for i in 1 2 3; do
     case $tool in
-      tusk) runs+=("$(timeit "$TUSK" sflow decode --pcap "$pcap")") ;;
-      sfacctd) runs+=("$(timeit sfacctd -f "$work/sfacctd.conf")") ;;
-      tshark) runs+=("$(timeit tshark -n -V -r "$pcap" -d udp.port==6343,sflow)") ;;
+      tusk) r=$(timeit "$TUSK" sflow decode --pcap "$pcap") ;;
+      sfacctd) r=$(timeit sfacctd -f "$work/sfacctd.conf") ;;
+      tshark) r=$(timeit tshark -n -V -r "$pcap" -d udp.port==6343,sflow) ;;
     esac
+    walls+=("${r% *}"); cpus+=("${r#* }")
   done
-  T[$tool]=$(median "${runs[@]}")
-  printf '%-8s median %8.2f s  (%s)  %10.0f samples/s\n' "$tool" "${T[$tool]}" "${runs[*]}" "$(python3 -c "print($samples/${T[$tool]})")"
+  W[$tool]=$(median "${walls[@]}"); C[$tool]=$(median "${cpus[@]}")
+  printf '%-8s wall median %7.2f s (%s)  CPU median %7.2f s (%s)  %10.0f samples per CPU-second\n' \
+    "$tool" "${W[$tool]}" "${walls[*]}" "${C[$tool]}" "${cpus[*]}" "$(python3 -c "print($samples/max(${C[$tool]},0.001))")"
 done
 python3 -c "
-t=${T[tusk]}; s=${T[sfacctd]}; w=${T[tshark]}
-print(f'ratio: sfacctd/tusk = {s/t:.2f}x   tshark -V/tusk = {w/t:.2f}x  (higher: tusk faster)')"
+tw, sw, ww = ${W[tusk]}, ${W[sfacctd]}, ${W[tshark]}
+tc, sc, wc = ${C[tusk]}, ${C[sfacctd]}, ${C[tshark]}
+print(f'ratio (wall): sfacctd/tusk = {sw/tw:.2f}x   tshark -V/tusk = {ww/tw:.2f}x')
+print(f'ratio (CPU):  sfacctd/tusk = {sc/tc:.2f}x   tshark -V/tusk = {wc/tc:.2f}x   (higher: tusk faster)')"
 # Sanity: sfacctd really decoded the flows (its CSV has rows).
 rows=$(wc -l < "$work/sfacctd-out.csv" 2>/dev/null || echo 0)
 echo "sfacctd output rows: $rows"

@@ -32,8 +32,17 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
     }
 
     public var description: String {
-        let o = octets
-        return "\(o.0).\(o.1).\(o.2).\(o.3)"
+        // Built byte by byte: addresses are printed millions of times by the decoders.
+        var out: [UInt8] = []
+        out.reserveCapacity(15)
+        for shift in stride(from: 24, through: 0, by: -8) {
+            let b = UInt8(truncatingIfNeeded: value >> UInt32(shift))
+            if b >= 100 { out.append(48 + b / 100) }
+            if b >= 10 { out.append(48 + (b / 10) % 10) }
+            out.append(48 + b % 10)
+            if shift > 0 { out.append(UInt8(ascii: ".")) }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
@@ -210,10 +219,16 @@ public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertibl
     public var bytes: [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: value >> (40 - 8 * UInt64($0))) } }
 
     public var description: String {
-        bytes.map { b in
-            let s = String(b, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined(separator: ":")
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(17)
+        for i in 0..<6 {
+            let b = Int(truncatingIfNeeded: value >> (40 - 8 * UInt64(i))) & 0xFF
+            if i > 0 { out.append(UInt8(ascii: ":")) }
+            out.append(hex[b >> 4])
+            out.append(hex[b & 15])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }

@@ -11,6 +11,8 @@ public protocol StructuredWriter {
     mutating func double(_ v: Double)
     mutating func bool(_ b: Bool)
     mutating func null()
+    /// Bytes as a lowercase hex string value.
+    mutating func hex(_ bytes: [UInt8])
 }
 
 extension StructuredWriter {
@@ -63,6 +65,7 @@ public struct TextWriter: StructuredWriter, Sendable {
     }
     public mutating func bool(_ b: Bool) { line(b ? "true" : "false") }
     public mutating func null() { line("-") }
+    public mutating func hex(_ bytes: [UInt8]) { line(hexString(bytes)) }
 }
 
 // A small streaming JSON writer into a byte buffer. The command-line tools print one object a
@@ -71,8 +74,8 @@ public struct TextWriter: StructuredWriter, Sendable {
 public struct JSONWriter: StructuredWriter, Sendable {
     public var bytes: [UInt8] = []
     /// Whether the current container already holds a member (so the next needs a comma).
-    private var needsComma: [Bool] = [false]
-    private var afterKey = false
+    @usableFromInline var needsComma: [Bool] = [false]
+    @usableFromInline var afterKey = false
 
     public init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
 
@@ -82,7 +85,8 @@ public struct JSONWriter: StructuredWriter, Sendable {
         afterKey = false
     }
 
-    private mutating func separator() {
+    @usableFromInline
+    mutating func separator() {
         if afterKey { afterKey = false; return }
         if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
         needsComma[needsComma.count - 1] = true
@@ -102,11 +106,39 @@ public struct JSONWriter: StructuredWriter, Sendable {
 
     public mutating func string(_ s: String) { separator(); writeString(s) }
     public mutating func null() { separator(); bytes.append(contentsOf: [110, 117, 108, 108]) }
+
+    /// Writes bytes as a quoted lowercase hex string, straight into the buffer.
+    public mutating func hex(_ data: [UInt8]) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: data.count * 2))
+        bytes.withUnsafeMutableBufferPointer { out in
+            data.withUnsafeBufferPointer { src in
+                var o = start
+                for b in src {
+                    out[o] = JSONWriter.hexDigit(b >> 4)
+                    out[o + 1] = JSONWriter.hexDigit(b & 15)
+                    o += 2
+                }
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
     public mutating func bool(_ b: Bool) { separator(); bytes.append(contentsOf: Array((b ? "true" : "false").utf8)) }
 
+    @inlinable
     public mutating func int<T: BinaryInteger>(_ v: T) {
         separator()
-        writeInteger(v)
+        if v < 0 {
+            bytes.append(UInt8(ascii: "-"))
+            writeUnsigned(UInt64(truncatingIfNeeded: v.magnitude))
+        } else {
+            writeUnsigned(UInt64(truncatingIfNeeded: v))
+        }
     }
 
     public mutating func double(_ v: Double) { double(v, digits: 6) }
@@ -147,6 +179,22 @@ public struct JSONWriter: StructuredWriter, Sendable {
     /// Appends pre-rendered JSON as one value.
     public mutating func raw(_ json: String) { separator(); bytes.append(contentsOf: Array(json.utf8)) }
 
+    @usableFromInline
+    mutating func writeUnsigned(_ v: UInt64) {
+        if v < 10 { bytes.append(UInt8(ascii: "0") + UInt8(v)); return }
+        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var n = 0
+        var m = v
+        withUnsafeMutableBytes(of: &tmp) { buf in
+            while m > 0 {
+                buf[23 - n] = UInt8(ascii: "0") + UInt8(m % 10)
+                m /= 10
+                n += 1
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[(24 - n)...]))
+        }
+    }
+
     private mutating func writeInteger<T: BinaryInteger>(_ v: T) {
         if v == 0 { bytes.append(UInt8(ascii: "0")); return }
         if v < 0 { bytes.append(UInt8(ascii: "-")) }
@@ -167,6 +215,17 @@ public struct JSONWriter: StructuredWriter, Sendable {
 
     private mutating func writeString(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Fast path: most strings (addresses, names, hex) need no escaping.
+        var str = s
+        let done: Bool = str.withUTF8 { u in
+            for c in u where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: u)
+            return true
+        }
+        if done {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for c in s.utf8 {
             switch c {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
@@ -185,6 +244,7 @@ public struct JSONWriter: StructuredWriter, Sendable {
 }
 
 /// Lowercase hex of bytes (for raw data in JSON and text output).
+@inlinable
 public func hexString(_ bytes: some Sequence<UInt8>) -> String {
     let digits = Array("0123456789abcdef".utf8)
     var out: [UInt8] = []

@@ -5,6 +5,7 @@ import Packets
 
 public enum SFlowRendering {
     /// Writes one JSON object for one sample of a datagram.
+    @inlinable
     public static func writeSample<W: StructuredWriter>(_ s: SFlowSample, of d: SFlowDatagram, time: Double, into w: inout W) {
         w.beginObject()
         w.field("time", time)
@@ -39,12 +40,13 @@ public enum SFlowRendering {
             w.field("type", "unknown")
             w.field("enterprise", format.enterprise)
             w.field("format", format.format)
-            w.field("data", hexString(data))
+            w.key("data"); w.hex(data)
         }
         w.endObject()
     }
 
     /// ifIndex as a number; other interface formats as `discarded:REASON` or `multiple:N`.
+    @inlinable @usableFromInline
     static func writeInterface<W: StructuredWriter>(_ i: SFlowInterface, _ w: inout W) {
         switch i.format {
         case 0: w.int(i.value)
@@ -54,11 +56,13 @@ public enum SFlowRendering {
         }
     }
 
+    @inlinable @usableFromInline
     static func writeFormat<W: StructuredWriter>(_ f: DataFormat, _ w: inout W) {
         w.field("format", f.format)
         if f.enterprise != 0 { w.field("enterprise", f.enterprise) }
     }
 
+    @inlinable
     public static func writeFlowRecord<W: StructuredWriter>(_ r: FlowRecord, _ w: inout W) {
         w.beginObject()
         writeFormat(r.format, &w)
@@ -69,7 +73,7 @@ public enum SFlowRendering {
             w.field("stripped", h.stripped)
             w.field("headerLength", h.header.count)
             writeParsed(h.parsed, &w)
-            w.field("header", hexString(h.header))
+            w.key("header"); w.hex(h.header)
         case .ethernetFrameData(let e):
             w.field("length", e.length)
             w.field("srcMac", e.srcMac.description)
@@ -106,16 +110,18 @@ public enum SFlowRendering {
             w.key("communities"); w.beginArray(); for c in g.communities { w.int(c) }; w.endArray()
             w.field("localpref", g.localpref)
         case .unknown(_, let data):
-            w.field("data", hexString(data))
+            w.key("data"); w.hex(data)
         }
         w.endObject()
     }
 
+    @inlinable @usableFromInline
     static func writeAddress<W: StructuredWriter>(_ a: SFlowAddress, _ w: inout W) {
         if let ip = a.ipAddress { w.string(ip.description) } else { w.null() }
     }
 
     /// The parsed flow key and header fields of a raw packet header record.
+    @inlinable
     public static func writeParsed<W: StructuredWriter>(_ p: ParsedHeader, _ w: inout W) {
         if let m = p.ethSrc { w.field("srcMac", m.description) }
         if let m = p.ethDst { w.field("dstMac", m.description) }
@@ -140,6 +146,7 @@ public enum SFlowRendering {
         if p.truncated { w.field("truncated", true) }
     }
 
+    @inlinable
     public static func writeCounterRecord<W: StructuredWriter>(_ r: CounterRecord, _ w: inout W) {
         w.beginObject()
         writeFormat(r.format, &w)
@@ -189,7 +196,7 @@ public enum SFlowRendering {
         case .portName(let p):
             w.field("name", p.name)
         case .hostDescription(let h):
-            w.field("hostname", h.hostname); w.field("uuid", hexString(h.uuid))
+            w.field("hostname", h.hostname); w.key("uuid"); w.hex(h.uuid)
             w.field("machineType", h.machineType); w.field("osName", h.osName); w.field("osRelease", h.osRelease)
         case .hostAdapters(let a):
             w.key("adapters")
@@ -216,7 +223,7 @@ public enum SFlowRendering {
             w.field("swapFree", m.swapFree); w.field("pageIn", m.pageIn); w.field("pageOut", m.pageOut)
             w.field("swapIn", m.swapIn); w.field("swapOut", m.swapOut)
         case .unknown(_, let data):
-            w.field("data", hexString(data))
+            w.key("data"); w.hex(data)
         }
         w.endObject()
     }
