@@ -284,8 +284,11 @@ public struct ClosedLoopScheduler: FlowScheduler {
                let s = topo.switchID(dpid: dpid), let port = topo.port(PortRef(s, pn)) {
                 d = l.input ? port.egress.reversed.index : port.egress.index
             }
-            linkOfPort[l] = d
-            if d >= 0 { observed.insert(d) }
+            // Only known ports are remembered: an ifIndex is unknown until its first counter sample.
+            if d >= 0 {
+                linkOfPort[l] = d
+                observed.insert(d)
+            }
         }
         var links: [DirectedLinkID] = [topo.uplink(of: src)]
         var s = SwitchID(Int(network.hostSwitch[src.index]))
