@@ -125,17 +125,18 @@ wait_reconciled() {
 }
 
 set_controller() {
-  lab_set_controller "$target"
-  if [[ -n $passive ]]; then
-    ovs-vsctl --timeout=10 set-controller "$(lab_br "$passive")" "ptcp:$pport:127.0.0.1"
-    # And one switch reaches Tusk over IPv6.
-    ovs-vsctl --timeout=10 set-controller "$(lab_br s1)" "${target/127.0.0.1/[::1]}"
-  fi
-  # Reconnect quickly after a drop (the default backoff grows to 8 s).
-  local s
+  # One transaction, each bridge with its final target (changing a bridge's controllers later may
+  # make OVS flush its flows). TCP mode: s1 reaches Tusk over IPv6, s2 listens (ptcp:).
+  local args=() s t
   for s in "${LAB_SWITCHES[@]}"; do
-    ovs-vsctl --timeout=10 set controller "$(lab_br "$s")" max_backoff=1000 inactivity_probe=5000
+    t=$target
+    if [[ -n $passive && $s == "$passive" ]]; then t=ptcp:$pport:127.0.0.1
+    elif [[ -n $passive && $s == s1 ]]; then t=${target/127.0.0.1/[::1]}
+    fi
+    # Reconnect quickly after a drop (the default backoff grows to 8 s).
+    args+=(-- set-controller "$(lab_br "$s")" "$t" -- set controller "$(lab_br "$s")" max_backoff=1000 inactivity_probe=5000)
   done
+  lab_vsctl "${args[@]}"
 }
 
 # check_tables: each bridge holds exactly what show-fabric lists (cookies, groups and their ports).
