@@ -103,6 +103,33 @@ struct SmallFabric {
         #expect(r.decisions.map(\.key) == [key(2)])
     }
 
+    @Test func ejectionChain() {
+        // Leaf-spine 3×2. A (h1→h3) is held on spine 1 and B (h2→h5) collides with it on l1's uplink;
+        // B's other path is blocked on s2→l3 by D (h4→h6), which is not hot itself. No single move
+        // gains; moving D to spine 1 and B to spine 2 does.
+        let t = try! Topology.leafSpine(leaves: 3, spines: 2, hostsPerLeaf: 2)
+        let cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
+        func h(_ n: String) -> HostID { t.hostID(named: n)! }
+        func e(_ i: Int, _ a: String, _ b: String, spine: Int, priority: Int = 0, movable: Bool = true) -> ElephantFlow {
+            let ps = t.equalCostPaths(from: h(a), to: h(b))
+            return ElephantFlow(key: key(i), src: h(a), dst: h(b), rate: 5e7, demand: 1e8, current: ps[spine], candidates: ps,
+                                priority: priority, movable: movable)
+        }
+        // D has a policy priority: it is placed first and keeps its path in the first phase.
+        let flows = [e(1, "h1", "h3", spine: 0, movable: false), e(2, "h2", "h5", spine: 0), e(4, "h4", "h6", spine: 1, priority: 1)]
+        var load = [Double](repeating: 0, count: cap.count)
+        for f in flows { for l in f.current!.links { load[l.index] += f.rate } }
+        var s = TuskSelector()
+        let r = s.select(SelectionInput(time: 1, flows: flows, load: load, capacity: cap), rules: StabilityRules())
+        #expect(Set(r.decisions.map(\.key)) == [key(2), key(4)])
+        #expect(r.decisions.first { $0.key == key(2) }?.to == t.equalCostPaths(from: h("h2"), to: h("h5"))[1])
+        #expect(r.decisions.first { $0.key == key(4) }?.to == t.equalCostPaths(from: h("h4"), to: h("h6"))[0])
+        #expect(r.decisions.first { $0.key == key(4) }?.reason.algorithm == "tusk (making room)")
+        // Without the second phase nothing moves.
+        var single = TuskSelector(rearrangeBudget: 0)
+        #expect(single.select(SelectionInput(time: 1, flows: flows, load: load, capacity: cap), rules: StabilityRules()).decisions.isEmpty)
+    }
+
     @Test func globalFirstFit() {
         let f = SmallFabric()
         // Both on spine 2; GFF puts the first (larger) on the first path that fits (spine 1), the second
