@@ -5,7 +5,8 @@
 //   - at T:                 ip,nw_dst=H  → output:H's port     arp,arp_tpa=H → output:H's port
 //   - one shortest next hop: the same two entries → output:that port (the way down: deterministic)
 //   - several next hops:    the same two entries → group:SELECT over those ports (the way up: ECMP
-//                           by hash; one group per destination switch, shared by its hosts)
+//                           by hash; one group per destination switch, shared by its hosts; see
+//                           `buckets(_:at:)` for why upper tiers repeat buckets)
 // ARP is forwarded by its target address like unicast IP, so hosts resolve each other without
 // flooding. Hosts with an IPv6 address get `ipv6,ipv6_dst=` entries and their neighbour
 // solicitations are forwarded by ND target the same way.
@@ -18,12 +19,38 @@ public struct ProactiveFabric: Sendable {
     /// Priority of fabric entries: `OFP_DEFAULT_PRIORITY`; elephant entries sit above it.
     public var priority: UInt16
     public var tableID: UInt8
+    /// Per switch: how many ECMP tiers lie below it (hops to the nearest switch with hosts, capped).
+    private let tiers: [Int]
 
     public init(topology: Topology, priority: UInt16 = 0x8000, tableID: UInt8 = 0) {
         self.topology = topology
-        routing = RoutingTable(topology)
+        let routing = RoutingTable(topology)
+        self.routing = routing
         self.priority = priority
         self.tableID = tableID
+        let edges = Set(topology.hosts.map(\.attachment.switchID))
+        tiers = topology.switchIDs.map { s in
+            min(3, edges.compactMap { routing.distance(from: s, to: $0) }.min() ?? 0)
+        }
+    }
+
+    /// The SELECT buckets for `ports` at switch `s`: each port repeated 2^tier times, in a row.
+    ///
+    /// Why: every switch of a path hashes the same 5-tuple with the same function, so with plain
+    /// buckets the flows an edge switch sent to one aggregation switch (all with the same low hash
+    /// bit) all take the same core there, and half the cores stay idle ("hash polarization"). A
+    /// switch that maps hash values to buckets in turn (Open vSwitch's dp_hash table does, with
+    /// equal weights) picks by bit 0 over [a, b], and by bit 1 over [a, a, b, b]; so each tier
+    /// decides by another bit. Over a switch that hashes otherwise the repeats change nothing: every
+    /// port keeps an equal share.
+    func buckets(_ ports: [UInt32], at s: SwitchID) -> [Bucket] {
+        let repeats = 1 << tiers[s.index]
+        return ports.flatMap { p in
+            // Each bucket watches its own port: a switch that honours liveness for SELECT groups
+            // (Open vSwitch does) stops hashing onto an uplink that is down.
+            repeatElement(Bucket(weight: 1, watchPort: PortNumber(p), actions: [.output(port: PortNumber(p), maxLength: 0)]),
+                          count: repeats)
+        }
     }
 
     /// Desired state of every switch, keyed by datapath id.
@@ -61,11 +88,7 @@ public struct ProactiveFabric: Sendable {
                 default:
                     let gid = GroupID(FabricGroupID.toward(switchIndex: target.index))
                     if table.groups[gid] == nil {
-                        // Each bucket watches its own port: a switch that honours liveness for
-                        // SELECT groups (Open vSwitch does) stops hashing onto an uplink that is down.
-                        table.add(DesiredGroup(groupID: gid, type: .select, buckets: ports.map {
-                            Bucket(weight: 1, watchPort: PortNumber($0), actions: [.output(port: PortNumber($0), maxLength: 0)])
-                        }))
+                        table.add(DesiredGroup(groupID: gid, type: .select, buckets: buckets(ports, at: s)))
                     }
                     action = .group(gid)
                 }

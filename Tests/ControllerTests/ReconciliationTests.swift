@@ -159,12 +159,31 @@ struct ProactiveFabricTests {
         #expect(g.buckets.map(\.actions) == [[.output(port: 3, maxLength: 0)], [.output(port: 4, maxLength: 0)]])
         // h3 from l1: the group; h1 from l1: port 1. ARP the same way as IP.
         #expect(l1.flows[.fabric(.ipv4, id: 2)]?.instructions == [.applyActions([.group(g.groupID)])])
+        #expect(g.buckets.map(\.watchPort) == [3, 4])
         #expect(l1.flows[.fabric(.arp, id: 2)]?.instructions == [.applyActions([.group(g.groupID)])])
         #expect(l1.flows[.fabric(.ipv4, id: 0)]?.instructions == [.applyActions([.output(port: 1, maxLength: 0)])])
         #expect(l1.flows[.fabric(.arp, id: 0)]?.match == [.ethType(0x0806), .arpTPA(IPv4Address(10, 0, 0, 1))])
         let s1 = state[1]!
         #expect(s1.groups.isEmpty)
         #expect(s1.flows[.fabric(.ipv4, id: 2)]?.instructions == [.applyActions([.output(port: 2, maxLength: 0)])])
+    }
+
+    @Test("fat-tree: aggregation switches repeat buckets so that each tier hashes on another bit")
+    func antiPolarization() throws {
+        let t = try Topology.fatTree(k: 4)
+        let state = ProactiveFabric(topology: t).desiredState()
+        let edge = try #require(t.switchID(named: "e0_0"))
+        let agg = try #require(t.switchID(named: "a0_0"))
+        let ports = { (s: SwitchID) -> [[UInt32]] in
+            state[t[s].dpid]!.groups.values.map { $0.buckets.map(\.watchPort.rawValue) }
+        }
+        #expect(ports(edge).allSatisfy { $0 == [3, 4] })
+        #expect(!ports(agg).isEmpty)
+        #expect(ports(agg).allSatisfy { $0 == [3, 3, 4, 4] })
+        // Webster-style assignment over [3, 3, 4, 4]: hash values h with the same bit 0 still reach
+        // both ports (bit 1 decides).
+        let evenHashes = stride(from: 0, to: 16, by: 2).map { [3, 3, 4, 4][$0 % 4] }
+        #expect(Set(evenHashes) == [3, 4])
     }
 
     /// A fake forwarding walk (the Faucet habit): from each host's switch, follow the entry for the

@@ -174,9 +174,9 @@ snapshot() {
   done >"$1"
 }
 
-# spread_check SRC DST SWITCH... : 8 parallel iperf3 flows SRC -> DST; at least MIN_CARRIERS (2) of the
-# listed switches must each forward at least 10% of the bytes. (With 8 flows hashed over 2 paths, all
-# on one path has odds 1 in 128: one retry with new flows.)
+# spread_check SRC DST SWITCH... : PARALLEL (8) iperf3 flows SRC -> DST; at least MIN_CARRIERS (2) of
+# the listed switches must each forward at least 10% of the bytes. (With 8 flows hashed over 2 paths,
+# all on one path has odds 1 in 128: one retry with new flows.)
 spread_check() {
   local src=$1 dst=$2; shift 2
   local sws=("$@") s before=() after=() i total=0 share
@@ -185,7 +185,7 @@ spread_check() {
   for s in "${sws[@]}"; do before+=("$(txbytes "$s")"); done
   lab_bg iperf3-server-$dst "$dst" iperf3 -s -1 -B "$(lab_ip "$dst")" -p 5201
   lab_wait_listen tcp 5201 "$dst" 10 "$LAB_LAST_PID" || fail "iperf3 server did not start"
-  lab_exec "$src" timeout 40 iperf3 -c "$(lab_ip "$dst")" -p 5201 -P 8 -t 4 -J >"$LAB_DIR/iperf3-$src.json" || \
+  lab_exec "$src" timeout 40 iperf3 -c "$(lab_ip "$dst")" -p 5201 -P "${PARALLEL:-8}" -t 4 -J >"$LAB_DIR/iperf3-$src.json" || \
     fail "iperf3 $src -> $dst failed: $(tail -c 400 "$LAB_DIR/iperf3-$src.json")"
   for s in "${sws[@]}"; do after+=("$(txbytes "$s")"); done
   for i in "${!sws[@]}"; do total=$((total + after[i] - before[i])); done
@@ -196,7 +196,7 @@ spread_check() {
     report+="${sws[i]}=${share}% "
     ((share >= 10)) && carried=$((carried + 1))
   done
-  lab_log "8 parallel iperf3 flows $src -> $dst: $report"
+  lab_log "${PARALLEL:-8} parallel iperf3 flows $src -> $dst: $report"
   echo "$report" >"$LAB_DIR/spread.$src"
   ((carried >= ${MIN_CARRIERS:-2})) && return 0
   if [[ ${SPREAD_RETRY:-1} == 1 ]]; then
@@ -228,8 +228,9 @@ case $mode in
     spread_check h1 h3 s1 s2
     ;;
   fat)
-    # h0 (pod 0) -> h15 (pod 3): up through both aggregations and the four cores.
-    MIN_CARRIERS=2 spread_check h0 h15 c0 c1 c2 c3
+    # h0 (pod 0) -> h15 (pod 3): up through both aggregations and the four cores. Each tier hashes on
+    # another bit (see ProactiveFabric.buckets), so the cores are not polarized onto two of four.
+    PARALLEL=16 MIN_CARRIERS=3 spread_check h0 h15 c0 c1 c2 c3
     ;;
   reconnect)
     snapshot "$LAB_DIR/before"
