@@ -165,6 +165,10 @@ public struct Topology: Hashable, Sendable {
     private var switchByName: [String: SwitchID]
     private var hostByName: [String: HostID]
     private var switchByDPID: [UInt64: SwitchID]
+    private var hostByIPv4: [IPv4Address: HostID] = [:]
+    private var hostByMAC: [MACAddress: HostID] = [:]
+    /// Switch-to-switch neighbours of each switch, by port number (see `switchNeighbours`).
+    var neighbourCache: [[(egress: DirectedLinkID, neighbour: SwitchID)]] = []
 
     /// Validates and indexes a fabric. `links` are switch-to-switch links; host links come from `hosts`.
     public init(name: String, switches: [Switch], links: [Link], hosts: [Host]) throws(TopologyError) {
@@ -254,6 +258,8 @@ public struct Topology: Hashable, Sendable {
             all.append(Link(a: .port(h.attachment), b: .host(HostID(i)), capacity: h.capacity))
         }
         hostByName = hByName
+        hostByIPv4 = seenIPv4.mapValues(HostID.init)
+        hostByMAC = seenMAC.mapValues(HostID.init)
         links = all
 
         var ports = [[Port]](repeating: [], count: switches.count)
@@ -270,6 +276,20 @@ public struct Topology: Hashable, Sendable {
         }
         for i in ports.indices { ports[i].sort { $0.number < $1.number } }
         self.ports = ports
+        neighbourCache = ports.map { ps in ps.compactMap { p in p.peer.switchPort.map { (p.egress, $0.switchID) } } }
+    }
+
+    // Equality and hashing: what the fabric is (the indexes follow from it).
+    public static func == (a: Topology, b: Topology) -> Bool {
+        a.name == b.name && a.switches == b.switches && a.hosts == b.hosts && a.links == b.links
+            && a.fabricLinkCount == b.fabricLinkCount
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(name)
+        h.combine(switches)
+        h.combine(hosts)
+        h.combine(links)
     }
 
     static func isValidName(_ s: String) -> Bool {
@@ -290,8 +310,8 @@ public struct Topology: Hashable, Sendable {
     public func switchID(named name: String) -> SwitchID? { switchByName[name] }
     public func switchID(dpid: UInt64) -> SwitchID? { switchByDPID[dpid] }
     public func hostID(named name: String) -> HostID? { hostByName[name] }
-    public func hostID(ipv4: IPv4Address) -> HostID? { hosts.firstIndex { $0.ipv4 == ipv4 }.map(HostID.init) }
-    public func hostID(mac: MACAddress) -> HostID? { hosts.firstIndex { $0.mac == mac }.map(HostID.init) }
+    public func hostID(ipv4: IPv4Address) -> HostID? { hostByIPv4[ipv4] }
+    public func hostID(mac: MACAddress) -> HostID? { hostByMAC[mac] }
 
     /// The ports of a switch, sorted by number.
     public func ports(of s: SwitchID) -> [Port] { ports[s.index] }

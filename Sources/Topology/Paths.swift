@@ -21,9 +21,7 @@ public struct Hop: Hashable, Sendable {
 
 extension Topology {
     /// Switch-to-switch neighbours of each switch: (egress direction, neighbour), by port number.
-    public var switchNeighbours: [[(egress: DirectedLinkID, neighbour: SwitchID)]] {
-        ports.map { ps in ps.compactMap { p in p.peer.switchPort.map { (p.egress, $0.switchID) } } }
-    }
+    public var switchNeighbours: [[(egress: DirectedLinkID, neighbour: SwitchID)]] { neighbourCache }
 
     /// Hop counts from every switch to `target` over switch-to-switch links (`Int.max` if unreachable).
     public func switchDistances(to target: SwitchID) -> [Int] {
@@ -124,6 +122,34 @@ public struct RoutingTable: Sendable {
         let r = row[target.index]
         guard r >= 0, distances[r][s.index] != 255 else { return nil }
         return Int(distances[r][s.index])
+    }
+
+    /// Every shortest path between two hosts of `topology` (the one this table was built from), as
+    /// `Topology.equalCostPaths` gives them, without a search per call.
+    public func equalCostPaths(from src: HostID, to dst: HostID, in topology: Topology, limit: Int = 65_536) -> [Path] {
+        guard src != dst else { return [] }
+        let s = topology.hosts[src.index].attachment.switchID, t = topology.hosts[dst.index].attachment.switchID
+        let r = row[t.index]
+        guard r >= 0, distances[r][s.index] != 255 else { return [] }
+        let d = distances[r]
+        var out: [Path] = []
+        var stack: [DirectedLinkID] = [topology.uplink(of: src)]
+        let down = topology.downlink(of: dst)
+        func walk(_ at: Int) {
+            guard out.count < limit else { return }
+            if at == t.index {
+                out.append(Path(stack + [down]))
+                return
+            }
+            let here = d[at]
+            for (egress, n) in neighbours[at] where d[n.index] &+ 1 == here {
+                stack.append(egress)
+                walk(n.index)
+                stack.removeLast()
+            }
+        }
+        walk(s.index)
+        return out
     }
 
     /// The equal-cost next hops at `s` toward `target`, by egress port number (empty at `target`).

@@ -88,7 +88,8 @@ struct SimulateCommand: AsyncParsableCommand {
             throw ValidationError("cannot read topology \(spec): \(error.localizedDescription)")
         }
         do { return try Topology(yaml: text) } catch {
-            throw ValidationError("\(spec):\(error.line.map { "\($0):" } ?? "") \(error.message)")
+            FileHandle.standardError.write(Data("\(spec):\(error.line.map { "\($0):" } ?? "") \(error.message)\n".utf8))
+            throw ExitCode.failure
         }
     }
 
@@ -104,7 +105,8 @@ struct SimulateCommand: AsyncParsableCommand {
                 do {
                     out.append(try Workload.parseTrace(text, name: (raw as NSString).lastPathComponent, topology: topology))
                 } catch {
-                    throw ValidationError("\(raw):\(error.line): \(error.message)")
+                    FileHandle.standardError.write(Data("\(raw):\(error.line): \(error.message)\n".utf8))
+                    throw ExitCode.failure
                 }
             } else {
                 throw ValidationError("unknown workload '\(raw)' (stride:I, staggered:E:P, random, bijection, randx:N, hotspot, cdf:websearch:LOAD, cdf:datamining:LOAD, a trace file, hedera)")

@@ -74,7 +74,9 @@ struct TopologyCommand: AsyncParsableCommand {
             }
             let t: Topology
             do { t = try Topology(yaml: text) } catch {
-                throw ValidationError("\(file):\(error.line.map { "\($0):" } ?? "") \(error.message)")
+                // file:line: reason, as compilers print it, and no usage text: the command was right.
+                FileHandle.standardError.write(Data("\(file):\(error.line.map { "\($0):" } ?? "") \(error.message)\n".utf8))
+                throw ExitCode.failure
             }
             print(TopologyCommand.summary(t))
         }

@@ -61,6 +61,10 @@ let topologiesDir = URL(fileURLWithPath: #filePath)
         #expect(r.distance(from: src, to: dst) == 4)
         #expect(r.nextHops(at: src, toward: dst).count == 2)
         #expect(r.nextHops(at: dst, toward: dst).isEmpty)
+        for (a, b) in [(0, 15), (0, 1), (0, 2), (5, 12), (15, 0)] {
+            let fromTable = r.equalCostPaths(from: HostID(a), to: HostID(b), in: t)
+            #expect(fromTable == t.equalCostPaths(from: HostID(a), to: HostID(b)))
+        }
     }
 }
 
@@ -80,6 +84,8 @@ let topologiesDir = URL(fileURLWithPath: #filePath)
             #expect(h.ipv4PrefixLength == 24)
             #expect(h.mac == MACAddress("02:00:00:00:00:0\(i + 1)"))
             #expect(h.attachment == PortRef(i < 2 ? l1 : l2, UInt32(i % 2 + 1)))
+            #expect(t.hostID(ipv4: h.ipv4) == t.hostID(named: name))
+            #expect(t.hostID(mac: h.mac) == t.hostID(named: name))
         }
         for leaf in [l1, l2] {
             #expect(t.port(PortRef(leaf, 3))?.peer.switchPort?.switchID == s1)
