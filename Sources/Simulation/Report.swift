@@ -100,7 +100,8 @@ extension ResultSet {
                 for s in schedulers {
                     let fcts = results(workload: w, scheduler: s).flatMap { $0.flows.compactMap { $0.bytes != nil ? $0.fct : nil } }
                     let st = FCTStats(fcts)
-                    row += pad(st.count == 0 ? "-" : "\(fixed(st.mean * 1000, 1)) / \(fixed(st.p50 * 1000, 1)) / \(fixed(st.p99 * 1000, 1))", cWidth + 6)
+                    func ms(_ s: Double) -> String { fixed(s * 1000, s < 0.001 ? 3 : 1) }
+                    row += pad(st.count == 0 ? "-" : "\(ms(st.mean)) / \(ms(st.p50)) / \(ms(st.p99))", cWidth + 6)
                 }
                 lines.append(row)
             }
