@@ -47,9 +47,10 @@ let package = Package(
 
         // I/O edges.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .target(name: "CTuskSys"),
         // sFlow in and out: pcap/pcapng files and live capture (libpcap), the UDP collector and sender.
         .target(name: "SFlowIngest", dependencies: [
-            "CPcap", "Packets", "SFlow",
+            "CPcap", "CTuskSys", "Packets", "SFlow",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

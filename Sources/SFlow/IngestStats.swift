@@ -20,7 +20,25 @@ public struct SubAgentStats: Sendable, Equatable {
 /// Everything an ingest run counts: per sub-agent figures, datagrams that were not sFlow at all,
 /// and the effective sampling rates seen.
 public struct IngestStats: Sendable {
-    public private(set) var perSubAgent: [SubAgentKey: SubAgentStats] = [:]
+    /// Counts kept per datagram; the loss and order figures are filled in from the tracker when
+    /// read (computing them per datagram would cost a scan of every data source each time).
+    private var counts: [SubAgentKey: SubAgentStats] = [:]
+
+    /// Per sub-agent figures, loss and order accounting included.
+    public var perSubAgent: [SubAgentKey: SubAgentStats] {
+        var out = counts
+        for (key, var s) in counts {
+            if let c = tracker.datagramCounts(key) {
+                s.lostDatagrams = c.lost
+                s.outOfOrder = c.outOfOrder
+                s.duplicates = c.duplicates
+                s.resets = c.resets
+            }
+            s.lostSamples = tracker.lostSamples(key)
+            out[key] = s
+        }
+        return out
+    }
     /// Datagrams rejected before an agent could be named (not sFlow v5, or header cut short).
     public private(set) var notSFlow: UInt64 = 0
     public private(set) var tracker = SequenceTracker()
@@ -33,7 +51,7 @@ public struct IngestStats: Sendable {
     /// Records one decoded datagram.
     public mutating func record(_ d: DecodedDatagram) {
         let key = SubAgentKey(agent: d.datagram.agent, subAgentId: d.datagram.subAgentId)
-        var s = perSubAgent[key] ?? SubAgentStats()
+        var s = counts[key] ?? SubAgentStats()
         s.datagrams += 1
         s.malformed += UInt64(d.malformedSamples)
         // A framing error (not a per-sample one) also marks the datagram malformed.
@@ -51,33 +69,20 @@ public struct IngestStats: Sendable {
             }
         }
         tracker.observe(d.datagram)
-        if let c = tracker.datagramCounts(key) {
-            s.lostDatagrams = c.lost
-            s.outOfOrder = c.outOfOrder
-            s.duplicates = c.duplicates
-            s.resets = c.resets
-        }
-        s.lostSamples = tracker.lostSamples(key)
-        perSubAgent[key] = s
+        counts[key] = s
     }
 
     /// Records a datagram seen only through the fast scanner.
     public mutating func record(scan: ScanCounts, header: SFlowDecoder.DatagramHeader) {
         let key = SubAgentKey(agent: header.agent, subAgentId: header.subAgentId)
-        var s = perSubAgent[key] ?? SubAgentStats()
+        var s = counts[key] ?? SubAgentStats()
         s.datagrams += 1
         s.flowSamples += UInt64(scan.flowSamples)
         s.counterSamples += UInt64(scan.counterSamples)
         s.unknownSamples += UInt64(scan.unknownSamples)
         s.malformed += UInt64(scan.malformedSamples) + (scan.error == nil ? 0 : 1)
         tracker.observeDatagram(agent: header.agent, subAgentId: header.subAgentId, sequence: header.sequence, uptime: header.uptime)
-        if let c = tracker.datagramCounts(key) {
-            s.lostDatagrams = c.lost
-            s.outOfOrder = c.outOfOrder
-            s.duplicates = c.duplicates
-            s.resets = c.resets
-        }
-        perSubAgent[key] = s
+        counts[key] = s
     }
 
     public var totals: SubAgentStats {

@@ -100,6 +100,19 @@ public struct SequenceTracker: Sendable {
     struct AgentState {
         var datagrams: SequenceState
         var lastUptime: UInt32
+
+        /// Returns true when the agent restarted.
+        mutating func observe(sequence: UInt32, uptime: UInt32) -> Bool {
+            // An agent restart shows as uptime going back (allow a little reordering slack) and the
+            // sequence numbers starting over. The 32-bit millisecond uptime also wraps, every 49.7
+            // days: then the datagram sequence carries on, and nothing restarted.
+            let wentBack = uptime &+ 60_000 < lastUptime && uptime < lastUptime
+            let carriesOn = sequence &- datagrams.last <= SequenceState.reorderWindow
+            let restarted = wentBack && !carriesOn
+            datagrams.observe(sequence, restarted: restarted)
+            if restarted || uptime > lastUptime || wentBack { lastUptime = uptime }
+            return restarted
+        }
     }
 
     struct SourceState {
@@ -108,8 +121,28 @@ public struct SequenceTracker: Sendable {
         var lastSeq: UInt32
         /// Effective 1-in-N rate measured over the last interval with new samples.
         var effectiveRate: Double?
+
+        mutating func observeFlow(sequence: UInt32, samplePool: UInt32) -> Double? {
+            let resets = samples.counts.resets
+            samples.observe(sequence, restarted: false)
+            if samples.counts.resets != resets {
+                // The numbers started over: measure from here, or every later sample looks late.
+                lastSeq = sequence
+                lastPool = samplePool
+            }
+            let dSeq = sequence &- lastSeq
+            if dSeq > 0, dSeq < 0x8000_0000 {
+                let dPool = samplePool &- lastPool
+                effectiveRate = Double(dPool) / Double(dSeq)
+                lastSeq = sequence
+                lastPool = samplePool
+            }
+            return effectiveRate
+        }
     }
 
+    // State is updated in place through the dictionaries' modify accessors (optional chaining),
+    // never copied out and written back: that would copy each state's history on every sample.
     private var agents: [SubAgentKey: AgentState] = [:]
     private var sources: [SourceKey: SourceState] = [:]
 
@@ -120,19 +153,10 @@ public struct SequenceTracker: Sendable {
     @discardableResult
     public mutating func observeDatagram(agent: IPAddress, subAgentId: UInt32, sequence: UInt32, uptime: UInt32) -> Bool {
         let key = SubAgentKey(agent: agent, subAgentId: subAgentId)
-        guard var st = agents[key] else {
+        guard let restarted = agents[key]?.observe(sequence: sequence, uptime: uptime) else {
             agents[key] = AgentState(datagrams: SequenceState(first: sequence), lastUptime: uptime)
             return false
         }
-        // An agent restart shows as uptime going back (allow a little reordering slack) and the
-        // sequence numbers starting over. The 32-bit millisecond uptime also wraps, every 49.7 days:
-        // then the datagram sequence carries on, and nothing restarted.
-        let wentBack = uptime &+ 60_000 < st.lastUptime && uptime < st.lastUptime
-        let carriesOn = sequence &- st.datagrams.last <= SequenceState.reorderWindow
-        let restarted = wentBack && !carriesOn
-        st.datagrams.observe(sequence, restarted: restarted)
-        if restarted || uptime > st.lastUptime || wentBack { st.lastUptime = uptime }
-        agents[key] = st
         if restarted {
             for k in sources.keys where k.subAgent == key { sources[k] = nil }
         }
@@ -143,33 +167,19 @@ public struct SequenceTracker: Sendable {
     @discardableResult
     public mutating func observeFlowSample(subAgent: SubAgentKey, source: DataSource, sequence: UInt32, samplePool: UInt32) -> Double? {
         let key = SourceKey(subAgent: subAgent, source: source, isFlow: true)
-        guard var st = sources[key] else {
-            sources[key] = SourceState(samples: SequenceState(first: sequence), lastPool: samplePool, lastSeq: sequence)
+        guard let rate = sources[key]?.observeFlow(sequence: sequence, samplePool: samplePool) else {
+            if sources[key] == nil {
+                sources[key] = SourceState(samples: SequenceState(first: sequence), lastPool: samplePool, lastSeq: sequence)
+            }
             return nil
         }
-        let resets = st.samples.counts.resets
-        st.samples.observe(sequence, restarted: false)
-        if st.samples.counts.resets != resets {
-            // The numbers started over: measure from here, or every later sample looks late.
-            st.lastSeq = sequence
-            st.lastPool = samplePool
-        }
-        let dSeq = sequence &- st.lastSeq
-        if dSeq > 0, dSeq < 0x8000_0000 {
-            let dPool = samplePool &- st.lastPool
-            st.effectiveRate = Double(dPool) / Double(dSeq)
-            st.lastSeq = sequence
-            st.lastPool = samplePool
-        }
-        sources[key] = st
-        return st.effectiveRate
+        return rate
     }
 
     public mutating func observeCounterSample(subAgent: SubAgentKey, source: DataSource, sequence: UInt32) {
         let key = SourceKey(subAgent: subAgent, source: source, isFlow: false)
-        if var st = sources[key] {
-            st.samples.observe(sequence, restarted: false)
-            sources[key] = st
+        if sources[key] != nil {
+            sources[key]?.samples.observe(sequence, restarted: false)
         } else {
             sources[key] = SourceState(samples: SequenceState(first: sequence), lastPool: 0, lastSeq: sequence)
         }

@@ -29,7 +29,8 @@ public struct SFlowCollectorConfig: Sendable {
     /// Datagrams read per system call (recvmmsg).
     public var vectorReadCount: Int = 32
     /// Largest datagram accepted (bigger ones are truncated by the kernel and counted malformed).
-    public var maxDatagramBytes: Int = 65_535
+    /// Agents keep datagrams within the path MTU; 16 KiB leaves room for jumbo frames.
+    public var maxDatagramBytes: Int = 16_384
 
     public init(host: String = "0.0.0.0", port: Int = 6343) {
         self.host = host
@@ -83,9 +84,12 @@ public final class SFlowCollector: Sendable {
     public static func start(config: SFlowCollectorConfig, group: EventLoopGroup, sink: SFlowDatagramSink,
                              clock: @escaping @Sendable () -> UInt64) async throws -> SFlowCollector {
         let counts = NIOLockedValueBox(CollectorCounts())
+        // SO_RCVBUF is capped by net.core.rmem_max (often only 208 KiB: a few milliseconds of a
+        // busy exporter); as root, SO_RCVBUFFORCE gets the size asked for.
+        let rcvbuf: NIOBSDSocket.Option = geteuid() == 0 ? NIOBSDSocket.Option(rawValue: 33 /* SO_RCVBUFFORCE */) : .so_rcvbuf
         let bootstrap = DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(config.receiveBufferBytes))
+            .channelOption(.socketOption(rcvbuf), value: SocketOptionValue(config.receiveBufferBytes))
             .channelOption(.datagramVectorReadMessageCount, value: config.vectorReadCount)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: config.vectorReadCount * min(config.maxDatagramBytes, 65_535)))
             .channelInitializer { ch in

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CTuskSys
 import Packets
 
 public struct SendError: Error, CustomStringConvertible, Sendable {
@@ -39,24 +40,48 @@ public final class UDPSender {
 
     deinit { close(fd) }
 
-    /// Sends every datagram once; returns how many the kernel accepted. A refused or failed
-    /// send is counted in `failed` and the rest go on.
+    /// Sends every datagram once, in sendmmsg(2) batches of up to 256; returns how many the
+    /// kernel accepted. A refused or failed send is counted in `failed` and the rest go on.
     @discardableResult
     public func send(_ datagrams: ArraySlice<[UInt8]>) -> Int {
         var ok = 0
-        withUnsafePointer(to: &destination) { dst in
-            dst.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                for d in datagrams {
-                    while true {
-                        let r = d.withUnsafeBytes { sendto(fd, $0.baseAddress, d.count, 0, sa, destinationLength) }
-                        if r >= 0 { ok += 1; break }
-                        if errno == EINTR { continue }
-                        if errno == EAGAIN || errno == ENOBUFS { usleep(20); continue }
-                        failed += 1
-                        break
+        var i = datagrams.startIndex
+        while i < datagrams.endIndex {
+            let end = min(i + 256, datagrams.endIndex)
+            // One contiguous copy of the batch: simple pointer lifetimes, and cheap next to the
+            // system call it saves.
+            var arena: [UInt8] = []
+            var offsets: [Int] = []
+            var lengths: [Int] = []
+            for d in datagrams[i..<end] {
+                offsets.append(arena.count)
+                lengths.append(d.count)
+                arena.append(contentsOf: d)
+            }
+            let n = end - i
+            if arena.isEmpty { arena = [0] } // all empty datagrams: still a valid base address
+            arena.withUnsafeBytes { base in
+                guard let start = base.baseAddress else { return }
+                var pointers = offsets.map { start + $0 } as [UnsafeRawPointer?]
+                var done = 0
+                while done < n {
+                    let r = pointers.withUnsafeMutableBufferPointer { p in
+                        lengths.withUnsafeBufferPointer { l in
+                            withUnsafePointer(to: &destination) { dst in
+                                dst.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                                    tusk_sendmmsg(fd, p.baseAddress! + done, l.baseAddress! + done, UInt32(n - done), sa, destinationLength)
+                                }
+                            }
+                        }
                     }
+                    if r > 0 { done += Int(r); ok += Int(r); continue }
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN || errno == ENOBUFS { usleep(20); continue }
+                    failed += 1 // e.g. ECONNREFUSED: skip this datagram, go on with the rest
+                    done += 1
                 }
             }
+            i = end
         }
         sent += UInt64(ok)
         return ok

@@ -134,13 +134,14 @@ final class SFlowProcessor: SFlowDatagramSink, @unchecked Sendable {
         process(bytes, time: Double(timeNanos) / 1e9, source: from.map { "\($0)" } ?? "?")
     }
 
-    func process(_ bytes: UnsafeRawBufferPointer, time: Double, source: String) {
+    /// `source` names the sender in messages; it is only formatted when a message needs it.
+    func process(_ bytes: UnsafeRawBufferPointer, time: Double, source: @autoclosure () -> String) {
         let decoded: DecodedDatagram
         do {
             decoded = try SFlowDecoder.decode(bytes)
         } catch {
             stats.recordRejected()
-            warnings.warn("datagram from \(source) (\(bytes.count) bytes) is not sFlow v5: \(error)")
+            warnings.warn("datagram from \(source()) (\(bytes.count) bytes) is not sFlow v5: \(error)")
             return
         }
         stats.record(decoded)

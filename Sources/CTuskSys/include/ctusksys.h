@@ -1,0 +1,11 @@
+#ifndef TUSK_CTUSKSYS_H
+#define TUSK_CTUSKSYS_H
+#include <stddef.h>
+#include <sys/socket.h>
+
+/// Sends `count` datagrams to one destination with a single sendmmsg(2) call where possible.
+/// Returns how many were sent, or -1 with errno set when none was.
+int tusk_sendmmsg(int fd, const void *const *buffers, const size_t *lengths, unsigned int count,
+                  const struct sockaddr *address, socklen_t address_length);
+
+#endif
