@@ -19,7 +19,9 @@ public struct TuskSelector: PathSelector {
     /// Most flows displaced by one chain.
     static let maxChain = 8
 
-    public init(rearrangeBudget: Int = 4096) { self.rearrangeBudget = rearrangeBudget }
+    public init(rearrangeBudget: Int = 50_000) { self.rearrangeBudget = rearrangeBudget }
+    /// Most path trials for one flow's chain.
+    static let chainBudget = 1_000
     public var name: String { "tusk" }
 
     public mutating func select(_ input: SelectionInput, rules: StabilityRules) -> SelectionResult {
@@ -162,7 +164,11 @@ public struct TuskSelector: PathSelector {
             take(i)
             inChain = [i]
             log = []
-            guard place(i, avoid: p0, depth: 0) else {
+            let reserve = max(0, steps - TuskSelector.chainBudget)
+            steps -= reserve
+            let placed = place(i, avoid: p0, depth: 0)
+            steps += reserve
+            guard placed else {
                 put(i, p0)
                 continue
             }

@@ -22,6 +22,8 @@ public struct ClosedLoopStats: Sendable {
     /// Time of every move, for "no moves after convergence".
     public var moveTimes: [Double] = []
     public var overBudget = 0
+    /// Elephant-rounds where the controller's current path differed from the simulator's (diagnostic).
+    public var pathErrors = 0
     public var flowMods = 0
     public var peakEntries = 0
     public var samples = 0
@@ -183,6 +185,14 @@ public struct ClosedLoopScheduler: FlowScheduler {
             seenElephants.insert(r.key)
         }
         stats.elephants = seenElephants.count
+        // Instrumentation only (never used for decisions): how often the controller's idea of a
+        // flow's path differs from where the simulator sends it.
+        var truePath: [FlowID: [Int32]] = [:]
+        for f in view.flows { truePath[f.id] = f.path }
+        for (i, c) in currents.enumerated() {
+            guard let c, let tp = truePath[ids[i]] else { continue }
+            if c.links.map({ Int32($0.index) }) != tp { stats.pathErrors += 1 }
+        }
         let rates = stability.smooth(rates: rawRates)
         let demands = DemandEstimator.estimate(hosts.map { DemandFlow(src: $0.0.index, dst: $0.1.index) },
                                                senderCapacity: { Double(topo.hosts[$0].capacity) },

@@ -131,7 +131,7 @@ public struct ClosedLoopEvaluation: Sendable {
 
     /// CSV, one line per run.
     public static func csv(_ runs: [EvaluatedRun]) -> String {
-        var out = "workload,scheduler,seed,throughput,fct_large_mean,fct_small_mean,fct_small_p99,moves,elephants,moves_per_elephant,late_moves,peak_entries,flow_mods,samples\n"
+        var out = "workload,scheduler,seed,throughput,fct_large_mean,fct_small_mean,fct_small_p99,moves,elephants,moves_per_elephant,late_moves,peak_entries,flow_mods,samples,path_errors\n"
         for r in runs {
             let large = r.result.fct.bySize.first { $0.0 == .large }?.1
             let small = r.result.fct.bySize.first { $0.0 == .small }?.1
@@ -139,7 +139,7 @@ public struct ClosedLoopEvaluation: Sendable {
                     large.map { String(format: "%.6f", $0.mean) } ?? "", small.map { String(format: "%.6f", $0.mean) } ?? "",
                     small.map { String(format: "%.6f", $0.p99) } ?? "",
                     "\(r.stats?.moves ?? 0)", "\(r.stats?.elephants ?? 0)", String(format: "%.3f", r.stats?.movesPerElephant ?? 0),
-                    "\(r.lateMoves)", "\(r.stats?.peakEntries ?? 0)", "\(r.stats?.flowMods ?? 0)", "\(r.stats?.samples ?? 0)",
+                    "\(r.lateMoves)", "\(r.stats?.peakEntries ?? 0)", "\(r.stats?.flowMods ?? 0)", "\(r.stats?.samples ?? 0)", "\(r.stats?.pathErrors ?? 0)",
             ].joined(separator: ",") + "\n"
         }
         return out
