@@ -13,9 +13,10 @@ public struct FlowComparison: Sendable {
     public var workload: String
     public var scheduler: String
     public var faster = 0, same = 0, slower = 0
-    /// (ECMP figure, scheduler figure, verdict); rates in bits/s for long-lived flows, FCT in seconds otherwise.
-    public var points: [(Double, Double, Verdict)] = []
-    public var usesFCT = false
+    /// (ECMP figure, scheduler figure, verdict): FCTs in seconds of finite flows...
+    public var fctPoints: [(Double, Double, Verdict)] = []
+    /// ... and rates in bits/s over the window of long-lived flows.
+    public var ratePoints: [(Double, Double, Verdict)] = []
 }
 
 extension ResultSet {
@@ -38,23 +39,22 @@ extension ResultSet {
                           base.flows.count == other.flows.count else { continue }
                     for (a, b) in zip(base.flows, other.flows) {
                         let verdict: Verdict
-                        let pa: Double, pb: Double
-                        if a.bytes != nil, let fa = a.fct, let fb = b.fct {
-                            c.usesFCT = true
-                            pa = fa; pb = fb
+                        if a.bytes != nil {
+                            // Finite flows compare by FCT; one still running at the end in either run is left out.
+                            guard let fa = a.fct, let fb = b.fct else { continue }
                             let tol = max(ResultSet.sameRelative * fa, ResultSet.sameFCTSeconds)
                             verdict = fb < fa - tol ? .faster : fb > fa + tol ? .slower : .same
-                        } else if let ra = a.windowRate, let rb = b.windowRate {
-                            pa = ra; pb = rb
+                            c.fctPoints.append((fa, fb, verdict))
+                        } else if let ra = a.windowRate, let rb = b.windowRate { // long-lived: rate over the window
                             let tol = max(ResultSet.sameRelative * ra, 0.01 * hostCapacity)
                             verdict = rb > ra + tol ? .faster : rb < ra - tol ? .slower : .same
+                            c.ratePoints.append((ra, rb, verdict))
                         } else { continue }
                         switch verdict {
                         case .faster: c.faster += 1
                         case .same: c.same += 1
                         case .slower: c.slower += 1
                         }
-                        c.points.append((pa, pb, verdict))
                     }
                 }
                 out.append(c)

@@ -171,31 +171,48 @@ extension ResultSet {
     }
 
     private func scatter(_ c: FlowComparison) -> String {
-        let W = 260.0, H = 240.0, m = 36.0
-        let pts = c.points
-        guard !pts.isEmpty else { return "<p>no flows to compare</p>" }
-        let values = pts.flatMap { [$0.0, $0.1] }
-        let useLog = c.usesFCT
+        guard !c.fctPoints.isEmpty || !c.ratePoints.isEmpty else { return "<p>no flows to compare</p>" }
+        var out = ""
+        if !c.fctPoints.isEmpty { out += scatter(c, points: c.fctPoints, useLog: true) }
+        if !c.ratePoints.isEmpty { out += scatter(c, points: c.ratePoints, useLog: false) }
+        return out
+    }
+
+    private func scatter(_ c: FlowComparison, points pts: [(Double, Double, Verdict)], useLog: Bool) -> String {
+        // Square plot: x = the flow under ECMP, y = under the scheduler; above the diagonal is
+        // better for rates (higher), below it for FCTs (shorter). Rates are shown as a fraction of
+        // a host link; FCTs on log axes. Points are drawn with transparency so stacks show as darker.
+        let side = 180.0, left = 44.0, top = 22.0, pad = 6.0
+        let W = left + side + 12, H = top + side + 40
+        let scale = useLog ? 1.0 : 1 / max(hostCapacity, 1)
+        let values = pts.flatMap { [$0.0 * scale, $0.1 * scale] }
         var lo = values.min()!, hi = values.max()!
         if useLog { lo = max(lo, 1e-6); hi = max(hi, lo * 10) } else { lo = 0; hi = max(hi, 1) }
         func pos(_ v: Double) -> Double {
             let f = useLog ? (log10(max(v, lo)) - log10(lo)) / (log10(hi) - log10(lo)) : (v - lo) / (hi - lo)
-            return f * (W - 2 * m)
+            return pad + f * (side - 2 * pad)
         }
         var svg = "<svg width=\"\(f1(W))\" height=\"\(f1(H))\" xmlns=\"http://www.w3.org/2000/svg\">"
-        svg += "<rect x=\"\(f1(m))\" y=\"\(f1(m / 2))\" width=\"\(f1(W - 2 * m))\" height=\"\(f1(W - 2 * m))\" fill=\"none\" stroke=\"#ccc\"/>"
-        svg += "<line x1=\"\(f1(m))\" y1=\"\(f1(m / 2 + W - 2 * m))\" x2=\"\(f1(W - m))\" y2=\"\(f1(m / 2))\" stroke=\"#bbb\" stroke-dasharray=\"3,3\"/>"
+        svg += "<text x=\"\(f1(left))\" y=\"12\">faster \(c.faster) · same \(c.same) · slower \(c.slower)</text>"
+        svg += "<rect x=\"\(f1(left))\" y=\"\(f1(top))\" width=\"\(f1(side))\" height=\"\(f1(side))\" fill=\"none\" stroke=\"#ccc\"/>"
+        svg += "<line x1=\"\(f1(left + pos(lo)))\" y1=\"\(f1(top + side - pos(lo)))\" x2=\"\(f1(left + pos(hi)))\" y2=\"\(f1(top + side - pos(hi)))\" stroke=\"#bbb\" stroke-dasharray=\"3,3\"/>"
+        var ticks = useLog ? logTicks(lo, hi) : [lo, (lo + hi) / 2, hi]
+        if ticks.count > 4 { ticks = ticks.enumerated().filter { $0.offset % 2 == 0 }.map(\.element) }
+        for t in ticks {
+            let label = useLog ? seconds(t) : fixed(t, 2)
+            svg += "<text x=\"\(f1(left + pos(t)))\" y=\"\(f1(top + side + 13))\" text-anchor=\"middle\">\(label)</text>"
+            svg += "<text x=\"\(f1(left - 3))\" y=\"\(f1(top + side - pos(t) + 4))\" text-anchor=\"end\">\(label)</text>"
+        }
         let step = max(1, pts.count / 600)
         var i = 0
         while i < pts.count {
             let (a, b, v) = pts[i]
-            svg += "<circle cx=\"\(f1(m + pos(a)))\" cy=\"\(f1(m / 2 + (W - 2 * m) - pos(b)))\" r=\"2.2\" fill=\"\(ResultSet.verdictColour[v]!)\" fill-opacity=\"0.7\"/>"
+            svg += "<circle cx=\"\(f1(left + pos(a * scale)))\" cy=\"\(f1(top + side - pos(b * scale)))\" r=\"3\" fill=\"\(ResultSet.verdictColour[v]!)\" fill-opacity=\"0.45\"/>"
             i += step
         }
-        let unit = useLog ? "FCT" : "rate"
-        svg += "<text x=\"\(f1(W / 2))\" y=\"\(f1(H - 4))\" text-anchor=\"middle\">ecmp \(unit)</text>"
-        svg += "<text transform=\"translate(12,\(f1(H / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(c.scheduler)) \(unit)</text>"
-        svg += "<text x=\"\(f1(W - m))\" y=\"\(f1(m / 2 - 4))\" text-anchor=\"end\">faster \(c.faster) · same \(c.same) · slower \(c.slower)</text>"
+        let unit = useLog ? "FCT" : "rate / host link"
+        svg += "<text x=\"\(f1(left + side / 2))\" y=\"\(f1(H - 6))\" text-anchor=\"middle\">ecmp \(unit)</text>"
+        svg += "<text transform=\"translate(10,\(f1(top + side / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(c.scheduler))</text>"
         return svg + "</svg>"
     }
 
