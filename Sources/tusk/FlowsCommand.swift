@@ -17,7 +17,8 @@ struct FlowsCommand: AsyncParsableCommand {
         discussion: """
         From a capture (--pcap), replays it with its own timestamps as the clock and prints the state \
         at --at seconds from the first packet (default: the end). Live (--listen), shows a table \
-        sorted by rate every second, or JSON lines of elephant events with --format json.
+        sorted by rate every second, or JSON lines of elephant events with --format json (and, when \
+        the run ends, the final state as one last line).
         """
     )
 
@@ -192,6 +193,18 @@ struct FlowsCommand: AsyncParsableCommand {
             try? await Task.sleep(nanoseconds: 50_000_000)
         }
         signals.forEach { $0.cancel() }
+        if asJSON {
+            // The final state as one last JSON line (the same object `--pcap` prints).
+            let top = self.top
+            let last: [UInt8]? = try? await loop.submit {
+                let now = Double(wallClockNanos()) / 1e9
+                let events = sink.analytics.evaluate(at: now)
+                var w = JSONWriter(capacity: 1 << 16)
+                FlowsRendering.writeState(sink.analytics, at: now, start: start, events: events, top: top, into: &w)
+                return w.bytes + [0x0A]
+            }.get()
+            if let last { out.write(last); out.flush() }
+        }
         try? await collector.close()
         try? await group.shutdownGracefully()
     }
