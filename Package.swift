@@ -9,6 +9,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tusk", targets: ["tusk"]),
+        // The decoding core alone (no NIO, no libpcap): what the fuzz targets link.
+        .library(name: "TuskDecoding", targets: ["Packets", "SFlow"]),
         .library(name: "TuskKit", targets: [
             "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics",
             "PathSelection", "FabricProgramming", "Simulation", "SFlowIngest", "Controller",

@@ -10,7 +10,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "FuzzSFlow",
-            dependencies: [.product(name: "TuskKit", package: "Tusk")],
+            dependencies: [.product(name: "TuskDecoding", package: "Tusk")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
     ],
