@@ -4,7 +4,7 @@
 // Raising every unfrozen flow's rate together, the first link to fill is the one with the smallest
 // fair share residual/unfrozen; its flows freeze at that share, which is removed from every other
 // link they cross, and filling goes on. Instead of scanning all links per step, each link's share
-// sits in a binary heap (lazy deletion: a popped entry whose version is stale is skipped), and each
+// sits in a binary heap keyed by a lower bound of it (re-keyed when popped stale), and each
 // link lists its flows (CSR arrays, rebuilt per call), so one allocation costs
 // O(Σ path lengths · log links) rather than O(links · flows) per bottleneck.
 
@@ -12,7 +12,6 @@
 public struct MaxMinAllocator: Sendable {
     private var residual: [Double] = []
     private var unfrozen: [Int32] = []
-    private var version: [UInt32] = []
     private var offsets: [Int32] = []
     private var members: [Int32] = []
     private var fill: [Int32] = []
@@ -23,7 +22,6 @@ public struct MaxMinAllocator: Sendable {
     struct HeapEntry {
         var share: Double
         var link: Int32
-        var version: UInt32
 
         @inline(__always) static func before(_ a: HeapEntry, _ b: HeapEntry) -> Bool {
             a.share < b.share || (a.share == b.share && a.link < b.link) // ties by link: deterministic
@@ -44,7 +42,6 @@ public struct MaxMinAllocator: Sendable {
         if residual.count != linkCount {
             residual = [Double](repeating: 0, count: linkCount)
             unfrozen = [Int32](repeating: 0, count: linkCount)
-            version = [UInt32](repeating: 0, count: linkCount)
             offsets = [Int32](repeating: 0, count: linkCount + 1)
             fill = [Int32](repeating: 0, count: linkCount)
         }
@@ -64,7 +61,8 @@ public struct MaxMinAllocator: Sendable {
                 total += 1
             }
         }
-        touched.sort() // a fixed link order keeps the CSR layout, and so every tie, deterministic
+        // No need to sort `touched`: each link has one heap entry, and entries are totally ordered
+        // by (share, link), so the order links are processed in does not depend on the layout.
         var running: Int32 = 0
         for l in touched {
             let li = Int(l)
@@ -84,14 +82,28 @@ public struct MaxMinAllocator: Sendable {
         heap.removeAll(keepingCapacity: true)
         for l in touched {
             let li = Int(l)
-            version[li] &+= 1
-            push(HeapEntry(share: residual[li] / Double(unfrozen[li]), link: l, version: version[li]))
+            heap.append(HeapEntry(share: residual[li] / Double(unfrozen[li]), link: l))
+        }
+        if heap.count > 1 {
+            for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
         }
 
-        while let top = pop() {
+        // Shares only grow as filling goes on (a link loses flows frozen at the current minimum,
+        // which is at most its own share), so an entry's key is a lower bound of its link's share.
+        // A popped link whose share has grown since goes back in with its new key; one whose key
+        // is still its share is the true minimum. This re-keys only links that reach the top,
+        // instead of pushing every link of every frozen flow.
+        while let top = heap.first {
             let li = Int(top.link)
-            guard top.version == version[li], unfrozen[li] > 0 else { continue }
-            let share = top.share
+            guard unfrozen[li] > 0 else { removeTop(); continue }
+            let current = residual[li] / Double(unfrozen[li])
+            if current > top.share {
+                heap[0].share = current
+                siftDown(0)
+                continue
+            }
+            removeTop()
+            let share = current
             let start = Int(offsets[li]), end = Int(fill[li])
             for m in start..<end {
                 let f = Int(members[m])
@@ -102,10 +114,6 @@ public struct MaxMinAllocator: Sendable {
                     let i2 = Int(l2)
                     residual[i2] = max(0, residual[i2] - share)
                     unfrozen[i2] -= 1
-                    if i2 != li, unfrozen[i2] > 0 {
-                        version[i2] &+= 1
-                        push(HeapEntry(share: residual[i2] / Double(unfrozen[i2]), link: l2, version: version[i2]))
-                    }
                 }
             }
             unfrozen[li] = 0
@@ -113,34 +121,31 @@ public struct MaxMinAllocator: Sendable {
         for l in touched { unfrozen[Int(l)] = 0 }
     }
 
-    private mutating func push(_ e: HeapEntry) {
-        heap.append(e)
-        var i = heap.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard HeapEntry.before(heap[i], heap[p]) else { break }
-            heap.swapAt(i, p)
-            i = p
+    /// Moves the entry at `start` down to its place (hole-based: one move per level).
+    private mutating func siftDown(_ start: Int) {
+        heap.withUnsafeMutableBufferPointer { h in
+            let n = h.count
+            let e = h[start]
+            var i = start
+            while true {
+                let l = 2 * i + 1
+                if l >= n { break }
+                var m = l
+                let r = l + 1
+                if r < n, HeapEntry.before(h[r], h[l]) { m = r }
+                guard HeapEntry.before(h[m], e) else { break }
+                h[i] = h[m]
+                i = m
+            }
+            h[i] = e
         }
     }
 
-    private mutating func pop() -> HeapEntry? {
-        guard let last = heap.popLast() else { return nil }
-        guard !heap.isEmpty else { return last }
-        let top = heap[0]
+    private mutating func removeTop() {
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return }
         heap[0] = last
-        var i = 0
-        let n = heap.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n, HeapEntry.before(heap[l], heap[m]) { m = l }
-            if r < n, HeapEntry.before(heap[r], heap[m]) { m = r }
-            if m == i { break }
-            heap.swapAt(i, m)
-            i = m
-        }
-        return top
+        siftDown(0)
     }
 }
 
