@@ -67,9 +67,9 @@ public struct SyntheticSFlow {
             c.ifSpeed = 10_000_000_000
             c.ifDirection = 1
             c.ifStatus = 3
-            octets[agent] &+= UInt64(pool[agent]) * 1000
+            // The interface counters carry what the samples stand for: frames × sampling rate.
             c.ifInOctets = octets[agent]
-            c.ifOutOctets = octets[agent] / 2
+            c.ifOutOctets = octets[agent]
             counterSequence[agent] &+= 1
             samples.append(.counters(CounterSample(sequence: counterSequence[agent], source: DataSource(type: 0, index: 1), records: [
                 .genericInterface(c),
@@ -89,6 +89,7 @@ public struct SyntheticSFlow {
                 }
                 sampleSequence[agent] &+= 1
                 pool[agent] &+= config.samplingRate
+                octets[agent] &+= UInt64(frameLengths[f]) * UInt64(config.samplingRate)
                 samples.append(.flow(FlowSample(
                     sequence: sampleSequence[agent], source: DataSource(type: 0, index: 1),
                     samplingRate: config.samplingRate, samplePool: pool[agent], drops: 0,

@@ -303,6 +303,24 @@ enum FlowsRendering {
         w.beginArray()
         for e in events { writeEvent(e, start: start, into: &w) }
         w.endArray()
+        // Summary statistics across ports and flows (max, min, sum, avg, var, sdev, med, q1..q3, iqr).
+        let links = a.links(at: t)
+        let flows = a.flows(at: t)
+        w.key("summary")
+        w.beginObject()
+        for (name, values) in [("utilization", links.map(\.utilization)), ("linkBps", links.map(\.bps)),
+                               ("flowBps", flows.map(\.bps))] {
+            w.key(name)
+            if let s = Summary(values) {
+                w.beginObject()
+                w.field("count", s.count)
+                for n in Summary.names { w.field(n, ((s.value(n) ?? 0) * 10_000).rounded() / 10_000) }
+                w.endObject()
+            } else {
+                w.null()
+            }
+        }
+        w.endObject()
         w.endObject()
     }
 
