@@ -116,7 +116,9 @@ public final class PcapWriter {
     private let dumper: OpaquePointer
 
     public init(path: String, linkType: LinkType = .ethernet, snapLength: Int32 = 65_535) throws {
-        guard let d = pcap_open_dead_with_tstamp_precision(linkType.rawValue, snapLength, UInt32(PCAP_TSTAMP_PRECISION_MICRO)) else {
+        // libpcap takes DLT_ values here; raw IP is LINKTYPE_RAW (101) in files but DLT_RAW (12) here.
+        let dlt = linkType == .rawIP ? LinkType.rawIPAlt.rawValue : linkType.rawValue
+        guard let d = pcap_open_dead_with_tstamp_precision(dlt, snapLength, UInt32(PCAP_TSTAMP_PRECISION_MICRO)) else {
             throw PcapError("cannot create a pcap writer")
         }
         guard let w = pcap_dump_open(d, path) else {
