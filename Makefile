@@ -8,7 +8,6 @@ SHARED ?= ../shared
 BUILD_PKGS := libpcap-dev pkg-config
 E2E_PKGS := openvswitch-switch iperf3 ethtool iproute2 iputils-ping tshark tcpdump python3 openssl
 BENCH_PKGS := pmacct tshark libjemalloc-dev hyperfine
-FUZZ_PKGS := clang
 
 .PHONY: all deps deps-e2e deps-bench build release test run e2e bench conformance fuzz clean
 
@@ -49,8 +48,8 @@ conformance: deps release
 bench: deps-bench release
 	@Benchmarks/run.sh
 
+# libFuzzer (with AddressSanitizer) over the sFlow decoder, for FUZZ_SECONDS (default 60).
 fuzz: deps
-	@scripts/ensure-packages.sh $(FUZZ_PKGS)
 	@Fuzz/run.sh $${FUZZ_SECONDS:-60}
 
 clean:
