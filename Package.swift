@@ -99,9 +99,11 @@ let package = Package(
             "PathSelection", "FabricProgramming", "Simulation", "Topology", "FlowAnalytics", "SFlow", "OpenFlow", "Packets",
         ]),
         .testTarget(name: "ControllerTests", dependencies: [
-            "Controller", "OpenFlow", "SFlow", "SFlowIngest", "Packets",
+            "Controller", "OpenFlow", "SFlow", "SFlowIngest", "Packets", "FabricProgramming", "Topology",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v6]
