@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every conformance check against ../shared/conformance. Usage: run.sh TUSK_BIN CONFORMANCE_DIR
+# (paths relative to the directory it is called from).
 set -uo pipefail
+bin=$(realpath "$1")
+dir=$(realpath "$2") || { echo "conformance: no directory $2" >&2; exit 1; }
 cd "$(dirname "$0")"
-bin=$(realpath "../../$1" 2>/dev/null || realpath "$1")
-dir=$(realpath "$2")
 pass=0; fail=0
 for s in check-*.sh; do
   [[ -e $s ]] || continue

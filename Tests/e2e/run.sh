@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every real-switch test (Open vSwitch + network namespaces; needs root). Usage: run.sh TUSK_BIN
 set -uo pipefail
+bin=$(realpath "$1")
 cd "$(dirname "$0")"
-bin=$(realpath "../../$1" 2>/dev/null || realpath "$1")
 export TUSK_BIN=$bin
 pass=0; fail=0
 for t in test-*.sh; do
