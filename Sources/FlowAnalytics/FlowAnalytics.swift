@@ -174,6 +174,7 @@ public struct FlowAnalytics {
     private var portTable: [AgentPort] = []
     private var loads: [PortLoad] = []
     private var pointIDs: [ObservationPoint: Int32] = [:]
+    private var statedSpeeds: [DpidPort: Double] = [:]
     // Small memos: consecutive samples mostly come from the same agent, data source and ports.
     private var lastPorts: [(AgentPort, Int32)] = []
     private var lastPoint: (ObservationPoint, Int32)?
@@ -343,6 +344,7 @@ public struct FlowAnalytics {
 
     /// Ingests a counter sample: learns port identities (1004/1005) and counter rates (1).
     public mutating func ingestCounters(_ c: CounterSample, agent: IPAddress, uptime: UInt32, at t: Double) {
+        let known = ports.count
         ports.learn(agent: agent, counters: c)
         for r in c.records {
             if case .genericInterface(let g) = r {
@@ -350,10 +352,15 @@ public struct FlowAnalytics {
                 loads[Int(id)].addCounters(g, uptime: uptime, at: t, cfg: config)
             }
         }
+        if ports.count != known { applyStatedSpeeds() }
     }
 
     /// Maps an ifIndex by hand (for switches that send no 1004/1005 records).
-    public mutating func setPortIdentity(_ p: AgentPort, _ id: PortIdentity) { ports.set(p, id) }
+    public mutating func setPortIdentity(_ p: AgentPort, _ id: PortIdentity) {
+        ports.set(p, id)
+        _ = portID(p)
+        applyStatedSpeeds()
+    }
 
     // MARK: Cache
 
@@ -433,9 +440,29 @@ public struct FlowAnalytics {
         Self.speed(of: p.flatMap { portIDs[$0] } ?? -1, config: config, loads: loads)
     }
 
+    /// The link speed stated for an OpenFlow port (from the topology file): used instead of the
+    /// ifSpeed the switch reports, which is wrong for shaped and virtual links.
+    public mutating func setLinkSpeed(dpid: UInt64, port: UInt32, bps: Double) {
+        statedSpeeds[DpidPort(dpid: dpid, port: port)] = bps
+        applyStatedSpeeds()
+    }
+
+    /// Copies stated speeds onto the ports whose identity is known (again as identities are learned).
+    private mutating func applyStatedSpeeds() {
+        guard !statedSpeeds.isEmpty else { return }
+        for (i, p) in portTable.enumerated() {
+            guard let id = ports[p], let d = id.datapathId, let n = id.portNo,
+                  let bps = statedSpeeds[DpidPort(dpid: d, port: n)] else { continue }
+            loads[i].statedSpeed = bps
+        }
+    }
+
     static func speed(of id: Int32, config: AnalyticsConfig, loads: [PortLoad]) -> Double {
         if let o = config.linkSpeedOverride { return o }
-        if id >= 0, Int(id) < loads.count, let s = loads[Int(id)].ifSpeed, s > 0 { return Double(s) }
+        if id >= 0, Int(id) < loads.count {
+            if let s = loads[Int(id)].statedSpeed { return s }
+            if let s = loads[Int(id)].ifSpeed, s > 0 { return Double(s) }
+        }
         return config.defaultLinkSpeed
     }
 

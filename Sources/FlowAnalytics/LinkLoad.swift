@@ -9,6 +9,8 @@ import SFlow
 /// that counter arrived: it reacts within a second, and the counters keep it honest.
 public struct PortLoad: Sendable {
     public var ifSpeed: UInt64?
+    /// The speed the topology states for this port, which wins over ifSpeed.
+    public var statedSpeed: Double?
     var sampledIn: RateEstimator?
     var sampledOut: RateEstimator?
 

@@ -89,11 +89,18 @@ public struct Switch: Hashable, Sendable {
     /// OpenFlow datapath id.
     public var dpid: UInt64
     public var role: SwitchRole
+    /// The switch's sFlow agent address, for switches that do not send the OpenFlow port (1004)
+    /// and port name (1005) records: with it, the analytics map ifIndex `ifIndexBase + port` to
+    /// this switch's OpenFlow port.
+    public var agent: IPAddress?
+    public var ifIndexBase: UInt32
 
-    public init(name: String, dpid: UInt64, role: SwitchRole) {
+    public init(name: String, dpid: UInt64, role: SwitchRole, agent: IPAddress? = nil, ifIndexBase: UInt32 = 0) {
         self.name = name
         self.dpid = dpid
         self.role = role
+        self.agent = agent
+        self.ifIndexBase = ifIndexBase
     }
 }
 

@@ -44,14 +44,28 @@ extension Topology {
         var lines = SourceLines(switches: [], links: [], hosts: [])
         var switches: [Switch] = []
         for node in switchNodes {
-            let f = try Fields(node, what: "switch", allowed: ["name", "dpid", "role"])
+            let f = try Fields(node, what: "switch", allowed: ["name", "dpid", "role", "agent", "ifIndexBase"])
             let name = try f.string("name")
             let dpidText = try f.string("dpid")
             guard let dpid = Topology.parseDPID(dpidText) else {
                 throw TopologyError(line: f.line("dpid"), "switch '\(name)': datapath id '\(dpidText)' is not a number")
             }
             let role = try f.optionalString("role") ?? "switch"
-            switches.append(Switch(name: name, dpid: dpid, role: SwitchRole(role)))
+            var agent: IPAddress?
+            if let text = try f.optionalString("agent") {
+                guard let a = IPAddress(text) else {
+                    throw TopologyError(line: f.line("agent"), "switch '\(name)': sFlow agent '\(text)' is not an IP address")
+                }
+                agent = a
+            }
+            var base: UInt32 = 0
+            if let text = try f.optionalString("ifIndexBase") {
+                guard let b = UInt32(text) else {
+                    throw TopologyError(line: f.line("ifIndexBase"), "switch '\(name)': ifIndexBase '\(text)' is not a number")
+                }
+                base = b
+            }
+            switches.append(Switch(name: name, dpid: dpid, role: SwitchRole(role), agent: agent, ifIndexBase: base))
             lines.switches.append(f.line)
         }
         var byName: [String: SwitchID] = [:]
@@ -122,7 +136,10 @@ extension Topology {
         out += "name: \(Topology.quote(name))\n"
         out += "switches:\n"
         for s in switches {
-            out += "  - {name: \(Topology.quote(s.name)), dpid: \(s.dpid), role: \(Topology.quote(s.role.rawValue))}\n"
+            var extra = ""
+            if let a = s.agent { extra += ", agent: \(Topology.quote(a.description))" }
+            if s.ifIndexBase != 0 { extra += ", ifIndexBase: \(s.ifIndexBase)" }
+            out += "  - {name: \(Topology.quote(s.name)), dpid: \(s.dpid), role: \(Topology.quote(s.role.rawValue))\(extra)}\n"
         }
         out += "links:\n"
         for l in links.prefix(fabricLinkCount) {

@@ -6,6 +6,8 @@ import NIOConcurrencyHelpers
 import Packets
 import SFlow
 import SFlowIngest
+import Topology
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,6 +32,9 @@ struct FlowsCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Speed of every link (e.g. 100mbit, 1g), instead of the ifSpeed the switches report.")
     var linkSpeed: String?
+
+    @Option(name: .long, help: "Topology file: link speeds, and ifIndex mapping for switches that send no OpenFlow port records.")
+    var topology: String?
 
     @Option(name: .long, help: "Elephant threshold: a share of the entry link's speed (10%) or a rate (100mbit).")
     var threshold: String = "10%"
@@ -85,6 +90,20 @@ struct FlowsCommand: AsyncParsableCommand {
         return c
     }
 
+    /// A new analytics engine, with the topology file applied when one is given.
+    func makeAnalytics() throws -> FlowAnalytics {
+        var a = FlowAnalytics(config: analyticsConfig())
+        if let topology {
+            do {
+                let text = try String(contentsOfFile: topology, encoding: .utf8)
+                a.apply(topology: try Topology(yaml: text))
+            } catch {
+                exitWith(CommandFailure(message: "\(topology): \(error)"))
+            }
+        }
+        return a
+    }
+
     func run() async throws {
         if let pcap {
             try replay(pcap)
@@ -96,7 +115,7 @@ struct FlowsCommand: AsyncParsableCommand {
     /// Replays a capture: evaluation every 100 ms of capture time, so events carry their time to
     /// within a tenth of a second.
     func replay(_ path: String) throws {
-        var analytics = FlowAnalytics(config: analyticsConfig())
+        var analytics = try makeAnalytics()
         let reader: SFlowCaptureReader
         do { reader = try SFlowCaptureReader(file: path, port: UInt16(port)) } catch { exitWith(CommandFailure(message: "\(error)")) }
         var start: Double?
@@ -150,7 +169,7 @@ struct FlowsCommand: AsyncParsableCommand {
 
     func live() async throws {
         guard let listen, let cfg = SFlowCollectorConfig.parse(listen: listen) else { return }
-        let sink = LiveAnalyticsSink(analytics: FlowAnalytics(config: analyticsConfig()))
+        let sink = LiveAnalyticsSink(analytics: try makeAnalytics())
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let collector: SFlowCollector
         do {

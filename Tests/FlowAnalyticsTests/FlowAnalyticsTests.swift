@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FlowAnalytics
+import Topology
 import Packets
 import SFlow
 
@@ -337,5 +338,55 @@ func sin3(_ t: Double) -> Double { sin(2 * Double.pi * t / 3) }
         #expect(s?.iqr == 3.5)
         #expect(Summary([]) == nil)
         #expect(Summary([3])?.sdev == 0)
+    }
+}
+
+@Suite struct TopologyMappingTests {
+    static let yaml = """
+    name: two
+    switches:
+      - {name: a, dpid: 7, role: leaf, agent: 192.0.2.9, ifIndexBase: 100}
+      - {name: b, dpid: 8, role: leaf}
+    links:
+      - {a: "a:1", b: "b:1", capacity: 100M}
+    hosts:
+      - {name: h1, ipv4: 10.0.0.1/24, mac: "02:00:00:00:00:01", switch: "a:2", capacity: 200M}
+      - {name: h2, ipv4: 10.0.0.2/24, mac: "02:00:00:00:00:02", switch: "b:2", capacity: 1G}
+    """
+
+    @Test func topologyFileMapsAgentsWithoutOpenFlowRecordsAndStatesSpeeds() throws {
+        let topo = try Topology(yaml: Self.yaml)
+        #expect(topo.switches[0].agent == .v4(IPv4Address(192, 0, 2, 9)))
+        #expect(topo.switches[0].ifIndexBase == 100)
+        // The new fields survive a round trip through the writer.
+        #expect(try Topology(yaml: topo.yaml) == topo)
+
+        var a = FlowAnalytics(config: AnalyticsConfig())
+        a.apply(topology: topo)
+        var src = SampledSource(seed: 4)
+        src.agent = .v4(IPv4Address(192, 0, 2, 9))
+        src.samplingRate = 100
+        src.input = 102  // ifIndexBase 100 + port 2 (h1's port)
+        src.output = 101 // port 1, towards b
+        _ = drive(&a, &src, flow: key(1, 2), end: 10) { _ in 30e6 }
+        let up = a.load(dpid: 7, port: 1, at: 10)
+        #expect(up != nil)
+        // The topology's 100 Mbit/s wins over any reported ifSpeed (none here: the default 1 Gbit/s).
+        #expect(up?.speedBps == 100e6)
+        if let up { #expect(abs(up.outBps - 30e6) / 30e6 < 0.25) }
+        #expect(a.load(dpid: 7, port: 2, at: 10)?.speedBps == 200e6)
+        // The flow's links are named by datapath id and port.
+        let f = a.flow(key(1, 2), at: 10)
+        let named = f?.links.compactMap { a.ports[$0.port]?.portNo }.sorted()
+        #expect(named == [1, 2])
+        // 30 Mbit/s entering on a stated 200 Mbit/s host link: an elephant by the 10 % rule (with the
+        // default 1 Gbit/s it would not be).
+        #expect(f?.elephant == true)
+    }
+
+    @Test func badAgentInATopologyFileNamesTheLine() {
+        let bad = Self.yaml.replacingOccurrences(of: "agent: 192.0.2.9", with: "agent: not-an-ip")
+        #expect(throws: TopologyError.self) { try Topology(yaml: bad) }
+        do { _ = try Topology(yaml: bad) } catch { #expect("\(error)".contains("3")) }
     }
 }
