@@ -17,18 +17,15 @@ struct FlowsCommand: AsyncParsableCommand {
         commandName: "flows",
         abstract: "Per-flow rates, link utilization and elephant events from sFlow.",
         discussion: """
-        From a capture (--pcap), replays it with its own timestamps as the clock and prints the state \
+        From a capture (--pcap, or live from --interface), replays it with its own timestamps as the clock and prints the state \
         at --at seconds from the first packet (default: the end). Live (--listen), shows a table \
         sorted by rate every second, or JSON lines of elephant events with --format json (and, when \
         the run ends, the final state as one last line).
         """
     )
 
-    @Option(name: .long, help: "A pcap or pcapng capture to replay.")
-    var pcap: String?
-
-    @Option(name: .long, help: "Listen for sFlow on UDP [HOST:]PORT.")
-    var listen: String?
+    // --pcap, --listen, --interface, --port, --duration, --receive-buffer: as for `tusk sflow`.
+    @OptionGroup var input: SFlowInputOptions
 
     @Option(name: .long, help: "Speed of every link (e.g. 100mbit, 1g), instead of the ifSpeed the switches report.")
     var linkSpeed: String?
@@ -57,16 +54,9 @@ struct FlowsCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Flows listed (highest rate first).")
     var top: Int = 50
 
-    @Option(name: .long, help: "UDP destination port of sFlow in the capture (0: any).")
-    var port: Int = 6343
-
-    @Option(name: .long, help: "Stop a live run after this many seconds.")
-    var duration: Double?
-
     enum FlowsFormat: String, ExpressibleByArgument { case json, table }
 
     func validate() throws {
-        guard (pcap == nil) != (listen == nil) else { throw ValidationError("give exactly one of --pcap FILE or --listen [HOST:]PORT") }
         if let linkSpeed {
             guard case .bitsPerSecond(let v)? = RateSpec.parse(linkSpeed), v > 0 else {
                 throw ValidationError("--link-speed '\(linkSpeed)' is not a rate (e.g. 100mbit, 1g)")
@@ -77,7 +67,6 @@ struct FlowsCommand: AsyncParsableCommand {
         guard timeConstant > 0 else { throw ValidationError("--time-constant must be positive") }
         guard maxFlows > 0 else { throw ValidationError("--max-flows must be positive") }
         if let at, at < 0 { throw ValidationError("--at must not be negative") }
-        if let listen, SFlowCollectorConfig.parse(listen: listen) == nil { throw ValidationError("--listen '\(listen)' is not [HOST:]PORT") }
     }
 
     func analyticsConfig() -> AnalyticsConfig {
@@ -105,8 +94,8 @@ struct FlowsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if let pcap {
-            try replay(pcap)
+        if input.pcap != nil || input.interface != nil {
+            try replay()
         } else {
             try await live()
         }
@@ -114,10 +103,15 @@ struct FlowsCommand: AsyncParsableCommand {
 
     /// Replays a capture: evaluation every 100 ms of capture time, so events carry their time to
     /// within a tenth of a second.
-    func replay(_ path: String) throws {
+    func replay() throws {
+        let path = input.pcap ?? input.interface ?? ""
         var analytics = try makeAnalytics()
         let reader: SFlowCaptureReader
-        do { reader = try SFlowCaptureReader(file: path, port: UInt16(port)) } catch { exitWith(CommandFailure(message: "\(error)")) }
+        do {
+            reader = input.pcap != nil ? try SFlowCaptureReader(file: path, port: UInt16(input.port))
+                                       : try SFlowCaptureReader(interface: path, port: UInt16(input.port))
+        } catch { exitWith(CommandFailure(message: "\(error)")) }
+        let deadline = input.duration.map { monotonicNanos() + UInt64($0 * 1e9) }
         var start: Double?
         var nextEval = 0.0
         var events: [ElephantEvent] = []
@@ -138,6 +132,7 @@ struct FlowsCommand: AsyncParsableCommand {
                     let ok = d.payload.withUnsafeBytes { analytics.ingest(datagram: $0, at: time) }
                     if !ok { bad += 1; warnings.warn("datagram from \(d.src) is not sFlow v5") }
                     last = time
+                    if let deadline, monotonicNanos() >= deadline { return false }
                 case .malformed(let why, _):
                     bad += 1
                     warnings.warn("\(path): \(why)")
@@ -149,7 +144,7 @@ struct FlowsCommand: AsyncParsableCommand {
         }
         warnings.finish()
         guard let s = start else {
-            exitWith(CommandFailure(message: "\(path): no sFlow datagrams (UDP port \(port)) in the capture"))
+            exitWith(CommandFailure(message: "\(path): no sFlow datagrams (UDP port \(input.port)) in the capture"))
         }
         let t = at.map { s + $0 } ?? last
         events += analytics.evaluate(at: t)
@@ -168,7 +163,8 @@ struct FlowsCommand: AsyncParsableCommand {
     }
 
     func live() async throws {
-        guard let listen, let cfg = SFlowCollectorConfig.parse(listen: listen) else { return }
+        guard let listen = input.listen, var cfg = SFlowCollectorConfig.parse(listen: listen) else { return }
+        cfg.receiveBufferBytes = input.receiveBuffer
         let sink = LiveAnalyticsSink(analytics: try makeAnalytics())
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let collector: SFlowCollector
@@ -181,7 +177,7 @@ struct FlowsCommand: AsyncParsableCommand {
         FileHandleStderr.write("tusk: listening for sFlow on \(collector.localAddress.map { "\($0)" } ?? listen)\n")
         let stop = StopFlag()
         let signals = installStopSignals(stop)
-        let deadline = duration.map { monotonicNanos() + UInt64($0 * 1e9) }
+        let deadline = input.duration.map { monotonicNanos() + UInt64($0 * 1e9) }
         let loop = group.next()
         let out = Output()
         let asJSON = (format ?? .table) == .json
