@@ -83,11 +83,12 @@ struct FlowsCommand: AsyncParsableCommand {
     func makeAnalytics() throws -> FlowAnalytics {
         var a = FlowAnalytics(config: analyticsConfig())
         if let topology {
+            // The loader `tusk controller` uses. (Reading the file and parsing it inside one
+            // do/catch, untyped and typed throws mixed, made the Swift 6.3 optimiser crash.)
             do {
-                let text = try String(contentsOfFile: topology, encoding: .utf8)
-                a.apply(topology: try Topology(yaml: text))
+                a.apply(topology: try ControllerCommand.loadTopology(topology))
             } catch {
-                exitWith(CommandFailure(message: "\(topology): \(error)"))
+                exitWith(CommandFailure(message: "\(error)"))
             }
         }
         return a
