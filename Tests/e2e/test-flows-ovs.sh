@@ -119,7 +119,12 @@ before, after = counters("before"), counters("after")
 for name, src, dst, proto, sport, dport, elephant, path in cases:
     f = find(src, dst, proto, sport, dport)
     if f is None:
-        problems.append(f"{name}: flow {src}:{sport} > {dst}:{dport} not found"); continue
+        seen = [(g["src"], g["sport"], g["dst"], g["dport"], g["proto"], g["bps"]) for g in state["flows"] if g["src"] == src]
+        try:
+            sent = json.load(open(os.path.join(d, name + ".out")))["end"]
+        except Exception as e:
+            sent = f"no iperf3 result ({e})"
+        problems.append(f"{name}: flow {src}:{sport} > {dst}:{dport} not found; flows from {src}: {seen}; iperf3 end: {str(sent)[:300]}"); continue
     bps, overhead = iperf(name, proto == 6)
     wire = bps * overhead
     err = abs(f["bps"] - wire) / wire
