@@ -17,5 +17,6 @@ for t in test-*.sh; do
     if bash "$t"; then pass=$((pass+1)); echo "ok (on retry): $t"; else fail=$((fail+1)); echo "FAILED: $t"; fi
   fi
 done
-echo "e2e: $pass passed, $fail failed ($retried needed a second run)"
+echo "e2e: $retried test(s) needed a second run"
+echo "e2e: $pass passed, $fail failed"
 ((fail == 0))
