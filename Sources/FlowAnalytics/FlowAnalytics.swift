@@ -228,44 +228,6 @@ public struct FlowAnalytics {
         return true
     }
 
-    /// Ingests every sample of a decoded datagram.
-    public mutating func ingest(_ d: SFlowDatagram, at t: Double) {
-        for s in d.samples {
-            switch s {
-            case .flow(let f):
-                var frame: UInt32 = 0
-                var parsed: ParsedHeader?
-                for r in f.records {
-                    switch r {
-                    case .rawPacketHeader(let h):
-                        frame = h.frameLength
-                        parsed = h.parsed
-                    case .ipv4Data(let v) where parsed == nil:
-                        frame = v.length
-                        parsed = SFlowDecoder.ipDataHeader(version: 4, proto: v.protocol, src: .v4(v.srcIp), dst: .v4(v.dstIp),
-                                                           sport: v.srcPort, dport: v.dstPort, flags: v.tcpFlags, tos: v.tos, length: v.length)
-                    case .ipv6Data(let v) where parsed == nil:
-                        frame = v.length
-                        parsed = SFlowDecoder.ipDataHeader(version: 6, proto: v.protocol, src: .v6(v.srcIp), dst: .v6(v.dstIp),
-                                                           sport: v.srcPort, dport: v.dstPort, flags: v.tcpFlags, tos: v.priority, length: v.length)
-                    default: break
-                    }
-                }
-                let header = SFlowDecoder.FlowSampleHeader(expanded: f.expanded, sequence: f.sequence, source: f.source,
-                                                           samplingRate: f.samplingRate, samplePool: f.samplePool, drops: f.drops,
-                                                           input: f.input, output: f.output)
-                let summary = FlowSampleSummary(agent: d.agent, subAgentId: d.subAgentId, datagramSequence: d.sequence,
-                                                uptime: d.uptime, sample: header, frameLength: frame,
-                                                header: parsed ?? ParsedHeader(), hasHeader: parsed != nil)
-                ingestFlowSample(summary, at: t)
-            case .counters(let c):
-                ingestCounters(c, agent: d.agent, uptime: d.uptime, at: t)
-            case .unknown:
-                break
-            }
-        }
-    }
-
     /// Ingests one flow sample: scales the sampled frame by the sample's own sampling rate
     /// (switches change it under load), updates the port loads and the flow's estimate.
     public mutating func ingestFlowSample(_ s: borrowing FlowSampleSummary, at t: Double) {

@@ -147,7 +147,9 @@ public struct JSONWriter: StructuredWriter, Sendable {
         separator()
         guard v.isFinite else { bytes.append(contentsOf: [110, 117, 108, 108]); return }
         if v == v.rounded(), abs(v) < 1e15 {
-            writeInteger(Int64(v))
+            let i = Int64(v)
+            if i < 0 { bytes.append(UInt8(ascii: "-")) }
+            writeUnsigned(i.magnitude)
             return
         }
         // Fixed-point with trailing zeros trimmed: stable across platforms, unlike "\(v)".
@@ -160,7 +162,7 @@ public struct JSONWriter: StructuredWriter, Sendable {
         let whole = n / UInt64(scale)
         var frac = n % UInt64(scale)
         if negative, n != 0 { bytes.append(UInt8(ascii: "-")) }
-        writeInteger(whole)
+        writeUnsigned(whole)
         if frac != 0 {
             var fd = digits
             while frac % 10 == 0 { frac /= 10; fd -= 1 }
@@ -192,24 +194,6 @@ public struct JSONWriter: StructuredWriter, Sendable {
                 n += 1
             }
             bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[(24 - n)...]))
-        }
-    }
-
-    private mutating func writeInteger<T: BinaryInteger>(_ v: T) {
-        if v == 0 { bytes.append(UInt8(ascii: "0")); return }
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        var mag = UInt64(truncatingIfNeeded: v.magnitude)
-        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                  UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &tmp) { buf in
-            while mag > 0 {
-                buf[19 - n] = UInt8(ascii: "0") + UInt8(mag % 10)
-                mag /= 10
-                n += 1
-            }
-            bytes.append(contentsOf: buf[(20 - n)...])
         }
     }
 

@@ -149,7 +149,9 @@ public enum SFlowDecoder {
         switch format.format {
         case 1, 3:
             let head = try readFlowSampleHeader(&r, expanded: format.format == 3)
-            let records = try readRecords(&r, limits: limits, decode: decodeFlowRecord)
+            let records = try readRecords(&r, limits: limits) { (f, body) throws(SFlowDecodeError) in
+                try decodeFlowRecord(f, &body, limits: limits)
+            }
             return .flow(FlowSample(expanded: head.expanded, sequence: head.sequence, source: head.source,
                                     samplingRate: head.samplingRate, samplePool: head.samplePool, drops: head.drops,
                                     input: head.input, output: head.output, records: records))
@@ -251,13 +253,13 @@ public enum SFlowDecoder {
         SFlowDecodeError(.badRecordLength, at: r.position, what)
     }
 
-    static func decodeFlowRecord(_ format: DataFormat, _ r: inout WireReader) throws(SFlowDecodeError) -> FlowRecord {
+    static func decodeFlowRecord(_ format: DataFormat, _ r: inout WireReader, limits: SFlowLimits = defaultLimits) throws(SFlowDecodeError) -> FlowRecord {
         guard format.enterprise == 0 else { return .unknown(format: format, data: r.readBytes(r.remaining) ?? []) }
         switch format.format {
         case 1:
             guard let proto = r.readUInt32(), let frame = r.readUInt32(), let stripped = r.readUInt32(),
                   let hlen = r.readUInt32() else { throw bad(r, "sampled_header cut short") }
-            guard hlen <= UInt32(defaultLimits.maxHeaderBytes), let bytes = r.readBytes(Int(hlen)) else {
+            guard hlen <= UInt32(limits.maxHeaderBytes), let bytes = r.readBytes(Int(hlen)) else {
                 throw bad(r, "sampled_header length \(hlen) exceeds the record")
             }
             try skipPadding(&r, Int(hlen))

@@ -72,19 +72,6 @@ public struct IngestStats: Sendable {
         counts[key] = s
     }
 
-    /// Records a datagram seen only through the fast scanner.
-    public mutating func record(scan: ScanCounts, header: SFlowDecoder.DatagramHeader) {
-        let key = SubAgentKey(agent: header.agent, subAgentId: header.subAgentId)
-        var s = counts[key] ?? SubAgentStats()
-        s.datagrams += 1
-        s.flowSamples += UInt64(scan.flowSamples)
-        s.counterSamples += UInt64(scan.counterSamples)
-        s.unknownSamples += UInt64(scan.unknownSamples)
-        s.malformed += UInt64(scan.malformedSamples) + (scan.error == nil ? 0 : 1)
-        tracker.observeDatagram(agent: header.agent, subAgentId: header.subAgentId, sequence: header.sequence, uptime: header.uptime)
-        counts[key] = s
-    }
-
     public var totals: SubAgentStats {
         perSubAgent.values.reduce(into: SubAgentStats()) { t, s in
             t.datagrams += s.datagrams; t.flowSamples += s.flowSamples; t.counterSamples += s.counterSamples

@@ -88,20 +88,22 @@ extension SFlowDecoder {
                         summary.frameLength = frame
                         summary.header = parseSampledHeader(protocol: proto, bytes.remainingBytes)
                         summary.hasHeader = true
-                    case 3 where !summary.hasHeader:
-                        guard let l = rec.readUInt32(), let p = rec.readUInt32(), let src = rec.readIPv4(),
-                              let dst = rec.readIPv4(), let sp = rec.readUInt32(), let dp = rec.readUInt32(),
-                              let fl = rec.readUInt32(), let tos = rec.readUInt32() else { ok = false; break }
-                        summary.frameLength = l
-                        summary.header = ipDataHeader(version: 4, proto: p, src: .v4(src), dst: .v4(dst), sport: sp, dport: dp, flags: fl, tos: tos, length: l)
-                        summary.hasHeader = true
-                    case 4 where !summary.hasHeader:
-                        guard let l = rec.readUInt32(), let p = rec.readUInt32(), let src = rec.readIPv6(),
-                              let dst = rec.readIPv6(), let sp = rec.readUInt32(), let dp = rec.readUInt32(),
-                              let fl = rec.readUInt32(), let pr = rec.readUInt32() else { ok = false; break }
-                        summary.frameLength = l
-                        summary.header = ipDataHeader(version: 6, proto: p, src: .v6(src), dst: .v6(dst), sport: sp, dport: dp, flags: fl, tos: pr, length: l)
-                        summary.hasHeader = true
+                    case 3 where !summary.hasHeader, 4 where !summary.hasHeader:
+                        // Rare (agents that send no raw header): the decoder's own record parser.
+                        switch try? decodeFlowRecord(DataFormat(rawValue: rtag), &rec, limits: limits) {
+                        case .ipv4Data(let v)?:
+                            summary.frameLength = v.length
+                            summary.header = ipDataHeader(version: 4, proto: v.protocol, src: .v4(v.srcIp), dst: .v4(v.dstIp),
+                                                          sport: v.srcPort, dport: v.dstPort, flags: v.tcpFlags, tos: v.tos, length: v.length)
+                            summary.hasHeader = true
+                        case .ipv6Data(let v)?:
+                            summary.frameLength = v.length
+                            summary.header = ipDataHeader(version: 6, proto: v.protocol, src: .v6(v.srcIp), dst: .v6(v.dstIp),
+                                                          sport: v.srcPort, dport: v.dstPort, flags: v.tcpFlags, tos: v.priority, length: v.length)
+                            summary.hasHeader = true
+                        default:
+                            ok = false
+                        }
                     default:
                         break
                     }
