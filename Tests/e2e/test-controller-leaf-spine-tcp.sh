@@ -278,11 +278,16 @@ case $mode in
         old=$(cat "$pidfile" 2>/dev/null || true)
         ovs-appctl -t ovs-vswitchd exit >/dev/null 2>&1 || true
         # Start it again only once the old one is gone (else ovs-ctl sees it "already running").
-        for _ in $(seq 200); do [[ -n $old ]] && kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+        # A zombie (nobody reaped it yet) counts as gone.
+        for _ in $(seq 200); do
+          [[ -n $old ]] && kill -0 "$old" 2>/dev/null || break
+          [[ $(awk '{print $3}' "/proc/$old/stat" 2>/dev/null) == Z ]] && break
+          sleep 0.1
+        done
         # 9>&-: the daemon must not inherit (and hold forever) the lock.
         /usr/share/openvswitch/scripts/ovs-ctl --no-ovsdb-server --no-monitor --system-id=random start >&2 9>&-
         pgrep -x ovs-vswitchd >/dev/null
-      ) 9>/run/tusk-lab-ovs.lock || fail "could not restart ovs-vswitchd"
+      ) 9>/run/tusk-lab-ovs.lock || fail "could not restart ovs-vswitchd (lock not free within 60 s, or ovs-ctl failed)"
       lab_wait_connected 60 || fail "bridges did not reconnect after the ovs-vswitchd restart"
       wait_reconciled "$n0" 60
       snapshot "$LAB_DIR/after-ovs"

@@ -68,13 +68,15 @@ lab_ofctl() { local sw=$1 cmd=$2; shift 2; _lab_run ovs-ofctl -O OpenFlow13 "$cm
 # bridges in it) unless LAB_STOP_OVS=1 and this lab started it and no bridge is left.
 lab_ovs_start() {
   if ovs-vsctl --timeout=5 show >/dev/null 2>&1; then return 0; fi
+  local rc=0
   (
     flock -w 60 9 || exit 1
     if ovs-vsctl --timeout=5 show >/dev/null 2>&1; then exit 0; fi
-    /usr/share/openvswitch/scripts/ovs-ctl --system-id=random --no-monitor start >&2 || exit 1
+    # 9>&-: the daemons must not inherit (and hold for their lifetime) the lock.
+    /usr/share/openvswitch/scripts/ovs-ctl --system-id=random --no-monitor start >&2 9>&- || exit 1
     exit 3
-  ) 9>/run/tusk-lab-ovs.lock
-  case $? in
+  ) 9>/run/tusk-lab-ovs.lock || rc=$?   # (|| keeps `set -e` callers alive on the 3)
+  case $rc in
     0) ;;
     3) LAB_STARTED_OVS=1; lab_log "started Open vSwitch" ;;
     *) lab_die "could not start Open vSwitch" ;;
