@@ -19,7 +19,18 @@ public struct TuskSelector: PathSelector {
     /// Most flows displaced by one chain.
     static let maxChain = 8
 
-    public init(rearrangeBudget: Int = 50_000) { self.rearrangeBudget = rearrangeBudget }
+    /// Most steps of the local search per round (phase 3); 0 turns it off. A round takes
+    /// `searchStepsPerFlow` steps per movable elephant, at least 100,000, up to this.
+    public var searchBudget: Int
+    static let searchStepsPerFlow = 400
+    /// Seeds the local search (mixed with the round's time, so runs repeat exactly).
+    public var seed: UInt64
+
+    public init(rearrangeBudget: Int = 50_000, searchBudget: Int = 4_000_000, seed: UInt64 = 0) {
+        self.rearrangeBudget = rearrangeBudget
+        self.searchBudget = searchBudget
+        self.seed = seed
+    }
     /// Most path trials for one flow's chain.
     static let chainBudget = 1_000
     public var name: String { "tusk" }
@@ -41,26 +52,34 @@ public struct TuskSelector: PathSelector {
         }
         for i in background.indices { background[i] = max(0, background[i] - variance[i].squareRoot()) }
         var plan = LoadPlan(planned: background, capacity: input.capacity)
+        // `settled`: the background, the flows that stay put and the movable flows already placed;
+        // `plan`: the same plus the movable flows not placed yet, still on their current paths.
+        var settled = plan
 
-        // Flows that stay put are planned first, at their demand.
         var movable: [ElephantFlow] = []
         for f in input.flows {
             guard let cur = f.current else {
                 result.skipped.append((f.key, .unknownPath))
                 continue
             }
-            if f.movable && f.candidates.count > 1 { movable.append(f) } else { plan.add(cur, f.demand) }
+            plan.add(cur, f.demand)
+            if f.movable && f.candidates.count > 1 { movable.append(f) } else { settled.add(cur, f.demand) }
         }
         movable.sort { ($0.priority, $0.demand) != ($1.priority, $1.demand)
             ? ($0.priority, $0.demand) > ($1.priority, $1.demand) : $0.key < $1.key }
 
-        // Phase 1: largest first, each on the candidate with the lowest peak after adding it.
+        // Phase 1: largest first. A flow moves when its path is hot against what is settled (flows
+        // that stay and larger flows already placed: of two colliding elephants the larger keeps its
+        // path), onto the candidate with the lowest peak against everything, the flows not yet placed
+        // included (so that it does not land on one of them).
         var assigned: [Path] = movable.map { $0.current! }
         var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)
         let shared = movable.map { $0.sharedLinks() }
         var moves = 0
         for (i, f) in movable.enumerated() {
             let cur = assigned[i]
+            plan.add(cur, -f.demand)
+            let hot = settled.score(cur, adding: f.demand, shared: shared[i]).peak
             let now = plan.score(cur, adding: f.demand, shared: shared[i])
             var best = cur, bestScore = now
             for p in f.candidates where p != cur {
@@ -71,7 +90,7 @@ public struct TuskSelector: PathSelector {
                 }
             }
             let gain = now.peak - bestScore.peak
-            if best == cur || gain <= 1e-9 || now.peak <= rules.hotThreshold + 1e-9 {
+            if best == cur || gain <= 1e-9 || hot <= rules.hotThreshold + max(rules.tolerance, 1e-9) {
                 plan.add(cur, f.demand)
             } else if gain < rules.minGain {
                 plan.add(cur, f.demand)
@@ -86,6 +105,7 @@ public struct TuskSelector: PathSelector {
                 reasons[i] = MoveReason(algorithm: name, hotLink: now.link, hotUtilization: now.peak,
                                         newPeakLink: bestScore.link, newUtilization: bestScore.peak, gain: gain, demand: f.demand)
             }
+            settled.add(assigned[i], f.demand)
         }
 
         // Phase 2, ejection chains: an elephant still oversubscribed moves to a path that is blocked by
@@ -95,7 +115,7 @@ public struct TuskSelector: PathSelector {
         // link it touches within capacity, so the total overload falls and rounds cannot cycle.
         var onLink: [Int: [Int]] = [:]
         for (i, p) in assigned.enumerated() { for l in p.links { onLink[l.index, default: []].append(i) } }
-        let over = max(rules.hotThreshold, 1e-3) + 1e-6
+        let over = max(rules.hotThreshold, 1e-3) + max(rules.tolerance, 1e-6)
         var steps = rearrangeBudget
         var inChain: Set<Int> = []
         var inPlan = [Bool](repeating: true, count: movable.count)
@@ -115,9 +135,9 @@ public struct TuskSelector: PathSelector {
         /// flows, which are placed in turn. On failure everything is as before and `i` is still out.
         func place(_ i: Int, avoid: Path, depth: Int) -> Bool {
             let f = movable[i]
-            let options = f.candidates.filter { $0 != avoid }
-                .map { ($0, plan.score($0, adding: f.demand, shared: shared[i])) }
-                .sorted { $0.1.peak != $1.1.peak ? $0.1.peak < $1.1.peak : $0.1.sum < $1.1.sum }
+            var options: [(Path, (peak: Double, link: DirectedLinkID?, sum: Double))] = []
+            for p in f.candidates where p != avoid { options.append((p, plan.score(p, adding: f.demand, shared: shared[i]))) }
+            options.sort { a, b in a.1.peak != b.1.peak ? a.1.peak < b.1.peak : a.1.sum < b.1.sum }
             for (p, _) in options {
                 guard steps > 0 else { return false }
                 steps -= 1
@@ -197,6 +217,27 @@ public struct TuskSelector: PathSelector {
                                         hotLink: n == 0 ? now.link : before.link, hotUtilization: n == 0 ? now.peak : before.peak,
                                         newPeakLink: after.link, newUtilization: after.peak,
                                         gain: (n == 0 ? now.peak : before.peak) - after.peak, demand: movable[j].demand)
+            }
+        }
+
+        // Phase 3, local search: what is still oversubscribed (chains are short and deterministic,
+        // and a full fabric can need long rearrangements) goes to a seeded, bounded search.
+        if searchBudget > 0 {
+            var search = RearrangementSearch(flows: movable, assigned: assigned, shared: shared, plan: plan, over: over,
+                                             moveCap: rules.maxMoves, seed: seed &+ UInt64(bitPattern: Int64((input.time * 1000).rounded())))
+            if let better = search.run(budget: min(searchBudget, max(100_000, TuskSelector.searchStepsPerFlow * movable.count)), minGain: max(rules.minGain, 1e-9)) {
+                let changed = movable.indices.filter { better[$0] != assigned[$0] }
+                let before = changed.map { plan.score(assigned[$0], adding: 0, shared: shared[$0]) }
+                for i in changed {
+                    take(i)
+                    put(i, better[i])
+                }
+                for (n, i) in changed.enumerated() {
+                    let after = plan.score(assigned[i], adding: 0, shared: shared[i])
+                    reasons[i] = MoveReason(algorithm: name + " (rearranging)", hotLink: before[n].link, hotUtilization: before[n].peak,
+                                            newPeakLink: after.link, newUtilization: after.peak, gain: before[n].peak - after.peak,
+                                            demand: movable[i].demand)
+                }
             }
         }
 

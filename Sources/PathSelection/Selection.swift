@@ -148,10 +148,16 @@ public struct StabilityRules: Hashable, Sendable {
     /// no throughput and only churns).
     public var hotThreshold: Double
 
-    public init(minGain: Double = 0.1, maxMoves: Int = .max, hotThreshold: Double = 1.0) {
+    /// Measurement slack, in utilization: a link counts as over `hotThreshold` only beyond this
+    /// (sampled loads of a full link scatter around 100 %; without slack every full link looks
+    /// oversubscribed and every empty one looks slightly used).
+    public var tolerance: Double
+
+    public init(minGain: Double = 0.1, maxMoves: Int = .max, hotThreshold: Double = 1.0, tolerance: Double = 0.05) {
         self.minGain = minGain
         self.maxMoves = maxMoves
         self.hotThreshold = hotThreshold
+        self.tolerance = tolerance
     }
 }
 

@@ -99,7 +99,7 @@ public struct ClosedLoopScheduler: FlowScheduler {
         self.timing = timing
         self.seed = seed
         switch algorithm {
-        case .tusk: selector = TuskSelector()
+        case .tusk: selector = TuskSelector(seed: seed)
         case .gff: selector = GlobalFirstFit()
         case .ecmp: selector = NoMoves()
         }

@@ -1,0 +1,202 @@
+// Phase 3 of `TuskSelector`: a bounded, seeded local search over the elephants' paths, for the
+// oversubscription that greedy placement and short ejection chains leave behind.
+//
+// A full fabric (a permutation on a fat-tree, where every core link must carry exactly one flow) is
+// rearrangeable, but reaching the arrangement can take long chains of moves, each of which alone
+// gains nothing. The search is min-conflicts with annealing: it picks an oversubscribed link, a flow
+// on it and another of that flow's paths; a trial that lowers the energy is taken, one that keeps it
+// (the oversubscription moves to another link, a step of a chain) is taken too, and one that raises it
+// only with a probability that falls as the search cools. Energy is the total oversubscription (link
+// utilization above the threshold, summed) plus a charge for each flow off the path the earlier phases gave it,
+// so that of two equally good arrangements the one with fewer moves wins. Everything happens in the
+// plan; the switches only see the best arrangement found, and only if it gains `minGain` or more.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Packets
+import Topology
+
+struct RearrangementSearch {
+    /// Charge per flow off its current path, in utilization (10 % of a link): a rearrangement must
+    /// gain this much per flow it moves (on top of the policy's minimum gain) to be worth making.
+    static let moveCharge = 0.1
+    /// Starting and final temperature, in utilization.
+    /// Alternatives tried per step (the best of them is proposed).
+    static let tries = 4
+    static let hot = 0.3, cold = 0.003
+
+    private let flows: [ElephantFlow]
+    // Candidate paths, flat: flow i's candidate c is links[start[i] + c * width[i] ..< + width[i]]
+    // (link indices, shared links left out, padded with -1).
+    private let links: [Int32]
+    private let start: [Int]
+    private let width: [Int]
+    private let count: [Int]
+    private let demand: [Double]
+    private let inverseCapacity: [Double]
+    private let home: [Int]             // flow -> index of its current path (-1: none): the move cap counts from here
+    private let base: [Int]             // flow -> index of the path the earlier phases chose: the charge counts from here
+    private var choice: [Int]           // flow -> candidate index now
+    private var util: [Double]          // planned utilization per link
+    private var onLink: [[Int32]]
+    private var overList: [Int32] = []
+    private var listed: [Bool]
+    private let over: Double
+    private let moveCap: Int
+    private var moved = 0
+    private var rng: SeededGenerator
+
+    init(flows: [ElephantFlow], assigned: [Path], shared: [Set<DirectedLinkID>], plan: LoadPlan, over: Double,
+         moveCap: Int, seed: UInt64) {
+        self.flows = flows
+        self.over = over
+        self.moveCap = moveCap
+        rng = SeededGenerator(seed: seed)
+        let n = plan.planned.count
+        inverseCapacity = plan.capacity.map { $0 > 0 ? 1 / $0 : 0 }
+        util = (0..<n).map { plan.planned[$0] * (plan.capacity[$0] > 0 ? 1 / plan.capacity[$0] : 0) }
+        onLink = Array(repeating: [], count: n)
+        listed = Array(repeating: false, count: n)
+        var links: [Int32] = [], start: [Int] = [], width: [Int] = [], count: [Int] = []
+        var home: [Int] = [], choice: [Int] = [], base: [Int] = []
+        for (i, f) in flows.enumerated() {
+            // Shared links load every candidate alike: left out, they cannot matter.
+            let ps = f.candidates.map { p in p.links.filter { !shared[i].contains($0) }.map { Int32($0.index) } }
+            let w = ps.map(\.count).max() ?? 0
+            start.append(links.count)
+            width.append(w)
+            count.append(ps.count)
+            for p in ps { links += p + Array(repeating: -1, count: w - p.count) }
+            home.append(f.current.flatMap { f.candidates.firstIndex(of: $0) } ?? -1)
+            let c = f.candidates.firstIndex(of: assigned[i]) ?? 0
+            choice.append(c)
+            base.append(c)
+            if c < ps.count { for l in ps[c] { onLink[Int(l)].append(Int32(i)) } }
+        }
+        self.links = links
+        self.start = start
+        self.width = width
+        self.count = count
+        demand = flows.map(\.demand)
+        self.home = home
+        self.choice = choice
+        self.base = base
+        for i in flows.indices where choice[i] != home[i] { moved += 1 }
+        for l in 0..<n where util[l] > over && !onLink[l].isEmpty {
+            overList.append(Int32(l))
+            listed[l] = true
+        }
+    }
+
+    private func excess(_ u: Double) -> Double { max(0, u - over) }
+
+    /// Total oversubscription of the links the movable flows can touch.
+    private func overload() -> Double {
+        var o = 0.0
+        for l in util.indices where !onLink[l].isEmpty { o += excess(util[l]) }
+        return o
+    }
+
+    /// True if candidate `c` of flow `i` uses link `x`.
+    @inline(__always) private func uses(_ i: Int, _ c: Int, _ x: Int32) -> Bool {
+        let w = width[i], o = start[i] + c * w
+        for k in o..<(o + w) where links[k] == x { return true }
+        return false
+    }
+
+    /// Change in oversubscription if flow `i` moved to candidate `c`.
+    private func change(_ i: Int, to c: Int) -> Double {
+        var delta = 0.0
+        let d = demand[i], a = choice[i], w = width[i], oa = start[i] + a * w, oc = start[i] + c * w
+        for k in oa..<(oa + w) {
+            let x = links[k]
+            guard x >= 0, !uses(i, c, x) else { continue }
+            let u = util[Int(x)]
+            delta += excess(u - d * inverseCapacity[Int(x)]) - excess(u)
+        }
+        for k in oc..<(oc + w) {
+            let x = links[k]
+            guard x >= 0, !uses(i, a, x) else { continue }
+            let u = util[Int(x)]
+            delta += excess(u + d * inverseCapacity[Int(x)]) - excess(u)
+        }
+        return delta
+    }
+
+    /// Runs up to `budget` trials; returns every flow's path in the best arrangement found when it
+    /// lowers the oversubscription by at least `minGain`, else nil.
+    mutating func run(budget: Int, minGain: Double) -> [Path]? {
+        guard !overList.isEmpty, budget > 0 else { return nil }
+        let charge = RearrangementSearch.moveCharge
+        let initial = overload()
+        var energy = initial
+        var bestEnergy = initial
+        var trail: [(flow: Int, from: Int)] = []  // steps taken since the best arrangement
+        let steps = budget
+        let ratio = RearrangementSearch.cold / RearrangementSearch.hot
+        var temperature = RearrangementSearch.hot
+        for step in 0..<steps {
+            if step & 255 == 0 { temperature = RearrangementSearch.hot * pow(ratio, Double(step) / Double(steps)) }
+            guard !overList.isEmpty else { break }
+            let slot = Int.random(in: 0..<overList.count, using: &rng)
+            let l = Int(overList[slot])
+            if util[l] <= over || onLink[l].isEmpty {
+                overList.swapAt(slot, overList.count - 1)
+                overList.removeLast()
+                listed[l] = false
+                continue
+            }
+            let i = Int(onLink[l][Int.random(in: 0..<onLink[l].count, using: &rng)])
+            let n = count[i]
+            guard n > 1 else { continue }
+            // The best of a few random alternatives (min-conflicts), then the annealing test.
+            var c = -1, de = Double.infinity, dm = 0
+            for _ in 0..<min(n - 1, RearrangementSearch.tries) {
+                var k = Int.random(in: 0..<(n - 1), using: &rng)
+                if k >= choice[i] { k += 1 }
+                let m = (k != home[i] ? 1 : 0) - (choice[i] != home[i] ? 1 : 0)
+                if m > 0 && moved + m > moveCap { continue }
+                let b = (k != base[i] ? 1 : 0) - (choice[i] != base[i] ? 1 : 0)
+                let e = change(i, to: k) + Double(b) * charge
+                if e < de { (c, de, dm) = (k, e, m) }
+            }
+            guard c >= 0 else { continue }
+            if de > 1e-12 {
+                let r = Double(rng.next() >> 11) * 0x1p-53
+                if r >= exp(-de / temperature) { continue }
+            }
+            // Take it.
+            let d = demand[i], a = choice[i], w = width[i], oa = start[i] + a * w, oc = start[i] + c * w
+            for k in oa..<(oa + w) {
+                let x = links[k]
+                guard x >= 0, !uses(i, c, x) else { continue }
+                util[Int(x)] -= d * inverseCapacity[Int(x)]
+                if let j = onLink[Int(x)].firstIndex(of: Int32(i)) { onLink[Int(x)].remove(at: j) }
+            }
+            for k in oc..<(oc + w) {
+                let x = links[k]
+                guard x >= 0, !uses(i, a, x) else { continue }
+                util[Int(x)] += d * inverseCapacity[Int(x)]
+                onLink[Int(x)].append(Int32(i))
+                if util[Int(x)] > over && !listed[Int(x)] {
+                    listed[Int(x)] = true
+                    overList.append(x)
+                }
+            }
+            trail.append((i, a))
+            choice[i] = c
+            moved += dm
+            energy += de
+            if energy < bestEnergy - 1e-9 {
+                bestEnergy = energy
+                trail.removeAll(keepingCapacity: true)
+            }
+        }
+        guard initial - bestEnergy >= minGain else { return nil }
+        // Back to the best arrangement: undo the steps taken after it, last first.
+        for (i, a) in trail.reversed() { choice[i] = a }
+        return flows.indices.map { flows[$0].candidates[choice[$0]] }
+    }
+}
