@@ -48,7 +48,7 @@ struct RearrangementSearch {
     private var moved = 0
     private var rng: SeededGenerator
 
-    init(flows: [ElephantFlow], assigned: [Path], shared: [Set<DirectedLinkID>], plan: LoadPlan, over: Double,
+    init(flows: [ElephantFlow], assigned: [Path], shared: [[DirectedLinkID]], plan: LoadPlan, over: Double,
          moveCap: Int, seed: UInt64) {
         self.flows = flows
         self.over = over

@@ -164,13 +164,11 @@ public struct StabilityRules: Hashable, Sendable {
 extension ElephantFlow {
     /// The links every candidate shares (host links, the last hops of a fat-tree down path): they
     /// load every choice alike, so they cannot decide between them and are left out of the score.
-    func sharedLinks() -> Set<DirectedLinkID> {
-        guard var common = candidates.first.map({ Set($0.links) }) else { return [] }
-        for p in candidates.dropFirst() {
-            common.formIntersection(p.links)
-            if common.isEmpty { break }
-        }
-        return common
+    func sharedLinks() -> [DirectedLinkID] {
+        // A small array: paths are a few links long, and membership tests on it are cheaper than
+        // hashing (they run for every candidate of every elephant each round).
+        guard let first = candidates.first else { return [] }
+        return first.links.filter { l in candidates.dropFirst().allSatisfy { $0.links.contains(l) } }
     }
 }
 
@@ -186,7 +184,7 @@ struct LoadPlan {
 
     /// Peak utilization over the path's links outside `shared` with `d` added, the link at the peak,
     /// and the sum (the tie-breaker: among equal peaks, the path with more room overall).
-    func score(_ p: Path, adding d: Double, shared: Set<DirectedLinkID>) -> (peak: Double, link: DirectedLinkID?, sum: Double) {
+    func score(_ p: Path, adding d: Double, shared: [DirectedLinkID]) -> (peak: Double, link: DirectedLinkID?, sum: Double) {
         var peak = 0.0, sum = 0.0
         var at: DirectedLinkID?
         for l in p.links where !shared.contains(l) {
