@@ -26,6 +26,13 @@ public struct TuskSelector: PathSelector {
     /// Seeds the local search (mixed with the round's time, so runs repeat exactly).
     public var seed: UInt64
 
+    /// Backoff of the search: after `fruitless` rounds in a row where it found nothing on the same
+    /// elephants and paths, it waits 2^fruitless - 1 rounds (at most 31) before trying again; any
+    /// change to the elephants or their paths ends the wait.
+    private var fruitless = 0
+    private var waitRounds = 0
+    private var lastState: Int?
+
     public init(rearrangeBudget: Int = 50_000, searchBudget: Int = 4_000_000, seed: UInt64 = 0) {
         self.rearrangeBudget = rearrangeBudget
         self.searchBudget = searchBudget
@@ -222,10 +229,35 @@ public struct TuskSelector: PathSelector {
 
         // Phase 3, local search: what is still oversubscribed (chains are short and deterministic,
         // and a full fabric can need long rearrangements) goes to a seeded, bounded search.
-        if searchBudget > 0 {
+        // A search that found nothing is not repeated every round on the same state (backoff).
+        var state = Hasher()
+        for (i, f) in movable.enumerated() {
+            state.combine(f.key)
+            state.combine(assigned[i])
+        }
+        let stateHash = state.finalize()
+        if stateHash != lastState {
+            fruitless = 0
+            waitRounds = 0
+        }
+        lastState = stateHash
+        let oversubscribed = movable.indices.contains { i in
+            assigned[i].links.contains { !shared[i].contains($0) && plan.utilization($0, adding: 0) > over }
+        }
+        if searchBudget > 0, oversubscribed, waitRounds > 0 {
+            waitRounds -= 1
+        } else if searchBudget > 0, oversubscribed {
             var search = RearrangementSearch(flows: movable, assigned: assigned, shared: shared, plan: plan, over: over,
                                              moveCap: rules.maxMoves, seed: seed &+ UInt64(bitPattern: Int64((input.time * 1000).rounded())))
-            if let better = search.run(budget: min(searchBudget, max(100_000, TuskSelector.searchStepsPerFlow * movable.count)), minGain: max(rules.minGain, 1e-9)) {
+            let found = search.run(budget: min(searchBudget, max(100_000, TuskSelector.searchStepsPerFlow * movable.count)),
+                                   minGain: max(rules.minGain, 1e-9))
+            if found == nil {
+                fruitless += 1
+                waitRounds = (1 << min(fruitless, 5)) - 1
+            } else {
+                fruitless = 0
+            }
+            if let better = found {
                 let changed = movable.indices.filter { better[$0] != assigned[$0] }
                 let before = changed.map { plan.score(assigned[$0], adding: 0, shared: shared[$0]) }
                 for i in changed {
