@@ -88,6 +88,33 @@ public struct ClosedLoopEvaluation: Sendable {
         return out
     }
 
+    /// Mean FCT of a size class under `r` over that under `ecmp`, on the same flows: those of the class
+    /// that finished in both runs (a plain mean over finished flows favours the run that finishes
+    /// fewer of the long ones). Sums over several pairs of runs give the ratio over all of them.
+    static func matchedFCT(_ pairs: [(run: EvaluatedRun, ecmp: EvaluatedRun)], _ cls: SizeClass) -> (ratio: Double, flows: Int)? {
+        var num = 0.0, den = 0.0, n = 0
+        for (r, e) in pairs {
+            var base: [Int: Double] = [:]
+            for f in e.result.flows {
+                guard let b = f.bytes, SizeClass(bytes: b) == cls, let t = f.fct else { continue }
+                base[f.id] = t
+            }
+            for f in r.result.flows {
+                guard let t = f.fct, let t0 = base[f.id] else { continue }
+                num += t
+                den += t0
+                n += 1
+            }
+        }
+        return n > 0 && den > 0 ? (num / den, n) : nil
+    }
+
+    static func ecmpPairs(_ runs: [EvaluatedRun], workload: String, scheduler: String) -> [(run: EvaluatedRun, ecmp: EvaluatedRun)] {
+        runs.filter { $0.workload == workload && $0.scheduler == scheduler }.compactMap { r in
+            runs.first { $0.workload == workload && $0.scheduler == "ecmp" && $0.seed == r.seed }.map { (r, $0) }
+        }
+    }
+
     /// Text table: per workload and scheduler, mean throughput (min–max over seeds), ratios to ecmp,
     /// nonblocking and gff-oracle, elephant and small-flow FCTs, moves.
     public static func table(_ runs: [EvaluatedRun]) -> String {
@@ -99,7 +126,7 @@ public struct ClosedLoopEvaluation: Sendable {
         }
         func f(_ v: Double, _ d: Int = 3) -> String { String(format: "%.\(d)f", v) }
         func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
-        lines.append("workload            scheduler     thr(mean) [min..max]   /ecmp  /nonblk /oracle  fct>=10MB(s)  fct<100KB(ms)  moves/eleph  late-moves  peak-entries")
+        lines.append("workload            scheduler     thr(mean) [min..max]   /ecmp  /nonblk /oracle  fct>=10MB(s)  fct<100KB(ms)  moves/eleph  late-moves  peak-entries  fct>=10MB/ecmp  fct<100KB/ecmp")
         for w in workloads {
             let base = runs.filter { $0.workload == w }
             func thr(_ s: String) -> [Double] { base.filter { $0.scheduler == s }.map(\.result.normalizedThroughput) }
@@ -123,6 +150,10 @@ public struct ClosedLoopEvaluation: Sendable {
                 cols.append(rs.first?.stats == nil ? "-" : f(mpe, 2))
                 cols.append(rs.first?.stats == nil ? "-" : "\(late)")
                 cols.append(rs.first?.stats == nil ? "-" : "\(peak)")
+                let pairs = ecmpPairs(runs, workload: w, scheduler: s)
+                for cls in [SizeClass.large, .small] {
+                    cols.append(s == "ecmp" ? "-" : matchedFCT(pairs, cls).map { f($0.ratio, 3) } ?? "-")
+                }
                 lines.append(cols.joined(separator: "  "))
             }
         }
@@ -131,8 +162,13 @@ public struct ClosedLoopEvaluation: Sendable {
 
     /// CSV, one line per run.
     public static func csv(_ runs: [EvaluatedRun]) -> String {
-        var out = "workload,scheduler,seed,throughput,fct_large_mean,fct_small_mean,fct_small_p99,moves,elephants,moves_per_elephant,late_moves,peak_entries,flow_mods,samples,path_errors\n"
+        var out = "workload,scheduler,seed,throughput,fct_large_mean,fct_small_mean,fct_small_p99,moves,elephants,moves_per_elephant,late_moves,peak_entries,flow_mods,samples,path_errors,fct_large_vs_ecmp,fct_small_vs_ecmp\n"
         for r in runs {
+            let e = runs.first { $0.workload == r.workload && $0.scheduler == "ecmp" && $0.seed == r.seed }
+            let vs = [SizeClass.large, .small].map { cls -> String in
+                guard let e, r.scheduler != "ecmp", let m = matchedFCT([(r, e)], cls) else { return "" }
+                return String(format: "%.4f", m.ratio)
+            }
             let large = r.result.fct.bySize.first { $0.0 == .large }?.1
             let small = r.result.fct.bySize.first { $0.0 == .small }?.1
             out += [r.workload, r.scheduler, "\(r.seed)", String(format: "%.6f", r.result.normalizedThroughput),
@@ -140,6 +176,7 @@ public struct ClosedLoopEvaluation: Sendable {
                     small.map { String(format: "%.6f", $0.p99) } ?? "",
                     "\(r.stats?.moves ?? 0)", "\(r.stats?.elephants ?? 0)", String(format: "%.3f", r.stats?.movesPerElephant ?? 0),
                     "\(r.lateMoves)", "\(r.stats?.peakEntries ?? 0)", "\(r.stats?.flowMods ?? 0)", "\(r.stats?.samples ?? 0)", "\(r.stats?.pathErrors ?? 0)",
+                    vs[0], vs[1],
             ].joined(separator: ",") + "\n"
         }
         return out

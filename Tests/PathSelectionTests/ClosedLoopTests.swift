@@ -48,3 +48,24 @@ import Topology
         #expect((gs?.elephants ?? 0) > 0)
     }
 }
+
+@Suite struct EvaluationTableTests {
+    /// The FCT ratios against ECMP are taken over the same flows, seed by seed: a non-blocking fabric
+    /// is faster for the mice of a data-mining mix than ECMP's collisions allow, and ECMP has no ratio.
+    @Test func fctAgainstECMPOnTheSameFlows() throws {
+        let t = try Topology.fatTree(k: 4)
+        let w = try #require(Workload(name: "cdf:datamining:0.5"))
+        let eval = ClosedLoopEvaluation(topology: t, workloads: [w], seeds: [1], schedulers: ["ecmp", "nonblocking"],
+                                        config: SimulationConfig(duration: 5, measureFrom: 0.5))
+        let runs = eval.run()
+        let csv = ClosedLoopEvaluation.csv(runs).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let header = csv[0].map(String.init)
+        let large = try #require(header.firstIndex(of: "fct_large_vs_ecmp")), small = try #require(header.firstIndex(of: "fct_small_vs_ecmp"))
+        let ecmp = try #require(csv.first { $0[1] == "ecmp" }), nb = try #require(csv.first { $0[1] == "nonblocking" })
+        #expect(ecmp[large].isEmpty && ecmp[small].isEmpty)
+        let ratio = try #require(Double(nb[small]))
+        #expect(ratio > 0 && ratio < 0.95, "non-blocking mice FCT / ECMP = \(ratio)")
+        #expect(Double(nb[large]) != nil)
+        #expect(ClosedLoopEvaluation.table(runs).contains("fct<100KB/ecmp"))
+    }
+}
