@@ -192,16 +192,24 @@ struct RawReader {
         }
         var tlvs = try sub(length - 4, "ofp_match")
         try skip(paddingTo8(length), "ofp_match pad")
-        var fields: [OXMField] = []
-        // Every TLV takes at least 4 bytes; reserving avoids regrowth on the hot path.
-        fields.reserveCapacity(Swift.min(tlvs.remaining / 4, 64))
-        while tlvs.remaining > 0 {
-            guard fields.count < OpenFlowLimits.maximumListEntries else {
-                throw OpenFlowError(.tooMany, "more than \(OpenFlowLimits.maximumListEntries) OXM fields")
+        // Every TLV takes at least 4 bytes.
+        return OpenFlowMatch(try tlvs.list("OXM fields", minimumSize: 4, reserve: 64) { (r: inout RawReader) throws(OpenFlowError) in try r.oxm() })
+    }
+
+    /// Reads entries with `element` until the reader is empty, at most
+    /// `OpenFlowLimits.maximumListEntries` of them. Reserving up front (entries of at least
+    /// `minimumSize` bytes, `reserve` at most) avoids regrowth on the hot path.
+    @inlinable mutating func list<T>(_ what: StaticString, minimumSize: Int, reserve: Int,
+                                     _ element: (inout RawReader) throws(OpenFlowError) -> T) throws(OpenFlowError) -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(Swift.min(remaining / minimumSize, reserve))
+        while remaining > 0 {
+            guard out.count < OpenFlowLimits.maximumListEntries else {
+                throw OpenFlowError(.tooMany, "more than \(OpenFlowLimits.maximumListEntries) \(what)")
             }
-            fields.append(try tlvs.oxm())
+            out.append(try element(&self))
         }
-        return OpenFlowMatch(fields)
+        return out
     }
 
     // MARK: Actions (OF 1.3.5 §7.2.5)
@@ -260,15 +268,7 @@ struct RawReader {
     }
 
     @inlinable mutating func actions() throws(OpenFlowError) -> [OpenFlowAction] {
-        var out: [OpenFlowAction] = []
-        out.reserveCapacity(Swift.min(remaining / 8, 32))
-        while remaining > 0 {
-            guard out.count < OpenFlowLimits.maximumListEntries else {
-                throw OpenFlowError(.tooMany, "more than \(OpenFlowLimits.maximumListEntries) actions")
-            }
-            out.append(try action())
-        }
-        return out
+        try list("actions", minimumSize: 8, reserve: 32) { (r: inout RawReader) throws(OpenFlowError) in try r.action() }
     }
 
     // MARK: Instructions (OF 1.3.5 §7.2.4)
@@ -307,15 +307,7 @@ struct RawReader {
     }
 
     @inlinable mutating func instructions() throws(OpenFlowError) -> [OpenFlowInstruction] {
-        var out: [OpenFlowInstruction] = []
-        out.reserveCapacity(Swift.min(remaining / 8, 8))
-        while remaining > 0 {
-            guard out.count < OpenFlowLimits.maximumListEntries else {
-                throw OpenFlowError(.tooMany, "more than \(OpenFlowLimits.maximumListEntries) instructions")
-            }
-            out.append(try instruction())
-        }
-        return out
+        try list("instructions", minimumSize: 8, reserve: 8) { (r: inout RawReader) throws(OpenFlowError) in try r.instruction() }
     }
 
     // MARK: ofp_flow_mod body (OF 1.3.5 §7.3.4.1)

@@ -19,12 +19,13 @@ import Packets
 import Topology
 
 struct RearrangementSearch {
-    /// Charge per flow off its current path, in utilization (10 % of a link): a rearrangement must
-    /// gain this much per flow it moves (on top of the policy's minimum gain) to be worth making.
+    /// Charge per flow moved off the path the earlier phases gave it, in utilization (10 % of a
+    /// link): a rearrangement must gain this much per flow it moves (on top of the policy's minimum
+    /// gain) to be worth making.
     static let moveCharge = 0.1
-    /// Starting and final temperature, in utilization.
     /// Alternatives tried per step (the best of them is proposed).
     static let tries = 4
+    /// Starting and final temperature, in utilization.
     static let hot = 0.3, cold = 0.003
 
     private let flows: [ElephantFlow]
