@@ -230,45 +230,44 @@ public struct TuskSelector: PathSelector {
         // Phase 3, local search: what is still oversubscribed (chains are short and deterministic,
         // and a full fabric can need long rearrangements) goes to a seeded, bounded search.
         // A search that found nothing is not repeated every round on the same state (backoff).
-        var state = Hasher()
-        for (i, f) in movable.enumerated() {
-            state.combine(f.key)
-            state.combine(assigned[i])
-        }
-        let stateHash = state.finalize()
-        if stateHash != lastState {
-            fruitless = 0
-            waitRounds = 0
-        }
-        lastState = stateHash
-        let oversubscribed = movable.indices.contains { i in
-            assigned[i].links.contains { !shared[i].contains($0) && plan.utilization($0, adding: 0) > over }
-        }
-        if searchBudget > 0, oversubscribed, waitRounds > 0 {
-            waitRounds -= 1
-        } else if searchBudget > 0, oversubscribed {
-            var search = RearrangementSearch(flows: movable, assigned: assigned, shared: shared, plan: plan, over: over,
-                                             moveCap: rules.maxMoves, seed: seed &+ UInt64(bitPattern: Int64((input.time * 1000).rounded())))
-            let found = search.run(budget: min(searchBudget, max(100_000, TuskSelector.searchStepsPerFlow * movable.count)),
-                                   minGain: max(rules.minGain, 1e-9))
-            if found == nil {
-                fruitless += 1
-                waitRounds = (1 << min(fruitless, 5)) - 1
-            } else {
-                fruitless = 0
+        if searchBudget > 0 {
+            var state = Hasher()
+            for (i, f) in movable.enumerated() {
+                state.combine(f.key)
+                state.combine(assigned[i])
             }
-            if let better = found {
-                let changed = movable.indices.filter { better[$0] != assigned[$0] }
-                let before = changed.map { plan.score(assigned[$0], adding: 0, shared: shared[$0]) }
-                for i in changed {
-                    take(i)
-                    put(i, better[i])
-                }
-                for (n, i) in changed.enumerated() {
-                    let after = plan.score(assigned[i], adding: 0, shared: shared[i])
-                    reasons[i] = MoveReason(algorithm: name + " (rearranging)", hotLink: before[n].link, hotUtilization: before[n].peak,
-                                            newPeakLink: after.link, newUtilization: after.peak, gain: before[n].peak - after.peak,
-                                            demand: movable[i].demand)
+            let stateHash = state.finalize()
+            if stateHash != lastState {
+                fruitless = 0
+                waitRounds = 0
+            }
+            lastState = stateHash
+            let oversubscribed = movable.indices.contains { i in
+                assigned[i].links.contains { !shared[i].contains($0) && plan.utilization($0, adding: 0) > over }
+            }
+            if oversubscribed && waitRounds > 0 {
+                waitRounds -= 1
+            } else if oversubscribed {
+                var search = RearrangementSearch(flows: movable, assigned: assigned, shared: shared, plan: plan, over: over,
+                                                 moveCap: rules.maxMoves, seed: seed &+ UInt64(bitPattern: Int64((input.time * 1000).rounded())))
+                if let better = search.run(budget: min(searchBudget, max(100_000, TuskSelector.searchStepsPerFlow * movable.count)),
+                                           minGain: max(rules.minGain, 1e-9)) {
+                    fruitless = 0
+                    let changed = movable.indices.filter { better[$0] != assigned[$0] }
+                    let before = changed.map { plan.score(assigned[$0], adding: 0, shared: shared[$0]) }
+                    for i in changed {
+                        take(i)
+                        put(i, better[i])
+                    }
+                    for (n, i) in changed.enumerated() {
+                        let after = plan.score(assigned[i], adding: 0, shared: shared[i])
+                        reasons[i] = MoveReason(algorithm: name + " (rearranging)", hotLink: before[n].link, hotUtilization: before[n].peak,
+                                                newPeakLink: after.link, newUtilization: after.peak, gain: before[n].peak - after.peak,
+                                                demand: movable[i].demand)
+                    }
+                } else {
+                    fruitless += 1
+                    waitRounds = (1 << min(fruitless, 5)) - 1
                 }
             }
         }
