@@ -14,12 +14,12 @@ import Packets
 import Topology
 
 public struct TuskSelector: PathSelector {
-    /// Most path trials of the ejection chains per round (phase 2).
+    /// Most path trials of the ejection chains per round (phase 3).
     public var rearrangeBudget: Int
     /// Most flows displaced by one chain.
     static let maxChain = 8
 
-    /// Most steps of the local search per round (phase 3); 0 turns it off. A round takes
+    /// Most steps of the local search per round (phase 4); 0 turns it off. A round takes
     /// `searchStepsPerFlow` steps per movable elephant, at least 100,000, up to this.
     public var searchBudget: Int
     static let searchStepsPerFlow = 400
@@ -33,8 +33,12 @@ public struct TuskSelector: PathSelector {
     private var waitRounds = 0
     private var lastState: Int?
 
-    public init(rearrangeBudget: Int = 50_000, searchBudget: Int = 4_000_000, seed: UInt64 = 0) {
+    /// Phase 1 (alternating chains) on or off.
+    public var alternatingChains: Bool
+
+    public init(rearrangeBudget: Int = 50_000, searchBudget: Int = 4_000_000, seed: UInt64 = 0, alternatingChains: Bool = true) {
         self.rearrangeBudget = rearrangeBudget
+        self.alternatingChains = alternatingChains
         self.searchBudget = searchBudget
         self.seed = seed
     }
@@ -75,14 +79,39 @@ public struct TuskSelector: PathSelector {
         movable.sort { ($0.priority, $0.demand) != ($1.priority, $1.demand)
             ? ($0.priority, $0.demand) > ($1.priority, $1.demand) : $0.key < $1.key }
 
-        // Phase 1: largest first. A flow moves when its path is hot against what is settled (flows
-        // that stay and larger flows already placed: of two colliding elephants the larger keeps its
-        // path), onto the candidate with the lowest peak against everything, the flows not yet placed
-        // included (so that it does not land on one of them).
         var assigned: [Path] = movable.map { $0.current! }
         var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)
         let shared = movable.map { $0.sharedLinks() }
         var moves = 0
+
+        // Phase 1, alternating chains: elephants too large to share a link are given links of their
+        // own, level by level (see `AlternatingChains`). They go first: their moves are final, where
+        // greedy moves of these flows would often be undone by a later chain, and use up the move cap.
+        if alternatingChains {
+            var fixed: [(Path, Double)] = []
+            for f in input.flows where !(f.movable && f.candidates.count > 1) { if let p = f.current { fixed.append((p, f.demand)) } }
+            var chains = AlternatingChains(flows: movable, assigned: assigned, shared: shared, fixed: fixed, plan: plan,
+                                           over: max(rules.hotThreshold, 1e-3) + max(rules.tolerance, 1e-6), moveCap: rules.maxMoves)
+            if let better = chains.run(minGain: rules.minGain) {
+                for i in movable.indices where movable[i].candidates[better[i]] != assigned[i] {
+                    let f = movable[i], to = f.candidates[better[i]]
+                    let before = plan.score(assigned[i], adding: 0, shared: shared[i])
+                    plan.add(assigned[i], -f.demand)
+                    plan.add(to, f.demand)
+                    let wasHome = assigned[i] == f.current
+                    assigned[i] = to
+                    moves += (to != f.current ? 1 : 0) - (wasHome ? 0 : 1)
+                    let after = plan.score(to, adding: 0, shared: shared[i])
+                    reasons[i] = MoveReason(algorithm: name + " (alternating chain)", hotLink: before.link, hotUtilization: before.peak,
+                                            newPeakLink: after.link, newUtilization: after.peak, gain: before.peak - after.peak, demand: f.demand)
+                }
+            }
+        }
+
+        // Phase 2: largest first. A flow moves when its path is hot against what is settled (flows
+        // that stay and larger flows already placed: of two colliding elephants the larger keeps its
+        // path), onto the candidate with the lowest peak against everything, the flows not yet placed
+        // included (so that it does not land on one of them).
         for (i, f) in movable.enumerated() {
             let cur = assigned[i]
             plan.add(cur, -f.demand)
@@ -115,7 +144,7 @@ public struct TuskSelector: PathSelector {
             settled.add(assigned[i], f.demand)
         }
 
-        // Phase 2, ejection chains: an elephant still oversubscribed moves to a path that is blocked by
+        // Phase 3, ejection chains: an elephant still oversubscribed moves to a path that is blocked by
         // exactly one other movable elephant, which moves on in turn, and so on, until one finds a path
         // with room (up to `maxChain` flows). Single moves cannot find these rearrangements (each alone
         // gains nothing). Every chain takes an oversubscribed flow to a path with room and leaves every
@@ -227,7 +256,7 @@ public struct TuskSelector: PathSelector {
             }
         }
 
-        // Phase 3, local search: what is still oversubscribed (chains are short and deterministic,
+        // Phase 4, local search: what is still oversubscribed (chains are short and deterministic,
         // and a full fabric can need long rearrangements) goes to a seeded, bounded search.
         // A search that found nothing is not repeated every round on the same state (backoff).
         if searchBudget > 0 {

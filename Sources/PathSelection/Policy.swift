@@ -129,7 +129,7 @@ public struct Policy: Sendable, Equatable {
     public var hotThreshold = 1.0
     /// Seconds a flow stays where it was put before it may move again.
     public var holdTime = 5.0
-    /// Most moves per control round; nil: automatic, a quarter of the hosts (at least 8).
+    /// Most moves per control round; nil: automatic, one per host (at least 8).
     public var maxMovesPerInterval: Int?
     // flow-table:
     /// Exact-match entries Tusk may hold per switch.
@@ -148,7 +148,7 @@ public struct Policy: Sendable, Equatable {
     public static let defaults = Policy()
 
     /// The move cap for a fabric with `hosts` hosts.
-    public func maxMoves(hosts: Int) -> Int { maxMovesPerInterval ?? max(8, hosts / 4) }
+    public func maxMoves(hosts: Int) -> Int { maxMovesPerInterval ?? max(8, hosts) }
 
     public var stabilityRules: (Int) -> StabilityRules {
         { hosts in StabilityRules(minGain: minGain, maxMoves: maxMoves(hosts: hosts), hotThreshold: hotThreshold) }

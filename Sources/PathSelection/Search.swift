@@ -1,4 +1,4 @@
-// Phase 3 of `TuskSelector`: a bounded, seeded local search over the elephants' paths, for the
+// Phase 4 of `TuskSelector`: a bounded, seeded local search over the elephants' paths, for the
 // oversubscription that greedy placement and short ejection chains leave behind.
 //
 // A full fabric (a permutation on a fat-tree, where every core link must carry exactly one flow) is

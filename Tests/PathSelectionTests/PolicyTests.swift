@@ -10,7 +10,7 @@ import Testing
         #expect(try Policy(yaml: "# nothing\n") == Policy())
         let p = Policy()
         #expect(p.algorithm == .tusk && p.minGain == 0.1 && p.holdTime == 5 && p.flowTableBudget == 1000)
-        #expect(p.maxMoves(hosts: 16) == 8 && p.maxMoves(hosts: 8192) == 2048)
+        #expect(p.maxMoves(hosts: 4) == 8 && p.maxMoves(hosts: 8192) == 8192)
     }
 
     @Test func fullFile() throws {

@@ -1,0 +1,268 @@
+// Phase 2 of `TuskSelector`: alternating chains, for flows too large to share a link.
+//
+// Two elephants that each need more than half a link cannot share one: every link must carry at most
+// one of them. In a Clos fabric (leaf-spine, fat-tree) that is an edge-colouring problem, one level
+// of the fabric at a time, and König's theorem says it always has a solution when no switch has more
+// such flows than uplinks: a fat-tree is rearrangeably non-blocking for them. The constructive proof
+// gives the moves (a Kempe chain): a flow F from switch s to switch t needs a "colour" (the uplink at
+// s and the matching downlink at t, for example the aggregation plane, or the core within a plane)
+// that is free at both ends. If colour a is free at s and colour b at t but no colour at both, F takes
+// a; the flow G that had a at t moves to b there, which may push the flow that had b at G's other
+// end onto a, and so on. The chain alternates a and b and ends at a switch where the colour it needs
+// is free. Each flow on the chain changes colour once; most chains are a handful of flows long.
+//
+// The structure is read from the candidates alone, with no knowledge of the topology: a candidate's
+// links (those not shared by every candidate) pair up from the outside in. Level 0 is the first link
+// with the last (edge uplink and the downlink into the destination's edge), level 1 the second with
+// the second to last (aggregation to core, core to aggregation), and so on. Changing level j keeps the
+// links of the levels above it. A chain moves a flow onto "the option whose link on this side is the
+// one just freed", which in a Clos fabric is always there; where it is not (another topology), the
+// chain stops and is undone. Every chain is kept only if it lowers the oversubscription of the plan
+// (background included) by at least the minimum gain, and the move cap holds throughout.
+import Topology
+
+struct AlternatingChains {
+    /// Longest chain followed (flows moved by one chain, the head included).
+    static let maxChain = 64
+    /// Free colours tried at each end of a collision (each pair gives a different chain).
+    static let colours = 4
+    /// Charge per flow a chain moves when choosing between chains (as for the local search).
+    static let moveCharge = RearrangementSearch.moveCharge
+    /// Charge per flow a unit moves when deciding whether to keep it: half the search's, so a unit
+    /// that frees one full link may move up to about 18 flows.
+    static let acceptCharge = RearrangementSearch.moveCharge / 2
+
+    // Per flow: candidate -> links not shared by every candidate (all of one length, else the flow
+    // takes no part and only occupies its links).
+    private let paths: [[[Int32]]]
+    private let eligible: [Bool]
+    private let full: [Bool]
+    private let home: [Int]
+    private var choice: [Int]
+    private let demand: [Double]
+    private let inverseCapacity: [Double]
+    private var util: [Double]
+    /// The full flows on each link; -1 stands for one that may not move.
+    private var occupants: [[Int32]]
+    private let over: Double
+    private let moveCap: Int
+    private var moved = 0
+    private var trail: [(flow: Int, from: Int)] = []
+    private var delta = 0.0
+
+    /// `fixed`: the paths of elephants that may not move this round, with their demands.
+    init(flows: [ElephantFlow], assigned: [Path], shared: [[DirectedLinkID]], fixed: [(Path, Double)],
+         plan: LoadPlan, over: Double, moveCap: Int) {
+        self.over = over
+        self.moveCap = moveCap
+        let n = plan.planned.count
+        let inverse = plan.capacity.map { $0 > 0 ? 1 / $0 : 0 }
+        inverseCapacity = inverse
+        util = (0..<n).map { plan.planned[$0] * (plan.capacity[$0] > 0 ? 1 / plan.capacity[$0] : 0) }
+        occupants = Array(repeating: [], count: n)
+        var paths: [[[Int32]]] = [], eligible: [Bool] = [], full: [Bool] = [], home: [Int] = [], choice: [Int] = []
+        for (i, f) in flows.enumerated() {
+            let ps = f.candidates.map { p in p.links.filter { !shared[i].contains($0) }.map { Int32($0.index) } }
+            let c = f.candidates.firstIndex(of: assigned[i]) ?? -1
+            let width = ps.first?.count ?? 0
+            paths.append(ps)
+            eligible.append(c >= 0 && width > 0 && ps.count > 1 && ps.allSatisfy { $0.count == width })
+            // Two of them on one link put it over the threshold.
+            let isFull = c >= 0 && !ps[c].isEmpty && ps[c].allSatisfy { 2 * f.demand * inverse[Int($0)] > over }
+            full.append(isFull)
+            home.append(f.current.flatMap { f.candidates.firstIndex(of: $0) } ?? -1)
+            choice.append(c)
+            if isFull { for l in ps[c] { occupants[Int(l)].append(Int32(i)) } }
+        }
+        for (p, d) in fixed {
+            for l in p.links where l.index < n && 2 * d * inverse[l.index] > over { occupants[l.index].append(-1) }
+        }
+        self.paths = paths
+        self.eligible = eligible
+        self.full = full
+        self.home = home
+        self.choice = choice
+        demand = flows.map(\.demand)
+        for i in flows.indices where choice[i] != home[i] { moved += 1 }
+    }
+
+    private func excess(_ u: Double) -> Double { max(0, u - over) }
+
+    /// The link of level `j` on side A (toward the source) or B of candidate `c` of flow `i`.
+    @inline(__always) private func link(_ i: Int, _ c: Int, _ j: Int, sideA: Bool) -> Int32 {
+        let p = paths[i][c]
+        return sideA ? p[j] : p[p.count - 1 - j]
+    }
+
+    /// True if a full flow other than `i` is on link `l`.
+    @inline(__always) private func taken(_ l: Int32, by i: Int) -> Bool {
+        occupants[Int(l)].contains { $0 != Int32(i) }
+    }
+
+    /// Candidates of flow `i` that keep its links of the levels above `j`.
+    private func options(_ i: Int, level j: Int) -> [Int] {
+        let cur = paths[i][choice[i]], w = cur.count
+        return paths[i].indices.filter { c in
+            let p = paths[i][c]
+            for l in 0..<j where p[l] != cur[l] || p[w - 1 - l] != cur[w - 1 - l] { return false }
+            return true
+        }
+    }
+
+    /// Among the candidates `opts` that `accept`, the one whose deeper links are least taken (then the
+    /// least loaded).
+    private func pick(_ i: Int, _ opts: [Int], level j: Int, _ accept: (Int) -> Bool) -> Int? {
+        var best: Int?, bestTaken = Int.max, bestSum = Double.infinity
+        for c in opts where accept(c) {
+            let p = paths[i][c]
+            var n = 0, sum = 0.0
+            for k in (j + 1)..<max(j + 1, p.count - 1 - j) where taken(p[k], by: i) { n += 1 }
+            for x in p { sum += util[Int(x)] }
+            if n < bestTaken || (n == bestTaken && sum < bestSum - 1e-12) { (best, bestTaken, bestSum) = (c, n, sum) }
+        }
+        return best
+    }
+
+    /// Moves flow `i` to candidate `c`, keeping the plan, the occupants and the energy change.
+    private mutating func move(_ i: Int, to c: Int) {
+        let a = choice[i]
+        guard a != c else { return }
+        let d = demand[i]
+        for x in paths[i][a] where !paths[i][c].contains(x) {
+            let u = util[Int(x)], v = u - d * inverseCapacity[Int(x)]
+            delta += excess(v) - excess(u)
+            util[Int(x)] = v
+            if full[i], let k = occupants[Int(x)].firstIndex(of: Int32(i)) { occupants[Int(x)].remove(at: k) }
+        }
+        for x in paths[i][c] where !paths[i][a].contains(x) {
+            let u = util[Int(x)], v = u + d * inverseCapacity[Int(x)]
+            delta += excess(v) - excess(u)
+            util[Int(x)] = v
+            if full[i] { occupants[Int(x)].append(Int32(i)) }
+        }
+        moved += (c != home[i] ? 1 : 0) - (a != home[i] ? 1 : 0)
+        trail.append((i, a))
+        choice[i] = c
+    }
+
+    private mutating func undo(to mark: Int) {
+        while trail.count > mark {
+            let (i, a) = trail.removeLast()
+            move(i, to: a)
+            trail.removeLast()
+        }
+    }
+
+    /// Frees flow `i`'s level-`j` links from the other full flows: a direct move if there is a free
+    /// option, else the cheapest of the chains that start from a few colours free at either end (the
+    /// chain's length depends on the pair of colours it alternates). Returns false when it finds
+    /// nothing (the caller undoes what it did).
+    private mutating func resolve(_ i: Int, level j: Int) -> Bool {
+        let opts = options(i, level: j)
+        func a(_ c: Int) -> Int32 { link(i, c, j, sideA: true) }
+        func b(_ c: Int) -> Int32 { link(i, c, j, sideA: false) }
+        let freeA = opts.filter { !taken(a($0), by: i) }
+        if let c = freeA.first(where: { !taken(b($0), by: i) }) {
+            guard let p = pick(i, opts, level: j, { a($0) == a(c) && b($0) == b(c) }) else { return false }
+            move(i, to: p)
+            return true
+        }
+        var linksA: [Int32] = [], linksB: [Int32] = []
+        for c in freeA where !linksA.contains(a(c)) && linksA.count < AlternatingChains.colours { linksA.append(a(c)) }
+        for c in opts where !taken(b(c), by: i) && !linksB.contains(b(c)) && linksB.count < AlternatingChains.colours { linksB.append(b(c)) }
+        // Each pair of free colours, either end first; the best by energy change plus the move charge.
+        var best: (cost: Double, length: Int, la: Int32, lb: Int32, fromA: Bool)?
+        let mark = trail.count, before = delta
+        for la in linksA {
+            for lb in linksB {
+                for fromA in [true, false] {
+                    // Much longer than the best so far cannot be cheaper.
+                    let limit = min(AlternatingChains.maxChain, (best?.length ?? AlternatingChains.maxChain) + 2)
+                    let ok = chain(i, level: j, opts: opts, la: la, lb: lb, fromA: fromA, limit: limit)
+                    let length = trail.count - mark
+                    let cost = delta - before + AlternatingChains.moveCharge * Double(length)
+                    if ok && cost < (best?.cost ?? .infinity) - 1e-12 { best = (cost, length, la, lb, fromA) }
+                    undo(to: mark)
+                    delta = before
+                }
+            }
+        }
+        guard let best else { return false }
+        return chain(i, level: j, opts: opts, la: best.la, lb: best.lb, fromA: best.fromA, limit: AlternatingChains.maxChain)
+    }
+
+    /// One chain for flow `i` at level `j`. `fromA`: `i` takes the option with link `la` (free) on
+    /// side A, and the flow holding its side-B link moves to `lb` (free); else the mirror image.
+    private mutating func chain(_ i: Int, level j: Int, opts: [Int], la: Int32, lb: Int32, fromA: Bool, limit: Int) -> Bool {
+        guard let start = pick(i, opts, level: j, { self.link(i, $0, j, sideA: fromA) == (fromA ? la : lb) }) else { return false }
+        var visited: Set<Int> = [i]
+        move(i, to: start)
+        // `held`: the link the last flow moved has just taken, on side A if `sideA`; the full flow
+        // already there must move to `need`, the link on that side the chain leaves free for it.
+        var x = i
+        var sideA = !fromA
+        var held = link(i, start, j, sideA: sideA)
+        var need = fromA ? lb : la
+        for _ in 1..<limit {
+            let others = occupants[Int(held)].filter { $0 != Int32(x) }
+            guard let first = others.first else { return true }
+            guard others.count == 1, first >= 0, eligible[Int(first)], !visited.contains(Int(first)) else { return false }
+            let y = Int(first)
+            visited.insert(y)
+            let side = sideA, target = need
+            guard let c = pick(y, options(y, level: j), level: j, { self.link(y, $0, j, sideA: side) == target }) else { return false }
+            let old = link(y, choice[y], j, sideA: !sideA)
+            move(y, to: c)
+            held = link(y, c, j, sideA: !sideA)
+            need = old
+            sideA.toggle()
+            x = y
+        }
+        return false
+    }
+
+    /// True if a full flow other than `i` shares `i`'s link of level `j`.
+    private func collides(_ i: Int, level j: Int) -> Bool {
+        let w = paths[i][choice[i]].count
+        guard 2 * j < w else { return false }
+        return taken(link(i, choice[i], j, sideA: true), by: i) || taken(link(i, choice[i], j, sideA: false), by: i)
+    }
+
+    /// Runs the chains; returns every flow's candidate index when something changed. For each full
+    /// flow that collides, a unit of work: its chain at the outermost level where it collides, then
+    /// chains one level down for the flows that chain moved, and so on. A unit is kept when it lowers
+    /// the oversubscription of the plan (background included) by at least `minGain` plus
+    /// `acceptCharge` per flow it moves, within the move cap; otherwise it is undone.
+    mutating func run(minGain: Double) -> [Int]? {
+        // Smallest first (the flows come largest first): of two colliding flows the larger keeps its path.
+        let order = choice.indices.reversed().filter { eligible[$0] && full[$0] }
+        guard !order.isEmpty else { return nil }
+        let levels = order.map { (paths[$0][0].count + 1) / 2 }.max() ?? 0
+        let gain = max(minGain, 1e-9)
+        var changed = false
+        for _ in 0..<2 {
+            for i in order {
+                guard let j0 = (0..<levels).first(where: { collides(i, level: $0) }) else { continue }
+                let mark = trail.count
+                delta = 0
+                var ok = resolve(i, level: j0)
+                var j = j0 + 1
+                while ok && j < levels {
+                    var seen: Set<Int> = []
+                    for (y, _) in trail[mark...] where seen.insert(y).inserted && collides(y, level: j) {
+                        ok = resolve(y, level: j)
+                        if !ok { break }
+                    }
+                    j += 1
+                }
+                let unitMoves = Set(trail[mark...].map(\.flow)).count
+                if ok && delta + AlternatingChains.acceptCharge * Double(unitMoves) <= -gain && moved <= moveCap {
+                    changed = true
+                } else {
+                    undo(to: mark)
+                }
+            }
+        }
+        return changed ? choice : nil
+    }
+}
