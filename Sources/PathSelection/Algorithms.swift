@@ -26,8 +26,8 @@ public struct TuskSelector: PathSelector {
     /// Seeds the local search (mixed with the round's time, so runs repeat exactly).
     public var seed: UInt64
 
-    /// Backoff of the search: after `fruitless` rounds in a row where it found nothing on the same
-    /// elephants and paths, it waits 2^fruitless - 1 rounds (at most 31) before trying again; any
+    /// Backoff of the rearranging phases (1, 3, 4): after `fruitless` rounds in a row where they found
+    /// nothing on the same elephants and paths, they wait 2^fruitless - 1 rounds (at most 31); any
     /// change to the elephants or their paths ends the wait.
     private var fruitless = 0
     private var waitRounds = 0
@@ -84,15 +84,33 @@ public struct TuskSelector: PathSelector {
         let shared = movable.map { $0.sharedLinks() }
         var moves = 0
 
+        // Phases 1, 3 and 4 rearrange. When they found nothing on the same elephants and paths,
+        // they are not repeated every round (backoff; the greedy phase 2 still runs).
+        var state = Hasher()
+        for f in movable {
+            state.combine(f.key)
+            state.combine(f.current)
+        }
+        let stateHash = state.finalize()
+        if stateHash != lastState {
+            fruitless = 0
+            waitRounds = 0
+        }
+        lastState = stateHash
+        let rearrange = waitRounds == 0
+        if !rearrange { waitRounds -= 1 }
+        var rearranged = false
+
         // Phase 1, alternating chains: elephants too large to share a link are given links of their
         // own, level by level (see `AlternatingChains`). They go first: their moves are final, where
         // greedy moves of these flows would often be undone by a later chain, and use up the move cap.
-        if alternatingChains {
+        if alternatingChains && rearrange {
             var fixed: [(Path, Double)] = []
             for f in input.flows where !(f.movable && f.candidates.count > 1) { if let p = f.current { fixed.append((p, f.demand)) } }
             var chains = AlternatingChains(flows: movable, assigned: assigned, shared: shared, fixed: fixed, plan: plan,
                                            over: max(rules.hotThreshold, 1e-3) + max(rules.tolerance, 1e-6), moveCap: rules.maxMoves)
             if let better = chains.run(minGain: rules.minGain) {
+                rearranged = true
                 for i in movable.indices where movable[i].candidates[better[i]] != assigned[i] {
                     let f = movable[i], to = f.candidates[better[i]]
                     let before = plan.score(assigned[i], adding: 0, shared: shared[i])
@@ -152,7 +170,7 @@ public struct TuskSelector: PathSelector {
         var onLink: [Int: [Int]] = [:]
         for (i, p) in assigned.enumerated() { for l in p.links { onLink[l.index, default: []].append(i) } }
         let over = max(rules.hotThreshold, 1e-3) + max(rules.tolerance, 1e-6)
-        var steps = rearrangeBudget
+        var steps = rearrange ? rearrangeBudget : 0
         var inChain: Set<Int> = []
         var inPlan = [Bool](repeating: true, count: movable.count)
         var log: [(flow: Int, from: Path)] = []
@@ -246,6 +264,7 @@ public struct TuskSelector: PathSelector {
                 continue
             }
             moves += added
+            rearranged = true
             for (n, (j, from)) in log.enumerated() {
                 let before = plan.score(from, adding: 0, shared: shared[j])
                 let after = plan.score(assigned[j], adding: 0, shared: shared[j])
@@ -258,30 +277,16 @@ public struct TuskSelector: PathSelector {
 
         // Phase 4, local search: what is still oversubscribed (chains are short and deterministic,
         // and a full fabric can need long rearrangements) goes to a seeded, bounded search.
-        // A search that found nothing is not repeated every round on the same state (backoff).
-        if searchBudget > 0 {
-            var state = Hasher()
-            for (i, f) in movable.enumerated() {
-                state.combine(f.key)
-                state.combine(assigned[i])
-            }
-            let stateHash = state.finalize()
-            if stateHash != lastState {
-                fruitless = 0
-                waitRounds = 0
-            }
-            lastState = stateHash
+        if rearrange {
             let oversubscribed = movable.indices.contains { i in
                 assigned[i].links.contains { !shared[i].contains($0) && plan.utilization($0, adding: 0) > over }
             }
-            if oversubscribed && waitRounds > 0 {
-                waitRounds -= 1
-            } else if oversubscribed {
+            if oversubscribed && searchBudget > 0 {
                 var search = RearrangementSearch(flows: movable, assigned: assigned, shared: shared, plan: plan, over: over,
                                                  moveCap: rules.maxMoves, seed: seed &+ UInt64(bitPattern: Int64((input.time * 1000).rounded())))
                 if let better = search.run(budget: min(searchBudget, max(100_000, TuskSelector.searchStepsPerFlow * movable.count)),
                                            minGain: max(rules.minGain, 1e-9)) {
-                    fruitless = 0
+                    rearranged = true
                     let changed = movable.indices.filter { better[$0] != assigned[$0] }
                     let before = changed.map { plan.score(assigned[$0], adding: 0, shared: shared[$0]) }
                     for i in changed {
@@ -294,10 +299,13 @@ public struct TuskSelector: PathSelector {
                                                 newPeakLink: after.link, newUtilization: after.peak, gain: before[n].peak - after.peak,
                                                 demand: movable[i].demand)
                     }
-                } else {
-                    fruitless += 1
-                    waitRounds = (1 << min(fruitless, 5)) - 1
                 }
+            }
+            if rearranged || !oversubscribed {
+                fruitless = 0
+            } else {
+                fruitless += 1
+                waitRounds = (1 << min(fruitless, 5)) - 1
             }
         }
 

@@ -32,9 +32,13 @@ struct AlternatingChains {
     /// that frees one full link may move up to about 18 flows.
     static let acceptCharge = RearrangementSearch.moveCharge / 2
 
-    // Per flow: candidate -> links not shared by every candidate (all of one length, else the flow
-    // takes no part and only occupies its links).
-    private let paths: [[[Int32]]]
+    // Candidate paths, flat: flow i's candidate c is links[start[i] + c * width[i] ..< + width[i]],
+    // the links not shared by every candidate (padded with -1; a flow whose candidates differ in
+    // length takes no part and only occupies its links).
+    private let links: [Int32]
+    private let start: [Int]
+    private let width: [Int]
+    private let count: [Int]
     private let eligible: [Bool]
     private let full: [Bool]
     private let home: [Int]
@@ -58,26 +62,44 @@ struct AlternatingChains {
         let n = plan.planned.count
         let inverse = plan.capacity.map { $0 > 0 ? 1 / $0 : 0 }
         inverseCapacity = inverse
-        util = (0..<n).map { plan.planned[$0] * (plan.capacity[$0] > 0 ? 1 / plan.capacity[$0] : 0) }
+        util = (0..<n).map { plan.planned[$0] * inverse[$0] }
         occupants = Array(repeating: [], count: n)
-        var paths: [[[Int32]]] = [], eligible: [Bool] = [], full: [Bool] = [], home: [Int] = [], choice: [Int] = []
+        var links: [Int32] = [], start: [Int] = [], width: [Int] = [], count: [Int] = []
+        var eligible: [Bool] = [], full: [Bool] = [], home: [Int] = [], choice: [Int] = []
         for (i, f) in flows.enumerated() {
-            let ps = f.candidates.map { p in p.links.filter { !shared[i].contains($0) }.map { Int32($0.index) } }
             let c = f.candidates.firstIndex(of: assigned[i]) ?? -1
-            let width = ps.first?.count ?? 0
-            paths.append(ps)
-            eligible.append(c >= 0 && width > 0 && ps.count > 1 && ps.allSatisfy { $0.count == width })
+            var w = 0, same = true
+            for (k, p) in f.candidates.enumerated() {
+                var m = 0
+                for l in p.links where !shared[i].contains(l) { m += 1 }
+                if k == 0 { w = m } else if m != w { same = false; w = max(w, m) }
+            }
+            start.append(links.count)
+            width.append(w)
+            count.append(f.candidates.count)
+            for p in f.candidates {
+                var m = 0
+                for l in p.links where !shared[i].contains(l) { links.append(Int32(l.index)); m += 1 }
+                for _ in m..<w { links.append(-1) }
+            }
+            eligible.append(c >= 0 && w > 0 && f.candidates.count > 1 && same)
             // Two of them on one link put it over the threshold.
-            let isFull = c >= 0 && !ps[c].isEmpty && ps[c].allSatisfy { 2 * f.demand * inverse[Int($0)] > over }
+            var isFull = c >= 0 && w > 0
+            if isFull {
+                for k in 0..<w { let x = links[start[i] + c * w + k]; if x >= 0 && 2 * f.demand * inverse[Int(x)] <= over { isFull = false } }
+            }
             full.append(isFull)
             home.append(f.current.flatMap { f.candidates.firstIndex(of: $0) } ?? -1)
             choice.append(c)
-            if isFull { for l in ps[c] { occupants[Int(l)].append(Int32(i)) } }
+            if isFull { for k in 0..<w { let x = links[start[i] + c * w + k]; if x >= 0 { occupants[Int(x)].append(Int32(i)) } } }
         }
         for (p, d) in fixed {
             for l in p.links where l.index < n && 2 * d * inverse[l.index] > over { occupants[l.index].append(-1) }
         }
-        self.paths = paths
+        self.links = links
+        self.start = start
+        self.width = width
+        self.count = count
         self.eligible = eligible
         self.full = full
         self.home = home
@@ -90,8 +112,15 @@ struct AlternatingChains {
 
     /// The link of level `j` on side A (toward the source) or B of candidate `c` of flow `i`.
     @inline(__always) private func link(_ i: Int, _ c: Int, _ j: Int, sideA: Bool) -> Int32 {
-        let p = paths[i][c]
-        return sideA ? p[j] : p[p.count - 1 - j]
+        let w = width[i]
+        return links[start[i] + c * w + (sideA ? j : w - 1 - j)]
+    }
+
+    /// True if candidate `c` of flow `i` uses link `x`.
+    @inline(__always) private func uses(_ i: Int, _ c: Int, _ x: Int32) -> Bool {
+        let o = start[i] + c * width[i]
+        for k in o..<(o + width[i]) where links[k] == x { return true }
+        return false
     }
 
     /// True if a full flow other than `i` is on link `l`.
@@ -99,25 +128,28 @@ struct AlternatingChains {
         occupants[Int(l)].contains { $0 != Int32(i) }
     }
 
-    /// Candidates of flow `i` that keep its links of the levels above `j`.
-    private func options(_ i: Int, level j: Int) -> [Int] {
-        let cur = paths[i][choice[i]], w = cur.count
-        return paths[i].indices.filter { c in
-            let p = paths[i][c]
-            for l in 0..<j where p[l] != cur[l] || p[w - 1 - l] != cur[w - 1 - l] { return false }
-            return true
-        }
+    /// True if candidate `c` of flow `i` keeps the links of its current path at the levels above `j`.
+    @inline(__always) private func agrees(_ i: Int, _ c: Int, below j: Int) -> Bool {
+        let w = width[i], o = start[i] + c * w, cur = start[i] + choice[i] * w
+        for l in 0..<j where links[o + l] != links[cur + l] || links[o + w - 1 - l] != links[cur + w - 1 - l] { return false }
+        return true
     }
 
-    /// Among the candidates `opts` that `accept`, the one whose deeper links are least taken (then the
-    /// least loaded).
-    private func pick(_ i: Int, _ opts: [Int], level j: Int, _ accept: (Int) -> Bool) -> Int? {
+    /// Candidates of flow `i` that keep its links of the levels above `j`.
+    private func options(_ i: Int, level j: Int) -> [Int] {
+        (0..<count[i]).filter { agrees(i, $0, below: j) }
+    }
+
+    /// Among the candidates of flow `i` that keep its links above level `j` and that `accept`, the
+    /// one whose deeper links are least taken (then the least loaded).
+    private func pick(_ i: Int, level j: Int, _ accept: (Int) -> Bool) -> Int? {
         var best: Int?, bestTaken = Int.max, bestSum = Double.infinity
-        for c in opts where accept(c) {
-            let p = paths[i][c]
+        let w = width[i]
+        for c in 0..<count[i] where accept(c) && agrees(i, c, below: j) {
+            let o = start[i] + c * w
             var n = 0, sum = 0.0
-            for k in (j + 1)..<max(j + 1, p.count - 1 - j) where taken(p[k], by: i) { n += 1 }
-            for x in p { sum += util[Int(x)] }
+            for k in (j + 1)..<max(j + 1, w - 1 - j) where taken(links[o + k], by: i) { n += 1 }
+            for k in o..<(o + w) { sum += util[Int(links[k])] }
             if n < bestTaken || (n == bestTaken && sum < bestSum - 1e-12) { (best, bestTaken, bestSum) = (c, n, sum) }
         }
         return best
@@ -127,14 +159,18 @@ struct AlternatingChains {
     private mutating func move(_ i: Int, to c: Int) {
         let a = choice[i]
         guard a != c else { return }
-        let d = demand[i]
-        for x in paths[i][a] where !paths[i][c].contains(x) {
+        let d = demand[i], w = width[i], oa = start[i] + a * w, oc = start[i] + c * w
+        for k in oa..<(oa + w) {
+            let x = links[k]
+            guard x >= 0, !uses(i, c, x) else { continue }
             let u = util[Int(x)], v = u - d * inverseCapacity[Int(x)]
             delta += excess(v) - excess(u)
             util[Int(x)] = v
             if full[i], let k = occupants[Int(x)].firstIndex(of: Int32(i)) { occupants[Int(x)].remove(at: k) }
         }
-        for x in paths[i][c] where !paths[i][a].contains(x) {
+        for k in oc..<(oc + w) {
+            let x = links[k]
+            guard x >= 0, !uses(i, a, x) else { continue }
             let u = util[Int(x)], v = u + d * inverseCapacity[Int(x)]
             delta += excess(v) - excess(u)
             util[Int(x)] = v
@@ -163,7 +199,7 @@ struct AlternatingChains {
         func b(_ c: Int) -> Int32 { link(i, c, j, sideA: false) }
         let freeA = opts.filter { !taken(a($0), by: i) }
         if let c = freeA.first(where: { !taken(b($0), by: i) }) {
-            guard let p = pick(i, opts, level: j, { a($0) == a(c) && b($0) == b(c) }) else { return false }
+            guard let p = pick(i, level: j, { a($0) == a(c) && b($0) == b(c) }) else { return false }
             move(i, to: p)
             return true
         }
@@ -178,7 +214,7 @@ struct AlternatingChains {
                 for fromA in [true, false] {
                     // Much longer than the best so far cannot be cheaper.
                     let limit = min(AlternatingChains.maxChain, (best?.length ?? AlternatingChains.maxChain) + 2)
-                    let ok = chain(i, level: j, opts: opts, la: la, lb: lb, fromA: fromA, limit: limit)
+                    let ok = chain(i, level: j, la: la, lb: lb, fromA: fromA, limit: limit)
                     let length = trail.count - mark
                     let cost = delta - before + AlternatingChains.moveCharge * Double(length)
                     if ok && cost < (best?.cost ?? .infinity) - 1e-12 { best = (cost, length, la, lb, fromA) }
@@ -188,20 +224,20 @@ struct AlternatingChains {
             }
         }
         guard let best else { return false }
-        return chain(i, level: j, opts: opts, la: best.la, lb: best.lb, fromA: best.fromA, limit: AlternatingChains.maxChain)
+        return chain(i, level: j, la: best.la, lb: best.lb, fromA: best.fromA, limit: AlternatingChains.maxChain)
     }
 
     /// One chain for flow `i` at level `j`. `fromA`: `i` takes the option with link `la` (free) on
     /// side A, and the flow holding its side-B link moves to `lb` (free); else the mirror image.
-    private mutating func chain(_ i: Int, level j: Int, opts: [Int], la: Int32, lb: Int32, fromA: Bool, limit: Int) -> Bool {
-        guard let start = pick(i, opts, level: j, { self.link(i, $0, j, sideA: fromA) == (fromA ? la : lb) }) else { return false }
+    private mutating func chain(_ i: Int, level j: Int, la: Int32, lb: Int32, fromA: Bool, limit: Int) -> Bool {
+        guard let first = pick(i, level: j, { self.link(i, $0, j, sideA: fromA) == (fromA ? la : lb) }) else { return false }
         var visited: Set<Int> = [i]
-        move(i, to: start)
+        move(i, to: first)
         // `held`: the link the last flow moved has just taken, on side A if `sideA`; the full flow
         // already there must move to `need`, the link on that side the chain leaves free for it.
         var x = i
         var sideA = !fromA
-        var held = link(i, start, j, sideA: sideA)
+        var held = link(i, first, j, sideA: sideA)
         var need = fromA ? lb : la
         for _ in 1..<limit {
             let others = occupants[Int(held)].filter { $0 != Int32(x) }
@@ -210,7 +246,7 @@ struct AlternatingChains {
             let y = Int(first)
             visited.insert(y)
             let side = sideA, target = need
-            guard let c = pick(y, options(y, level: j), level: j, { self.link(y, $0, j, sideA: side) == target }) else { return false }
+            guard let c = pick(y, level: j, { self.link(y, $0, j, sideA: side) == target }) else { return false }
             let old = link(y, choice[y], j, sideA: !sideA)
             move(y, to: c)
             held = link(y, c, j, sideA: !sideA)
@@ -223,7 +259,7 @@ struct AlternatingChains {
 
     /// True if a full flow other than `i` shares `i`'s link of level `j`.
     private func collides(_ i: Int, level j: Int) -> Bool {
-        let w = paths[i][choice[i]].count
+        let w = width[i]
         guard 2 * j < w else { return false }
         return taken(link(i, choice[i], j, sideA: true), by: i) || taken(link(i, choice[i], j, sideA: false), by: i)
     }
@@ -237,7 +273,7 @@ struct AlternatingChains {
         // Smallest first (the flows come largest first): of two colliding flows the larger keeps its path.
         let order = choice.indices.reversed().filter { eligible[$0] && full[$0] }
         guard !order.isEmpty else { return nil }
-        let levels = order.map { (paths[$0][0].count + 1) / 2 }.max() ?? 0
+        let levels = order.map { (width[$0] + 1) / 2 }.max() ?? 0
         let gain = max(minGain, 1e-9)
         var changed = false
         for _ in 0..<2 {

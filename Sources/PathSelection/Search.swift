@@ -64,17 +64,27 @@ struct RearrangementSearch {
         var home: [Int] = [], choice: [Int] = [], base: [Int] = []
         for (i, f) in flows.enumerated() {
             // Shared links load every candidate alike: left out, they cannot matter.
-            let ps = f.candidates.map { p in p.links.filter { !shared[i].contains($0) }.map { Int32($0.index) } }
-            let w = ps.map(\.count).max() ?? 0
+            var w = 0
+            for p in f.candidates {
+                var m = 0
+                for l in p.links where !shared[i].contains(l) { m += 1 }
+                w = max(w, m)
+            }
             start.append(links.count)
             width.append(w)
-            count.append(ps.count)
-            for p in ps { links += p + Array(repeating: -1, count: w - p.count) }
+            count.append(f.candidates.count)
+            for p in f.candidates {
+                var m = 0
+                for l in p.links where !shared[i].contains(l) { links.append(Int32(l.index)); m += 1 }
+                for _ in m..<w { links.append(-1) }
+            }
             home.append(f.current.flatMap { f.candidates.firstIndex(of: $0) } ?? -1)
             let c = f.candidates.firstIndex(of: assigned[i]) ?? 0
             choice.append(c)
             base.append(c)
-            if c < ps.count { for l in ps[c] { onLink[Int(l)].append(Int32(i)) } }
+            if c < f.candidates.count {
+                for k in 0..<w where links[start[i] + c * w + k] >= 0 { onLink[Int(links[start[i] + c * w + k])].append(Int32(i)) }
+            }
         }
         self.links = links
         self.start = start

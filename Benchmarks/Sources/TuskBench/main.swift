@@ -9,6 +9,7 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("sflow", sflowBenchmarks),
     ("analytics", analyticsBenchmarks),
     ("openflow", openFlowBenchmarks),
+    ("selection", selectionBench),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())
