@@ -82,6 +82,8 @@ public struct TuskSelector: PathSelector {
         var assigned: [Path] = movable.map { $0.current! }
         var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)
         let shared = movable.map { $0.sharedLinks() }
+        // Built once, for phases 1 and 4, only when they run.
+        lazy var table = CandidateLinks(flows: movable, shared: shared)
         var moves = 0
 
         // Phases 1, 3 and 4 rearrange. When they found nothing on the same elephants and paths,
@@ -107,7 +109,7 @@ public struct TuskSelector: PathSelector {
         if alternatingChains && rearrange {
             var fixed: [(Path, Double)] = []
             for f in input.flows where !(f.movable && f.candidates.count > 1) { if let p = f.current { fixed.append((p, f.demand)) } }
-            var chains = AlternatingChains(flows: movable, assigned: assigned, shared: shared, fixed: fixed, plan: plan,
+            var chains = AlternatingChains(flows: movable, assigned: assigned, table: table, fixed: fixed, plan: plan,
                                            over: max(rules.hotThreshold, 1e-3) + max(rules.tolerance, 1e-6), moveCap: rules.maxMoves)
             if let better = chains.run(minGain: rules.minGain) {
                 rearranged = true
@@ -282,7 +284,7 @@ public struct TuskSelector: PathSelector {
                 assigned[i].links.contains { !shared[i].contains($0) && plan.utilization($0, adding: 0) > over }
             }
             if oversubscribed && searchBudget > 0 {
-                var search = RearrangementSearch(flows: movable, assigned: assigned, shared: shared, plan: plan, over: over,
+                var search = RearrangementSearch(flows: movable, assigned: assigned, table: table, plan: plan, over: over,
                                                  moveCap: rules.maxMoves, seed: seed &+ UInt64(bitPattern: Int64((input.time * 1000).rounded())))
                 if let better = search.run(budget: min(searchBudget, max(100_000, TuskSelector.searchStepsPerFlow * movable.count)),
                                            minGain: max(rules.minGain, 1e-9)) {

@@ -32,16 +32,11 @@ struct AlternatingChains {
     /// that frees one full link may move up to about 18 flows.
     static let acceptCharge = RearrangementSearch.moveCharge / 2
 
-    // Candidate paths, flat: flow i's candidate c is links[start[i] + c * width[i] ..< + width[i]],
-    // the links not shared by every candidate (padded with -1; a flow whose candidates differ in
-    // length takes no part and only occupies its links).
-    private let links: [Int32]
-    private let start: [Int]
-    private let width: [Int]
-    private let count: [Int]
+    /// Candidate paths, flat (shared links left out); a flow whose candidates differ in length
+    /// takes no part and only occupies its links.
+    private let table: CandidateLinks
     private let eligible: [Bool]
     private let full: [Bool]
-    private let home: [Int]
     private var choice: [Int]
     private let demand: [Double]
     private let inverseCapacity: [Double]
@@ -55,72 +50,44 @@ struct AlternatingChains {
     private var delta = 0.0
 
     /// `fixed`: the paths of elephants that may not move this round, with their demands.
-    init(flows: [ElephantFlow], assigned: [Path], shared: [[DirectedLinkID]], fixed: [(Path, Double)],
+    init(flows: [ElephantFlow], assigned: [Path], table: CandidateLinks, fixed: [(Path, Double)],
          plan: LoadPlan, over: Double, moveCap: Int) {
         self.over = over
         self.moveCap = moveCap
+        self.table = table
         let n = plan.planned.count
         let inverse = plan.capacity.map { $0 > 0 ? 1 / $0 : 0 }
         inverseCapacity = inverse
         util = (0..<n).map { plan.planned[$0] * inverse[$0] }
         occupants = Array(repeating: [], count: n)
-        var links: [Int32] = [], start: [Int] = [], width: [Int] = [], count: [Int] = []
-        var eligible: [Bool] = [], full: [Bool] = [], home: [Int] = [], choice: [Int] = []
+        var eligible: [Bool] = [], full: [Bool] = [], choice: [Int] = []
         for (i, f) in flows.enumerated() {
             let c = f.candidates.firstIndex(of: assigned[i]) ?? -1
-            var w = 0, same = true
-            for (k, p) in f.candidates.enumerated() {
-                var m = 0
-                for l in p.links where !shared[i].contains(l) { m += 1 }
-                if k == 0 { w = m } else if m != w { same = false; w = max(w, m) }
-            }
-            start.append(links.count)
-            width.append(w)
-            count.append(f.candidates.count)
-            for p in f.candidates {
-                var m = 0
-                for l in p.links where !shared[i].contains(l) { links.append(Int32(l.index)); m += 1 }
-                for _ in m..<w { links.append(-1) }
-            }
-            eligible.append(c >= 0 && w > 0 && f.candidates.count > 1 && same)
+            let w = table.width[i]
+            eligible.append(c >= 0 && w > 0 && f.candidates.count > 1 && table.uniform[i])
             // Two of them on one link put it over the threshold.
-            var isFull = c >= 0 && w > 0
-            if isFull {
-                for k in 0..<w { let x = links[start[i] + c * w + k]; if x >= 0 && 2 * f.demand * inverse[Int(x)] <= over { isFull = false } }
-            }
+            let path = c >= 0 ? table.links[table.offset(i, c)..<(table.offset(i, c) + w)] : []
+            let isFull = c >= 0 && w > 0 && path.allSatisfy { $0 < 0 || 2 * f.demand * inverse[Int($0)] > over }
             full.append(isFull)
-            home.append(f.current.flatMap { f.candidates.firstIndex(of: $0) } ?? -1)
             choice.append(c)
-            if isFull { for k in 0..<w { let x = links[start[i] + c * w + k]; if x >= 0 { occupants[Int(x)].append(Int32(i)) } } }
+            if isFull { for x in path where x >= 0 { occupants[Int(x)].append(Int32(i)) } }
         }
         for (p, d) in fixed {
             for l in p.links where l.index < n && 2 * d * inverse[l.index] > over { occupants[l.index].append(-1) }
         }
-        self.links = links
-        self.start = start
-        self.width = width
-        self.count = count
         self.eligible = eligible
         self.full = full
-        self.home = home
         self.choice = choice
         demand = flows.map(\.demand)
-        for i in flows.indices where choice[i] != home[i] { moved += 1 }
+        for i in flows.indices where choice[i] != table.home[i] { moved += 1 }
     }
 
     private func excess(_ u: Double) -> Double { max(0, u - over) }
 
     /// The link of level `j` on side A (toward the source) or B of candidate `c` of flow `i`.
     @inline(__always) private func link(_ i: Int, _ c: Int, _ j: Int, sideA: Bool) -> Int32 {
-        let w = width[i]
-        return links[start[i] + c * w + (sideA ? j : w - 1 - j)]
-    }
-
-    /// True if candidate `c` of flow `i` uses link `x`.
-    @inline(__always) private func uses(_ i: Int, _ c: Int, _ x: Int32) -> Bool {
-        let o = start[i] + c * width[i]
-        for k in o..<(o + width[i]) where links[k] == x { return true }
-        return false
+        let w = table.width[i]
+        return table.links[table.start[i] + c * w + (sideA ? j : w - 1 - j)]
     }
 
     /// True if a full flow other than `i` is on link `l`.
@@ -130,26 +97,26 @@ struct AlternatingChains {
 
     /// True if candidate `c` of flow `i` keeps the links of its current path at the levels above `j`.
     @inline(__always) private func agrees(_ i: Int, _ c: Int, below j: Int) -> Bool {
-        let w = width[i], o = start[i] + c * w, cur = start[i] + choice[i] * w
-        for l in 0..<j where links[o + l] != links[cur + l] || links[o + w - 1 - l] != links[cur + w - 1 - l] { return false }
+        let w = table.width[i], o = table.start[i] + c * w, cur = table.start[i] + choice[i] * w
+        for l in 0..<j where table.links[o + l] != table.links[cur + l] || table.links[o + w - 1 - l] != table.links[cur + w - 1 - l] { return false }
         return true
     }
 
     /// Candidates of flow `i` that keep its links of the levels above `j`.
     private func options(_ i: Int, level j: Int) -> [Int] {
-        (0..<count[i]).filter { agrees(i, $0, below: j) }
+        (0..<table.count[i]).filter { agrees(i, $0, below: j) }
     }
 
     /// Among the candidates of flow `i` that keep its links above level `j` and that `accept`, the
     /// one whose deeper links are least taken (then the least loaded).
     private func pick(_ i: Int, level j: Int, _ accept: (Int) -> Bool) -> Int? {
         var best: Int?, bestTaken = Int.max, bestSum = Double.infinity
-        let w = width[i]
-        for c in 0..<count[i] where accept(c) && agrees(i, c, below: j) {
-            let o = start[i] + c * w
+        let w = table.width[i]
+        for c in 0..<table.count[i] where accept(c) && agrees(i, c, below: j) {
+            let o = table.start[i] + c * w
             var n = 0, sum = 0.0
-            for k in (j + 1)..<max(j + 1, w - 1 - j) where taken(links[o + k], by: i) { n += 1 }
-            for k in o..<(o + w) { sum += util[Int(links[k])] }
+            for k in (j + 1)..<max(j + 1, w - 1 - j) where taken(table.links[o + k], by: i) { n += 1 }
+            for k in o..<(o + w) { sum += util[Int(table.links[k])] }
             if n < bestTaken || (n == bestTaken && sum < bestSum - 1e-12) { (best, bestTaken, bestSum) = (c, n, sum) }
         }
         return best
@@ -159,24 +126,24 @@ struct AlternatingChains {
     private mutating func move(_ i: Int, to c: Int) {
         let a = choice[i]
         guard a != c else { return }
-        let d = demand[i], w = width[i], oa = start[i] + a * w, oc = start[i] + c * w
+        let d = demand[i], w = table.width[i], oa = table.start[i] + a * w, oc = table.start[i] + c * w
         for k in oa..<(oa + w) {
-            let x = links[k]
-            guard x >= 0, !uses(i, c, x) else { continue }
+            let x = table.links[k]
+            guard x >= 0, !table.uses(i, c, x) else { continue }
             let u = util[Int(x)], v = u - d * inverseCapacity[Int(x)]
             delta += excess(v) - excess(u)
             util[Int(x)] = v
             if full[i], let k = occupants[Int(x)].firstIndex(of: Int32(i)) { occupants[Int(x)].remove(at: k) }
         }
         for k in oc..<(oc + w) {
-            let x = links[k]
-            guard x >= 0, !uses(i, a, x) else { continue }
+            let x = table.links[k]
+            guard x >= 0, !table.uses(i, a, x) else { continue }
             let u = util[Int(x)], v = u + d * inverseCapacity[Int(x)]
             delta += excess(v) - excess(u)
             util[Int(x)] = v
             if full[i] { occupants[Int(x)].append(Int32(i)) }
         }
-        moved += (c != home[i] ? 1 : 0) - (a != home[i] ? 1 : 0)
+        moved += (c != table.home[i] ? 1 : 0) - (a != table.home[i] ? 1 : 0)
         trail.append((i, a))
         choice[i] = c
     }
@@ -259,7 +226,7 @@ struct AlternatingChains {
 
     /// True if a full flow other than `i` shares `i`'s link of level `j`.
     private func collides(_ i: Int, level j: Int) -> Bool {
-        let w = width[i]
+        let w = table.width[i]
         guard 2 * j < w else { return false }
         return taken(link(i, choice[i], j, sideA: true), by: i) || taken(link(i, choice[i], j, sideA: false), by: i)
     }
@@ -273,7 +240,7 @@ struct AlternatingChains {
         // Smallest first (the flows come largest first): of two colliding flows the larger keeps its path.
         let order = choice.indices.reversed().filter { eligible[$0] && full[$0] }
         guard !order.isEmpty else { return nil }
-        let levels = order.map { (width[$0] + 1) / 2 }.max() ?? 0
+        let levels = order.map { (table.width[$0] + 1) / 2 }.max() ?? 0
         let gain = max(minGain, 1e-9)
         var changed = false
         for _ in 0..<2 {

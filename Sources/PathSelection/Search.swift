@@ -29,15 +29,10 @@ struct RearrangementSearch {
     static let hot = 0.3, cold = 0.003
 
     private let flows: [ElephantFlow]
-    // Candidate paths, flat: flow i's candidate c is links[start[i] + c * width[i] ..< + width[i]]
-    // (link indices, shared links left out, padded with -1).
-    private let links: [Int32]
-    private let start: [Int]
-    private let width: [Int]
-    private let count: [Int]
+    /// Candidate paths, flat (shared links left out).
+    private let table: CandidateLinks
     private let demand: [Double]
     private let inverseCapacity: [Double]
-    private let home: [Int]             // flow -> index of its current path (-1: none): the move cap counts from here
     private let base: [Int]             // flow -> index of the path the earlier phases chose: the charge counts from here
     private var choice: [Int]           // flow -> candidate index now
     private var util: [Double]          // planned utilization per link
@@ -49,52 +44,32 @@ struct RearrangementSearch {
     private var moved = 0
     private var rng: SeededGenerator
 
-    init(flows: [ElephantFlow], assigned: [Path], shared: [[DirectedLinkID]], plan: LoadPlan, over: Double,
+    init(flows: [ElephantFlow], assigned: [Path], table: CandidateLinks, plan: LoadPlan, over: Double,
          moveCap: Int, seed: UInt64) {
         self.flows = flows
         self.over = over
         self.moveCap = moveCap
+        self.table = table
         rng = SeededGenerator(seed: seed)
         let n = plan.planned.count
         inverseCapacity = plan.capacity.map { $0 > 0 ? 1 / $0 : 0 }
         util = (0..<n).map { plan.planned[$0] * (plan.capacity[$0] > 0 ? 1 / plan.capacity[$0] : 0) }
         onLink = Array(repeating: [], count: n)
         listed = Array(repeating: false, count: n)
-        var links: [Int32] = [], start: [Int] = [], width: [Int] = [], count: [Int] = []
-        var home: [Int] = [], choice: [Int] = [], base: [Int] = []
+        var choice: [Int] = [], base: [Int] = []
         for (i, f) in flows.enumerated() {
-            // Shared links load every candidate alike: left out, they cannot matter.
-            var w = 0
-            for p in f.candidates {
-                var m = 0
-                for l in p.links where !shared[i].contains(l) { m += 1 }
-                w = max(w, m)
-            }
-            start.append(links.count)
-            width.append(w)
-            count.append(f.candidates.count)
-            for p in f.candidates {
-                var m = 0
-                for l in p.links where !shared[i].contains(l) { links.append(Int32(l.index)); m += 1 }
-                for _ in m..<w { links.append(-1) }
-            }
-            home.append(f.current.flatMap { f.candidates.firstIndex(of: $0) } ?? -1)
             let c = f.candidates.firstIndex(of: assigned[i]) ?? 0
             choice.append(c)
             base.append(c)
             if c < f.candidates.count {
-                for k in 0..<w where links[start[i] + c * w + k] >= 0 { onLink[Int(links[start[i] + c * w + k])].append(Int32(i)) }
+                let o = table.offset(i, c)
+                for k in o..<(o + table.width[i]) where table.links[k] >= 0 { onLink[Int(table.links[k])].append(Int32(i)) }
             }
         }
-        self.links = links
-        self.start = start
-        self.width = width
-        self.count = count
         demand = flows.map(\.demand)
-        self.home = home
         self.choice = choice
         self.base = base
-        for i in flows.indices where choice[i] != home[i] { moved += 1 }
+        for i in flows.indices where choice[i] != table.home[i] { moved += 1 }
         for l in 0..<n where util[l] > over && !onLink[l].isEmpty {
             overList.append(Int32(l))
             listed[l] = true
@@ -110,26 +85,19 @@ struct RearrangementSearch {
         return o
     }
 
-    /// True if candidate `c` of flow `i` uses link `x`.
-    @inline(__always) private func uses(_ i: Int, _ c: Int, _ x: Int32) -> Bool {
-        let w = width[i], o = start[i] + c * w
-        for k in o..<(o + w) where links[k] == x { return true }
-        return false
-    }
-
     /// Change in oversubscription if flow `i` moved to candidate `c`.
     private func change(_ i: Int, to c: Int) -> Double {
         var delta = 0.0
-        let d = demand[i], a = choice[i], w = width[i], oa = start[i] + a * w, oc = start[i] + c * w
+        let d = demand[i], a = choice[i], w = table.width[i], oa = table.start[i] + a * w, oc = table.start[i] + c * w
         for k in oa..<(oa + w) {
-            let x = links[k]
-            guard x >= 0, !uses(i, c, x) else { continue }
+            let x = table.links[k]
+            guard x >= 0, !table.uses(i, c, x) else { continue }
             let u = util[Int(x)]
             delta += excess(u - d * inverseCapacity[Int(x)]) - excess(u)
         }
         for k in oc..<(oc + w) {
-            let x = links[k]
-            guard x >= 0, !uses(i, a, x) else { continue }
+            let x = table.links[k]
+            guard x >= 0, !table.uses(i, a, x) else { continue }
             let u = util[Int(x)]
             delta += excess(u + d * inverseCapacity[Int(x)]) - excess(u)
         }
@@ -160,14 +128,14 @@ struct RearrangementSearch {
                 continue
             }
             let i = Int(onLink[l][Int.random(in: 0..<onLink[l].count, using: &rng)])
-            let n = count[i]
+            let n = table.count[i]
             guard n > 1 else { continue }
             // The best of a few random alternatives (min-conflicts), then the annealing test.
             var c = -1, de = Double.infinity, dm = 0
             for _ in 0..<min(n - 1, RearrangementSearch.tries) {
                 var k = Int.random(in: 0..<(n - 1), using: &rng)
                 if k >= choice[i] { k += 1 }
-                let m = (k != home[i] ? 1 : 0) - (choice[i] != home[i] ? 1 : 0)
+                let m = (k != table.home[i] ? 1 : 0) - (choice[i] != table.home[i] ? 1 : 0)
                 if m > 0 && moved + m > moveCap { continue }
                 let b = (k != base[i] ? 1 : 0) - (choice[i] != base[i] ? 1 : 0)
                 let e = change(i, to: k) + Double(b) * charge
@@ -179,16 +147,16 @@ struct RearrangementSearch {
                 if r >= exp(-de / temperature) { continue }
             }
             // Take it.
-            let d = demand[i], a = choice[i], w = width[i], oa = start[i] + a * w, oc = start[i] + c * w
+            let d = demand[i], a = choice[i], w = table.width[i], oa = table.start[i] + a * w, oc = table.start[i] + c * w
             for k in oa..<(oa + w) {
-                let x = links[k]
-                guard x >= 0, !uses(i, c, x) else { continue }
+                let x = table.links[k]
+                guard x >= 0, !table.uses(i, c, x) else { continue }
                 util[Int(x)] -= d * inverseCapacity[Int(x)]
                 if let j = onLink[Int(x)].firstIndex(of: Int32(i)) { onLink[Int(x)].remove(at: j) }
             }
             for k in oc..<(oc + w) {
-                let x = links[k]
-                guard x >= 0, !uses(i, a, x) else { continue }
+                let x = table.links[k]
+                guard x >= 0, !table.uses(i, a, x) else { continue }
                 util[Int(x)] += d * inverseCapacity[Int(x)]
                 onLink[Int(x)].append(Int32(i))
                 if util[Int(x)] > over && !listed[Int(x)] {

@@ -199,3 +199,58 @@ struct LoadPlan {
         for l in p.links { planned[l.index] += d }
     }
 }
+
+/// The movable elephants' candidate paths as link indices in one flat array, built once a round for
+/// the alternating chains and the local search: flow i's candidate c is
+/// `links[offset(i, c) ..< offset(i, c) + width[i]]`, the links not shared by every candidate (they
+/// load every choice alike), padded with -1 to the flow's longest candidate. One allocation for all
+/// paths, not one per path: at k=32 that is 2 M paths a round.
+struct CandidateLinks {
+    let links: [Int32]
+    let start: [Int]
+    let width: [Int]
+    let count: [Int]
+    /// True where every candidate of the flow has the same number of links.
+    let uniform: [Bool]
+    /// Index of the flow's current path among its candidates, -1 if none.
+    let home: [Int]
+
+    init(flows: [ElephantFlow], shared: [[DirectedLinkID]]) {
+        var links: [Int32] = [], start: [Int] = [], width: [Int] = [], count: [Int] = []
+        var uniform: [Bool] = [], home: [Int] = []
+        for (i, f) in flows.enumerated() {
+            var w = 0, same = true
+            for (k, p) in f.candidates.enumerated() {
+                var m = 0
+                for l in p.links where !shared[i].contains(l) { m += 1 }
+                if k > 0 && m != w { same = false }
+                w = max(w, m)
+            }
+            start.append(links.count)
+            width.append(w)
+            count.append(f.candidates.count)
+            uniform.append(same)
+            for p in f.candidates {
+                var m = 0
+                for l in p.links where !shared[i].contains(l) { links.append(Int32(l.index)); m += 1 }
+                for _ in m..<w { links.append(-1) }
+            }
+            home.append(f.current.flatMap { f.candidates.firstIndex(of: $0) } ?? -1)
+        }
+        self.links = links
+        self.start = start
+        self.width = width
+        self.count = count
+        self.uniform = uniform
+        self.home = home
+    }
+
+    @inline(__always) func offset(_ i: Int, _ c: Int) -> Int { start[i] + c * width[i] }
+
+    /// True if candidate `c` of flow `i` uses link `x`.
+    @inline(__always) func uses(_ i: Int, _ c: Int, _ x: Int32) -> Bool {
+        let o = offset(i, c)
+        for k in o..<(o + width[i]) where links[k] == x { return true }
+        return false
+    }
+}
