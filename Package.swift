@@ -39,7 +39,7 @@ let package = Package(
         ]),
         .target(name: "FlowAnalytics", dependencies: ["Packets", "SFlow", "Topology"]),
         .target(name: "PathSelection", dependencies: [
-            "Packets", "Topology", "FlowAnalytics",
+            "CTuskSys", "Packets", "Topology", "FlowAnalytics",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "FabricProgramming", dependencies: ["Packets", "Topology", "PathSelection", "OpenFlow"]),

@@ -126,22 +126,18 @@ struct AlternatingChains {
     private mutating func move(_ i: Int, to c: Int) {
         let a = choice[i]
         guard a != c else { return }
-        let d = demand[i], w = table.width[i], oa = table.start[i] + a * w, oc = table.start[i] + c * w
-        for k in oa..<(oa + w) {
-            let x = table.links[k]
-            guard x >= 0, !table.uses(i, c, x) else { continue }
-            let u = util[Int(x)], v = u - d * inverseCapacity[Int(x)]
+        let d = demand[i], isFull = full[i]
+        table.forEachLink(of: i, a, notIn: c) { x in
+            let u = util[x], v = u - d * inverseCapacity[x]
             delta += excess(v) - excess(u)
-            util[Int(x)] = v
-            if full[i], let k = occupants[Int(x)].firstIndex(of: Int32(i)) { occupants[Int(x)].remove(at: k) }
+            util[x] = v
+            if isFull, let k = occupants[x].firstIndex(of: Int32(i)) { occupants[x].remove(at: k) }
         }
-        for k in oc..<(oc + w) {
-            let x = table.links[k]
-            guard x >= 0, !table.uses(i, a, x) else { continue }
-            let u = util[Int(x)], v = u + d * inverseCapacity[Int(x)]
+        table.forEachLink(of: i, c, notIn: a) { x in
+            let u = util[x], v = u + d * inverseCapacity[x]
             delta += excess(v) - excess(u)
-            util[Int(x)] = v
-            if full[i] { occupants[Int(x)].append(Int32(i)) }
+            util[x] = v
+            if isFull { occupants[x].append(Int32(i)) }
         }
         moved += (c != table.home[i] ? 1 : 0) - (a != table.home[i] ? 1 : 0)
         trail.append((i, a))

@@ -23,7 +23,7 @@ struct RearrangementSearch {
     /// link): a rearrangement must gain this much per flow it moves (on top of the policy's minimum
     /// gain) to be worth making.
     static let moveCharge = 0.1
-    /// Alternatives tried per step (the best of them is proposed).
+    /// Alternatives tried per step (the best of them is proposed); at most 4 (they are held in a SIMD4).
     static let tries = 4
     /// Starting and final temperature, in utilization.
     static let hot = 0.3, cold = 0.003
@@ -88,18 +88,14 @@ struct RearrangementSearch {
     /// Change in oversubscription if flow `i` moved to candidate `c`.
     private func change(_ i: Int, to c: Int) -> Double {
         var delta = 0.0
-        let d = demand[i], a = choice[i], w = table.width[i], oa = table.start[i] + a * w, oc = table.start[i] + c * w
-        for k in oa..<(oa + w) {
-            let x = table.links[k]
-            guard x >= 0, !table.uses(i, c, x) else { continue }
-            let u = util[Int(x)]
-            delta += excess(u - d * inverseCapacity[Int(x)]) - excess(u)
+        let d = demand[i], a = choice[i]
+        table.forEachLink(of: i, a, notIn: c) { x in
+            let u = util[x]
+            delta += excess(u - d * inverseCapacity[x]) - excess(u)
         }
-        for k in oc..<(oc + w) {
-            let x = table.links[k]
-            guard x >= 0, !table.uses(i, a, x) else { continue }
-            let u = util[Int(x)]
-            delta += excess(u + d * inverseCapacity[Int(x)]) - excess(u)
+        table.forEachLink(of: i, c, notIn: a) { x in
+            let u = util[x]
+            delta += excess(u + d * inverseCapacity[x]) - excess(u)
         }
         return delta
     }
@@ -131,10 +127,19 @@ struct RearrangementSearch {
             let n = table.count[i]
             guard n > 1 else { continue }
             // The best of a few random alternatives (min-conflicts), then the annealing test.
+            // The alternatives are drawn first and their rows fetched together: at k=32 the table
+            // is tens of MB, and one cache miss after another would be most of the search's time.
             var c = -1, de = Double.infinity, dm = 0
-            for _ in 0..<min(n - 1, RearrangementSearch.tries) {
+            var alternatives = SIMD4<Int>(repeating: 0)
+            let tries = min(n - 1, RearrangementSearch.tries)
+            for t in 0..<tries {
                 var k = Int.random(in: 0..<(n - 1), using: &rng)
                 if k >= choice[i] { k += 1 }
+                alternatives[t] = k
+                table.prefetch(i, k)
+            }
+            for t in 0..<tries {
+                let k = alternatives[t]
                 let m = (k != table.home[i] ? 1 : 0) - (choice[i] != table.home[i] ? 1 : 0)
                 if m > 0 && moved + m > moveCap { continue }
                 let b = (k != base[i] ? 1 : 0) - (choice[i] != base[i] ? 1 : 0)
@@ -147,21 +152,17 @@ struct RearrangementSearch {
                 if r >= exp(-de / temperature) { continue }
             }
             // Take it.
-            let d = demand[i], a = choice[i], w = table.width[i], oa = table.start[i] + a * w, oc = table.start[i] + c * w
-            for k in oa..<(oa + w) {
-                let x = table.links[k]
-                guard x >= 0, !table.uses(i, c, x) else { continue }
-                util[Int(x)] -= d * inverseCapacity[Int(x)]
-                if let j = onLink[Int(x)].firstIndex(of: Int32(i)) { onLink[Int(x)].remove(at: j) }
+            let d = demand[i], a = choice[i]
+            table.forEachLink(of: i, a, notIn: c) { x in
+                util[x] -= d * inverseCapacity[x]
+                if let j = onLink[x].firstIndex(of: Int32(i)) { onLink[x].remove(at: j) }
             }
-            for k in oc..<(oc + w) {
-                let x = table.links[k]
-                guard x >= 0, !table.uses(i, a, x) else { continue }
-                util[Int(x)] += d * inverseCapacity[Int(x)]
-                onLink[Int(x)].append(Int32(i))
-                if util[Int(x)] > over && !listed[Int(x)] {
-                    listed[Int(x)] = true
-                    overList.append(x)
+            table.forEachLink(of: i, c, notIn: a) { x in
+                util[x] += d * inverseCapacity[x]
+                onLink[x].append(Int32(i))
+                if util[x] > over && !listed[x] {
+                    listed[x] = true
+                    overList.append(Int32(x))
                 }
             }
             trail.append((i, a))

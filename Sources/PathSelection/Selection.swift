@@ -2,6 +2,7 @@
 // natural demand, where it goes now and where it could go) and the measured load of every directed
 // link, and returns moves, each with the reason for it. It never sees true rates: in the daemon and
 // in the closed-loop simulation alike, loads come from sFlow counters and samples.
+import CTuskSys
 import Packets
 import Topology
 
@@ -205,6 +206,11 @@ struct LoadPlan {
 /// `links[offset(i, c) ..< offset(i, c) + width[i]]`, the links not shared by every candidate (they
 /// load every choice alike), padded with -1 to the flow's longest candidate. One allocation for all
 /// paths, not one per path: at k=32 that is 2 M paths a round.
+///
+/// A flow is `aligned` when a link that several of its candidates use sits at the same position in
+/// each (true of shortest paths counted in hops: a link's position is its distance from the source).
+/// Then two candidates share a link only position by position, and comparing them takes one pass
+/// instead of a search of one path for each link of the other.
 struct CandidateLinks {
     let links: [Int32]
     let start: [Int]
@@ -214,10 +220,14 @@ struct CandidateLinks {
     let uniform: [Bool]
     /// Index of the flow's current path among its candidates, -1 if none.
     let home: [Int]
+    /// True where a link shared by candidates is at the same position in each.
+    let aligned: [Bool]
 
     init(flows: [ElephantFlow], shared: [[DirectedLinkID]]) {
         var links: [Int32] = [], start: [Int] = [], width: [Int] = [], count: [Int] = []
-        var uniform: [Bool] = [], home: [Int] = []
+        var uniform: [Bool] = [], home: [Int] = [], aligned: [Bool] = []
+        // Position of each link in the flow being read (-1: not seen), reset after each flow.
+        var position: [Int8] = [], seen: [Int32] = []
         for (i, f) in flows.enumerated() {
             var w = 0, same = true
             for (k, p) in f.candidates.enumerated() {
@@ -230,11 +240,25 @@ struct CandidateLinks {
             width.append(w)
             count.append(f.candidates.count)
             uniform.append(same)
+            var inPlace = w <= Int(Int8.max)
             for p in f.candidates {
                 var m = 0
-                for l in p.links where !shared[i].contains(l) { links.append(Int32(l.index)); m += 1 }
+                for l in p.links where !shared[i].contains(l) {
+                    links.append(Int32(l.index))
+                    if l.index >= position.count { position += Array(repeating: -1, count: l.index + 1 - position.count) }
+                    if position[l.index] < 0 {
+                        position[l.index] = Int8(truncatingIfNeeded: m)
+                        seen.append(Int32(l.index))
+                    } else if Int(position[l.index]) != m {
+                        inPlace = false
+                    }
+                    m += 1
+                }
                 for _ in m..<w { links.append(-1) }
             }
+            for x in seen { position[Int(x)] = -1 }
+            seen.removeAll(keepingCapacity: true)
+            aligned.append(inPlace)
             home.append(f.current.flatMap { f.candidates.firstIndex(of: $0) } ?? -1)
         }
         self.links = links
@@ -243,6 +267,7 @@ struct CandidateLinks {
         self.count = count
         self.uniform = uniform
         self.home = home
+        self.aligned = aligned
     }
 
     @inline(__always) func offset(_ i: Int, _ c: Int) -> Int { start[i] + c * width[i] }
@@ -252,5 +277,28 @@ struct CandidateLinks {
         let o = offset(i, c)
         for k in o..<(o + width[i]) where links[k] == x { return true }
         return false
+    }
+
+    /// Starts loading candidate `c` of flow `i` into the cache.
+    @inline(__always) func prefetch(_ i: Int, _ c: Int) {
+        let o = offset(i, c)
+        links.withUnsafeBufferPointer { tusk_prefetch($0.baseAddress! + o) }
+    }
+
+    /// Calls `body` with each link of candidate `a` of flow `i` that candidate `c` does not use, in
+    /// path order (the links a move from `a` to `c` leaves).
+    @inline(__always) func forEachLink(of i: Int, _ a: Int, notIn c: Int, _ body: (Int) -> Void) {
+        let w = width[i], oa = start[i] + a * w, oc = start[i] + c * w
+        if aligned[i] {
+            for k in 0..<w {
+                let x = links[oa + k]
+                if x >= 0 && x != links[oc + k] { body(Int(x)) }
+            }
+        } else {
+            for k in oa..<(oa + w) {
+                let x = links[k]
+                if x >= 0 && !uses(i, c, x) { body(Int(x)) }
+            }
+        }
     }
 }

@@ -8,4 +8,8 @@
 int tusk_sendmmsg(int fd, const void *const *buffers, const size_t *lengths, unsigned int count,
                   const struct sockaddr *address, socklen_t address_length);
 
+/// Asks the CPU to start loading the cache line at `address` (a hint; it never faults). Several
+/// issued back to back overlap their memory latency.
+static inline void tusk_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 #endif

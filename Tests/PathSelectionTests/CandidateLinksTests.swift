@@ -1,0 +1,56 @@
+import Packets
+@testable import PathSelection
+import Testing
+import Topology
+
+@Suite struct CandidateLinksTests {
+    /// The links a move from candidate `a` to `c` leaves, as the table reports them.
+    static func leaving(_ t: CandidateLinks, _ i: Int, _ a: Int, _ c: Int) -> [Int] {
+        var out: [Int] = []
+        t.forEachLink(of: i, a, notIn: c) { out.append($0) }
+        return out
+    }
+
+    /// Fat-tree candidates are aligned (a link has one position, its hop count from the source), and
+    /// the one-pass comparison gives exactly the links of one candidate missing from the other.
+    @Test func fatTreeCandidatesAreAligned() {
+        let t = try! Topology.fatTree(k: 4)
+        var flows: [ElephantFlow] = []
+        for (i, (s, d)) in [(0, 15), (0, 1), (0, 3), (5, 12)].enumerated() {
+            let ps = t.equalCostPaths(from: HostID(s), to: HostID(d))
+            flows.append(ElephantFlow(key: key(i), src: HostID(s), dst: HostID(d), rate: 1e8, demand: 1e8,
+                                      current: ps[0], candidates: ps))
+        }
+        let shared = flows.map { $0.sharedLinks() }
+        let table = CandidateLinks(flows: flows, shared: shared)
+        for (i, f) in flows.enumerated() {
+            #expect(table.aligned[i])
+            for a in f.candidates.indices {
+                for c in f.candidates.indices {
+                    let expected = f.candidates[a].links.filter { !shared[i].contains($0) && !f.candidates[c].links.contains($0) }
+                    #expect(Self.leaving(table, i, a, c) == expected.map(\.index))
+                }
+            }
+        }
+        // Inter-pod, edge-to-edge within a pod, and the same edge switch: 4, 2 and no candidates to choose.
+        #expect(table.width[0] == 4 && table.count[0] == 4)
+        #expect(table.width[2] == 2 && table.count[2] == 2)
+    }
+
+    /// Candidates where one link sits at different positions (paths that are not shortest by hop
+    /// count): the table notices, and the comparison still leaves out the shared link.
+    @Test func misalignedCandidatesFallBackToSearching() {
+        let l = (0..<5).map { DirectedLinkID($0) }
+        // Link 1 is second in the first candidate and first in the second; link 4 is in both, last.
+        let ps = [Path([l[0], l[1], l[4]]), Path([l[1], l[2], l[4]]), Path([l[3], l[2], l[4]])]
+        let f = ElephantFlow(key: key(1), src: HostID(0), dst: HostID(1), rate: 1e8, demand: 1e8, current: ps[0], candidates: ps)
+        let table = CandidateLinks(flows: [f], shared: [f.sharedLinks()])
+        #expect(!table.aligned[0])
+        #expect(table.width[0] == 2)
+        #expect(Self.leaving(table, 0, 0, 1) == [0])
+        #expect(Self.leaving(table, 0, 1, 0) == [2])
+        #expect(Self.leaving(table, 0, 1, 2) == [1])
+        #expect(Self.leaving(table, 0, 0, 2) == [0, 1])
+        #expect(table.home[0] == 0)
+    }
+}
