@@ -280,13 +280,16 @@ public struct TuskSelector: PathSelector {
         // Phase 4, local search: what is still oversubscribed (chains are short and deterministic,
         // and a full fabric can need long rearrangements) goes to a seeded, bounded search.
         if rearrange {
-            let oversubscribed = movable.indices.contains { i in
+            // The flows on oversubscribed links: the search's work scales with them, not with the
+            // whole fabric (a settled k=32 fabric has a few hundred such flows of 8,192).
+            let hot = movable.indices.filter { i in
                 assigned[i].links.contains { !shared[i].contains($0) && plan.utilization($0, adding: 0) > over }
-            }
+            }.count
+            let oversubscribed = hot > 0
             if oversubscribed && searchBudget > 0 {
                 var search = RearrangementSearch(flows: movable, assigned: assigned, table: table, plan: plan, over: over,
                                                  moveCap: rules.maxMoves, seed: seed &+ UInt64(bitPattern: Int64((input.time * 1000).rounded())))
-                if let better = search.run(budget: min(searchBudget, max(100_000, TuskSelector.searchStepsPerFlow * movable.count)),
+                if let better = search.run(budget: min(searchBudget, max(100_000, TuskSelector.searchStepsPerFlow * hot)),
                                            minGain: max(rules.minGain, 1e-9)) {
                     rearranged = true
                     let changed = movable.indices.filter { better[$0] != assigned[$0] }

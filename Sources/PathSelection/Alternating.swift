@@ -1,4 +1,4 @@
-// Phase 2 of `TuskSelector`: alternating chains, for flows too large to share a link.
+// Phase 1 of `TuskSelector`: alternating chains, for flows too large to share a link.
 //
 // Two elephants that each need more than half a link cannot share one: every link must carry at most
 // one of them. In a Clos fabric (leaf-spine, fat-tree) that is an edge-colouring problem, one level
@@ -48,6 +48,8 @@ struct AlternatingChains {
     private var moved = 0
     private var trail: [(flow: Int, from: Int)] = []
     private var delta = 0.0
+    /// Each flow's candidates by their link at a level and side, built when a chain first needs it.
+    private let groups = CandidateGroups()
 
     /// `fixed`: the paths of elephants that may not move this round, with their demands.
     init(flows: [ElephantFlow], assigned: [Path], table: CandidateLinks, fixed: [(Path, Double)],
@@ -107,12 +109,14 @@ struct AlternatingChains {
         (0..<table.count[i]).filter { agrees(i, $0, below: j) }
     }
 
-    /// Among the candidates of flow `i` that keep its links above level `j` and that `accept`, the
-    /// one whose deeper links are least taken (then the least loaded).
-    private func pick(_ i: Int, level j: Int, _ accept: (Int) -> Bool) -> Int? {
+    /// Among the candidates of flow `i` whose level-`j` link on side A (or B) is `l`, that keep its
+    /// links above level `j` and that `accept`, the one whose deeper links are least taken (then the
+    /// least loaded). Ties go to the lowest candidate index.
+    private func pick(_ i: Int, level j: Int, sideA: Bool, link l: Int32, _ accept: (Int) -> Bool = { _ in true }) -> Int? {
         var best: Int?, bestTaken = Int.max, bestSum = Double.infinity
         let w = table.width[i]
-        for c in 0..<table.count[i] where accept(c) && agrees(i, c, below: j) {
+        groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { c in
+            guard accept(c) && agrees(i, c, below: j) else { return }
             let o = table.start[i] + c * w
             var n = 0, sum = 0.0
             for k in (j + 1)..<max(j + 1, w - 1 - j) where taken(table.links[o + k], by: i) { n += 1 }
@@ -162,7 +166,7 @@ struct AlternatingChains {
         func b(_ c: Int) -> Int32 { link(i, c, j, sideA: false) }
         let freeA = opts.filter { !taken(a($0), by: i) }
         if let c = freeA.first(where: { !taken(b($0), by: i) }) {
-            guard let p = pick(i, level: j, { a($0) == a(c) && b($0) == b(c) }) else { return false }
+            guard let p = pick(i, level: j, sideA: true, link: a(c), { b($0) == b(c) }) else { return false }
             move(i, to: p)
             return true
         }
@@ -193,7 +197,7 @@ struct AlternatingChains {
     /// One chain for flow `i` at level `j`. `fromA`: `i` takes the option with link `la` (free) on
     /// side A, and the flow holding its side-B link moves to `lb` (free); else the mirror image.
     private mutating func chain(_ i: Int, level j: Int, la: Int32, lb: Int32, fromA: Bool, limit: Int) -> Bool {
-        guard let first = pick(i, level: j, { self.link(i, $0, j, sideA: fromA) == (fromA ? la : lb) }) else { return false }
+        guard let first = pick(i, level: j, sideA: fromA, link: fromA ? la : lb) else { return false }
         var visited: Set<Int> = [i]
         move(i, to: first)
         // `held`: the link the last flow moved has just taken, on side A if `sideA`; the full flow
@@ -204,12 +208,14 @@ struct AlternatingChains {
         var need = fromA ? lb : la
         for _ in 1..<limit {
             let others = occupants[Int(held)].filter { $0 != Int32(x) }
-            guard let first = others.first else { return true }
-            guard others.count == 1, first >= 0, eligible[Int(first)], !visited.contains(Int(first)) else { return false }
+            guard !others.isEmpty else { return true }
+            // Where the link already carried two (a collision the chain passes through), one of them
+            // moves on and the other stays: the link is no worse than before.
+            guard let first = others.first(where: { $0 >= 0 && eligible[Int($0)] && !visited.contains(Int($0)) }) else { return false }
             let y = Int(first)
             visited.insert(y)
             let side = sideA, target = need
-            guard let c = pick(y, level: j, { self.link(y, $0, j, sideA: side) == target }) else { return false }
+            guard let c = pick(y, level: j, sideA: side, link: target) else { return false }
             let old = link(y, choice[y], j, sideA: !sideA)
             move(y, to: c)
             held = link(y, c, j, sideA: !sideA)
@@ -229,7 +235,8 @@ struct AlternatingChains {
 
     /// Runs the chains; returns every flow's candidate index when something changed. For each full
     /// flow that collides, a unit of work: its chain at the outermost level where it collides, then
-    /// chains one level down for the flows that chain moved, and so on. A unit is kept when it lowers
+    /// chains one level down for the flows that chain moved, and so on (where one of those finds no
+    /// chain, that flow keeps its collision and the unit goes on: the energy decides). A unit is kept when it lowers
     /// the oversubscription of the plan (background included) by at least `minGain` plus
     /// `acceptCharge` per flow it moves, within the move cap; otherwise it is undone.
     mutating func run(minGain: Double) -> [Int]? {
@@ -249,8 +256,7 @@ struct AlternatingChains {
                 while ok && j < levels {
                     var seen: Set<Int> = []
                     for (y, _) in trail[mark...] where seen.insert(y).inserted && collides(y, level: j) {
-                        ok = resolve(y, level: j)
-                        if !ok { break }
+                        _ = resolve(y, level: j)
                     }
                     j += 1
                 }
@@ -263,5 +269,46 @@ struct AlternatingChains {
             }
         }
         return changed ? choice : nil
+    }
+}
+
+/// A flow's candidates grouped by the link they use at one level on one side, so that a chain finds
+/// "the options whose link here is l" without reading every candidate (256 at k=32, with a few
+/// hundred thousand such questions a round). Built per flow, level and side on first use: chains
+/// touch a small part of the fabric. Keys are the link in the high bits and the candidate index in
+/// the low 24, sorted, so a group is a run found by binary search, in candidate order.
+final class CandidateGroups {
+    private static let candidateBits: UInt64 = 24
+    private var start: [Int: Int] = [:]
+    private var keys: [UInt64] = []
+
+    func forEach(of i: Int, level j: Int, sideA: Bool, link l: Int32, table: CandidateLinks, _ body: (Int) -> Void) {
+        let n = table.count[i], w = table.width[i]
+        @inline(__always) func link(_ c: Int) -> Int32 { table.links[table.start[i] + c * w + (sideA ? j : w - 1 - j)] }
+        guard n < 1 << Int(Self.candidateBits), j < 64, l >= 0 else {
+            for c in 0..<n where link(c) == l { body(c) }
+            return
+        }
+        let id = (i &* 64 &+ j) &* 2 &+ (sideA ? 1 : 0)
+        let s: Int
+        if let known = start[id] {
+            s = known
+        } else {
+            s = keys.count
+            start[id] = s
+            keys.append(contentsOf: (0..<n).map { c in UInt64(UInt32(bitPattern: link(c))) << Self.candidateBits | UInt64(c) })
+            keys[s..<(s + n)].sort()
+        }
+        // First key at or after the group's.
+        let target = UInt64(UInt32(bitPattern: l)) << Self.candidateBits
+        var lo = s, hi = s + n
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if keys[mid] < target { lo = mid + 1 } else { hi = mid }
+        }
+        while lo < s + n && keys[lo] >> Self.candidateBits == UInt64(UInt32(bitPattern: l)) {
+            body(Int(keys[lo] & ((1 << Self.candidateBits) - 1)))
+            lo += 1
+        }
     }
 }
