@@ -22,8 +22,11 @@
 import Topology
 
 struct AlternatingChains {
-    /// Longest chain followed (flows moved by one chain, the head included).
-    static let maxChain = 64
+    /// Longest chain followed (flows moved by one chain, the head included). A chain that frees one
+    /// full link may move about 18 flows before its charge outweighs the gain (`acceptCharge`);
+    /// longer ones are rarely kept and, at k=32, cost most of a round (64 took 1.6 s a round, 24
+    /// takes 1.1 s, with fewer oversubscribed links left).
+    static let maxChain = 24
     /// Free colours tried at each end of a collision (each pair gives a different chain).
     static let colours = 4
     /// Charge per flow a chain moves when choosing between chains (as for the local search).
@@ -176,7 +179,7 @@ struct AlternatingChains {
         // Each pair of free colours, either end first; the best by energy change plus the move charge.
         var best: (cost: Double, length: Int, la: Int32, lb: Int32, fromA: Bool)?
         let mark = trail.count, before = delta
-        for la in linksA {
+        trials: for la in linksA {
             for lb in linksB {
                 for fromA in [true, false] {
                     // Much longer than the best so far cannot be cheaper.
@@ -187,6 +190,8 @@ struct AlternatingChains {
                     if ok && cost < (best?.cost ?? .infinity) - 1e-12 { best = (cost, length, la, lb, fromA) }
                     undo(to: mark)
                     delta = before
+                    // Two flows (the head and the one it displaces) is as short as a chain gets.
+                    if let b = best, b.length <= 2 { break trials }
                 }
             }
         }
