@@ -67,7 +67,7 @@ struct AlternatingChains {
         occupants = Array(repeating: [], count: n)
         var eligible: [Bool] = [], full: [Bool] = [], choice: [Int] = []
         for (i, f) in flows.enumerated() {
-            let c = f.candidates.firstIndex(of: assigned[i]) ?? -1
+            let c = table.index(of: assigned[i], flow: i, f) ?? -1
             let w = table.width[i]
             eligible.append(c >= 0 && w > 0 && f.candidates.count > 1 && table.uniform[i])
             // Two of them on one link put it over the threshold.

@@ -58,7 +58,7 @@ struct RearrangementSearch {
         listed = Array(repeating: false, count: n)
         var choice: [Int] = [], base: [Int] = []
         for (i, f) in flows.enumerated() {
-            let c = f.candidates.firstIndex(of: assigned[i]) ?? 0
+            let c = table.index(of: assigned[i], flow: i, f) ?? 0
             choice.append(c)
             base.append(c)
             if c < f.candidates.count {

@@ -226,6 +226,13 @@ struct CandidateLinks {
     init(flows: [ElephantFlow], shared: [[DirectedLinkID]]) {
         var links: [Int32] = [], start: [Int] = [], width: [Int] = [], count: [Int] = []
         var uniform: [Bool] = [], home: [Int] = [], aligned: [Bool] = []
+        var capacity = 0
+        for f in flows {
+            var longest = 0
+            for p in f.candidates { longest = max(longest, p.links.count) }
+            capacity += f.candidates.count * longest
+        }
+        links.reserveCapacity(capacity)
         // Position of each link in the flow being read (-1: not seen), reset after each flow.
         var position: [Int8] = [], seen: [Int32] = []
         for (i, f) in flows.enumerated() {
@@ -271,6 +278,14 @@ struct CandidateLinks {
     }
 
     @inline(__always) func offset(_ i: Int, _ c: Int) -> Int { start[i] + c * width[i] }
+
+    /// Index of `path` among the candidates of flow `i` (`flow`), -1 if none; the current path is
+    /// checked first (it usually is the one).
+    func index(of path: Path, flow i: Int, _ flow: ElephantFlow) -> Int? {
+        let h = home[i]
+        if h >= 0 && flow.candidates[h] == path { return h }
+        return flow.candidates.firstIndex(of: path)
+    }
 
     /// True if candidate `c` of flow `i` uses link `x`.
     @inline(__always) func uses(_ i: Int, _ c: Int, _ x: Int32) -> Bool {
