@@ -119,12 +119,13 @@ struct AlternatingChains {
         var best: Int?, bestTaken = Int.max, bestSum = Double.infinity
         let w = table.width[i]
         groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { c in
-            guard accept(c) && agrees(i, c, below: j) else { return }
+            guard accept(c) && agrees(i, c, below: j) else { return true }
             let o = table.start[i] + c * w
             var n = 0, sum = 0.0
             for k in (j + 1)..<max(j + 1, w - 1 - j) where taken(table.links[o + k], by: i) { n += 1 }
             for k in o..<(o + w) { sum += util[Int(table.links[k])] }
             if n < bestTaken || (n == bestTaken && sum < bestSum - 1e-12) { (best, bestTaken, bestSum) = (c, n, sum) }
+            return true
         }
         return best
     }
@@ -176,27 +177,77 @@ struct AlternatingChains {
         var linksA: [Int32] = [], linksB: [Int32] = []
         for c in freeA where !linksA.contains(a(c)) && linksA.count < AlternatingChains.colours { linksA.append(a(c)) }
         for c in opts where !taken(b(c), by: i) && !linksB.contains(b(c)) && linksB.count < AlternatingChains.colours { linksB.append(b(c)) }
-        // Each pair of free colours, either end first; the best by energy change plus the move charge.
-        var best: (cost: Double, length: Int, la: Int32, lb: Int32, fromA: Bool)?
-        let mark = trail.count, before = delta
-        trials: for la in linksA {
+        // Each pair of free colours, either end first, walked without moving anything to learn its
+        // length; then the chains in order of length, each followed for real (moves, energy) and
+        // undone; the best by energy change plus the move charge.
+        var trials: [(length: Int, la: Int32, lb: Int32, fromA: Bool)] = []
+        var shortest = AlternatingChains.maxChain
+        for la in linksA {
             for lb in linksB {
                 for fromA in [true, false] {
-                    // Much longer than the best so far cannot be cheaper.
-                    let limit = min(AlternatingChains.maxChain, (best?.length ?? AlternatingChains.maxChain) + 2)
-                    let ok = chain(i, level: j, la: la, lb: lb, fromA: fromA, limit: limit)
-                    let length = trail.count - mark
-                    let cost = delta - before + AlternatingChains.moveCharge * Double(length)
-                    if ok && cost < (best?.cost ?? .infinity) - 1e-12 { best = (cost, length, la, lb, fromA) }
-                    undo(to: mark)
-                    delta = before
-                    // Two flows (the head and the one it displaces) is as short as a chain gets.
-                    if let b = best, b.length <= 2 { break trials }
+                    // Walks much longer than the shortest so far would not be followed.
+                    if let n = walk(i, level: j, la: la, lb: lb, fromA: fromA, limit: min(AlternatingChains.maxChain, shortest + 3)) {
+                        trials.append((n, la, lb, fromA))
+                        shortest = min(shortest, n)
+                    }
                 }
             }
         }
+        trials.sort { $0.length < $1.length }
+        var best: (cost: Double, length: Int, la: Int32, lb: Int32, fromA: Bool)?
+        let mark = trail.count, before = delta
+        for t in trials {
+            // Much longer than the best so far cannot be cheaper.
+            if let b = best, t.length > b.length + 2 { break }
+            let limit = min(AlternatingChains.maxChain, (best?.length ?? AlternatingChains.maxChain) + 2)
+            let ok = chain(i, level: j, la: t.la, lb: t.lb, fromA: t.fromA, limit: limit)
+            let length = trail.count - mark
+            let cost = delta - before + AlternatingChains.moveCharge * Double(length)
+            if ok && cost < (best?.cost ?? .infinity) - 1e-12 { best = (cost, length, t.la, t.lb, t.fromA) }
+            undo(to: mark)
+            delta = before
+            // Two flows (the head and the one it displaces) is as short as a chain gets.
+            if let b = best, b.length <= 2 { break }
+        }
         guard let best else { return false }
         return chain(i, level: j, la: best.la, lb: best.lb, fromA: best.fromA, limit: AlternatingChains.maxChain)
+    }
+
+    /// The first candidate of flow `i` whose level-`j` link on the given side is `l` and that keeps
+    /// its links above level `j`.
+    private func firstOption(_ i: Int, level j: Int, sideA: Bool, link l: Int32) -> Int? {
+        var found: Int?
+        groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { c in
+            if agrees(i, c, below: j) { found = c }
+            return found == nil
+        }
+        return found
+    }
+
+    /// The number of flows `chain` would move, found by walking the chain without moving anything
+    /// (flows it already passed count as gone from their links); nil if it would fail or exceed
+    /// `limit` flows. In a Clos fabric the colour fixes the link on both sides, so which option each
+    /// flow takes does not change the walk.
+    private func walk(_ i: Int, level j: Int, la: Int32, lb: Int32, fromA: Bool, limit: Int) -> Int? {
+        guard let first = firstOption(i, level: j, sideA: fromA, link: fromA ? la : lb) else { return nil }
+        var visited: [Int32] = [Int32(i)]
+        var sideA = !fromA
+        var held = link(i, first, j, sideA: sideA)
+        var need = fromA ? lb : la
+        for n in 1..<max(limit, 2) {
+            var next: Int32?, anyOther = false
+            for o in occupants[Int(held)] where !visited.contains(o) {
+                anyOther = true
+                if o >= 0 && eligible[Int(o)] { next = o; break }
+            }
+            guard anyOther else { return n }
+            guard let y = next.map(Int.init), let c = firstOption(y, level: j, sideA: sideA, link: need) else { return nil }
+            visited.append(Int32(y))
+            need = link(y, choice[y], j, sideA: !sideA)
+            held = link(y, c, j, sideA: !sideA)
+            sideA.toggle()
+        }
+        return nil
     }
 
     /// One chain for flow `i` at level `j`. `fromA`: `i` takes the option with link `la` (free) on
@@ -287,11 +338,12 @@ final class CandidateGroups {
     private var start: [Int: Int] = [:]
     private var keys: [UInt64] = []
 
-    func forEach(of i: Int, level j: Int, sideA: Bool, link l: Int32, table: CandidateLinks, _ body: (Int) -> Void) {
+    /// Calls `body` with each candidate of the group, in index order, until it returns false.
+    func forEach(of i: Int, level j: Int, sideA: Bool, link l: Int32, table: CandidateLinks, _ body: (Int) -> Bool) {
         let n = table.count[i], w = table.width[i]
         @inline(__always) func link(_ c: Int) -> Int32 { table.links[table.start[i] + c * w + (sideA ? j : w - 1 - j)] }
         guard n < 1 << Int(Self.candidateBits), j < 64, l >= 0 else {
-            for c in 0..<n where link(c) == l { body(c) }
+            for c in 0..<n where link(c) == l { if !body(c) { return } }
             return
         }
         let id = (i &* 64 &+ j) &* 2 &+ (sideA ? 1 : 0)
@@ -312,7 +364,7 @@ final class CandidateGroups {
             if keys[mid] < target { lo = mid + 1 } else { hi = mid }
         }
         while lo < s + n && keys[lo] >> Self.candidateBits == UInt64(UInt32(bitPattern: l)) {
-            body(Int(keys[lo] & ((1 << Self.candidateBits) - 1)))
+            if !body(Int(keys[lo] & ((1 << Self.candidateBits) - 1))) { return }
             lo += 1
         }
     }
