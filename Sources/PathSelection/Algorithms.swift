@@ -256,13 +256,16 @@ public struct TuskSelector: PathSelector {
                 if from == home && assigned[j] != home { added += 1 }
                 if from != home && assigned[j] == home { added -= 1 }
             }
-            if now.peak - newPeak.peak < max(rules.minGain, 1e-9) || moves + added > rules.maxMoves {
+            // Each flow the chain displaces must pay for its move, as in phases 1 and 4: one freed
+            // link (a gain of 1) is worth about 18 of them, not an unbounded cascade.
+            let gain = now.peak - newPeak.peak - AlternatingChains.acceptCharge * Double(max(0, log.count - 1))
+            if gain < max(rules.minGain, 1e-9) || moves + added > rules.maxMoves {
                 // Undo the chain, last step first.
                 for (j, from) in log.reversed() {
                     take(j)
                     put(j, from)
                 }
-                if now.peak - newPeak.peak < max(rules.minGain, 1e-9) { result.skipped.append((f.key, .smallGain)) } else { result.skipped.append((f.key, .moveCap)) }
+                if gain < max(rules.minGain, 1e-9) { result.skipped.append((f.key, .smallGain)) } else { result.skipped.append((f.key, .moveCap)) }
                 continue
             }
             moves += added
