@@ -27,9 +27,13 @@ public struct TuskSelector: PathSelector {
     public var seed: UInt64
 
     /// Backoff of the rearranging phases (1, 3, 4): after `fruitless` rounds in a row where they found
-    /// nothing on the same elephants and paths, they wait 2^fruitless - 1 rounds (at most 31); any
-    /// change to the elephants or their paths ends the wait.
+    /// nothing on the same elephants and paths, they wait 2^fruitless - 1 rounds (1, 3, 7), and after
+    /// `settledAfter` such rounds they wait for a change: with the same elephants on the same paths,
+    /// only measurement noise (or the search's seed) differs, and moves found that way are churn.
+    /// Any change to the elephants or their paths (a new or ended elephant, a flow whose hold ends, a
+    /// path changed by a move) ends the wait.
     private var fruitless = 0
+    static let settledAfter = 4
     private var waitRounds = 0
     private var lastState: Int?
 
@@ -313,7 +317,7 @@ public struct TuskSelector: PathSelector {
                 fruitless = 0
             } else {
                 fruitless += 1
-                waitRounds = (1 << min(fruitless, 5)) - 1
+                waitRounds = fruitless >= TuskSelector.settledAfter ? Int.max : (1 << fruitless) - 1
             }
         }
 
