@@ -289,9 +289,9 @@ public struct TuskSelector: PathSelector {
         if rearrange {
             // The flows on oversubscribed links: the search's work scales with them, not with the
             // whole fabric (a settled k=32 fabric has a few hundred such flows of 8,192).
-            let hot = movable.indices.filter { i in
+            let hot = movable.indices.count { i in
                 assigned[i].links.contains { !shared[i].contains($0) && plan.utilization($0, adding: 0) > over }
-            }.count
+            }
             let oversubscribed = hot > 0
             if oversubscribed && searchBudget > 0 {
                 var search = RearrangementSearch(flows: movable, assigned: assigned, table: table, plan: plan, over: over,

@@ -61,9 +61,9 @@ struct AlternatingChains {
         self.moveCap = moveCap
         self.table = table
         let n = plan.planned.count
-        let inverse = plan.capacity.map { $0 > 0 ? 1 / $0 : 0 }
+        let (inverse, util) = plan.utilizations()
         inverseCapacity = inverse
-        util = (0..<n).map { plan.planned[$0] * inverse[$0] }
+        self.util = util
         occupants = Array(repeating: [], count: n)
         var eligible: [Bool] = [], full: [Bool] = [], choice: [Int] = []
         for (i, f) in flows.enumerated() {
@@ -91,8 +91,7 @@ struct AlternatingChains {
 
     /// The link of level `j` on side A (toward the source) or B of candidate `c` of flow `i`.
     @inline(__always) private func link(_ i: Int, _ c: Int, _ j: Int, sideA: Bool) -> Int32 {
-        let w = table.width[i]
-        return table.links[table.start[i] + c * w + (sideA ? j : w - 1 - j)]
+        return table.links[table.offset(i, c) + (sideA ? j : table.width[i] - 1 - j)]
     }
 
     /// True if a full flow other than `i` is on link `l`.
@@ -102,7 +101,7 @@ struct AlternatingChains {
 
     /// True if candidate `c` of flow `i` keeps the links of its current path at the levels above `j`.
     @inline(__always) private func agrees(_ i: Int, _ c: Int, below j: Int) -> Bool {
-        let w = table.width[i], o = table.start[i] + c * w, cur = table.start[i] + choice[i] * w
+        let w = table.width[i], o = table.offset(i, c), cur = table.offset(i, choice[i])
         for l in 0..<j where table.links[o + l] != table.links[cur + l] || table.links[o + w - 1 - l] != table.links[cur + w - 1 - l] { return false }
         return true
     }
@@ -120,7 +119,7 @@ struct AlternatingChains {
         let w = table.width[i]
         groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { c in
             guard accept(c) && agrees(i, c, below: j) else { return true }
-            let o = table.start[i] + c * w
+            let o = table.offset(i, c)
             var n = 0, sum = 0.0
             for k in (j + 1)..<max(j + 1, w - 1 - j) where taken(table.links[o + k], by: i) { n += 1 }
             for k in o..<(o + w) { sum += util[Int(table.links[k])] }
@@ -307,14 +306,14 @@ struct AlternatingChains {
                 guard let j0 = (0..<levels).first(where: { collides(i, level: $0) }) else { continue }
                 let mark = trail.count
                 delta = 0
-                var ok = resolve(i, level: j0)
-                var j = j0 + 1
-                while ok && j < levels {
-                    var seen: Set<Int> = []
-                    for (y, _) in trail[mark...] where seen.insert(y).inserted && collides(y, level: j) {
-                        _ = resolve(y, level: j)
+                let ok = resolve(i, level: j0)
+                if ok {
+                    for j in (j0 + 1)..<max(j0 + 1, levels) {
+                        var seen: Set<Int> = []
+                        for (y, _) in trail[mark...] where seen.insert(y).inserted && collides(y, level: j) {
+                            _ = resolve(y, level: j)
+                        }
                     }
-                    j += 1
                 }
                 let unitMoves = Set(trail[mark...].map(\.flow)).count
                 if ok && delta + AlternatingChains.acceptCharge * Double(unitMoves) <= -gain && moved <= moveCap {

@@ -52,8 +52,7 @@ struct RearrangementSearch {
         self.table = table
         rng = SeededGenerator(seed: seed)
         let n = plan.planned.count
-        inverseCapacity = plan.capacity.map { $0 > 0 ? 1 / $0 : 0 }
-        util = (0..<n).map { plan.planned[$0] * (plan.capacity[$0] > 0 ? 1 / plan.capacity[$0] : 0) }
+        (inverseCapacity, util) = plan.utilizations()
         onLink = Array(repeating: [], count: n)
         listed = Array(repeating: false, count: n)
         var choice: [Int] = [], base: [Int] = []

@@ -199,6 +199,13 @@ struct LoadPlan {
     mutating func add(_ p: Path, _ d: Double) {
         for l in p.links { planned[l.index] += d }
     }
+
+    /// 1 / capacity of each link (0 where it has none), and the planned load as utilization: what
+    /// the chains and the search work in.
+    func utilizations() -> (inverseCapacity: [Double], util: [Double]) {
+        let inverse = capacity.map { $0 > 0 ? 1 / $0 : 0 }
+        return (inverse, planned.indices.map { planned[$0] * inverse[$0] })
+    }
 }
 
 /// The movable elephants' candidate paths as link indices in one flat array, built once a round for
@@ -226,13 +233,6 @@ struct CandidateLinks {
     init(flows: [ElephantFlow], shared: [[DirectedLinkID]]) {
         var links: [Int32] = [], start: [Int] = [], width: [Int] = [], count: [Int] = []
         var uniform: [Bool] = [], home: [Int] = [], aligned: [Bool] = []
-        var capacity = 0
-        for f in flows {
-            var longest = 0
-            for p in f.candidates { longest = max(longest, p.links.count) }
-            capacity += f.candidates.count * longest
-        }
-        links.reserveCapacity(capacity)
         // Position of each link in the flow being read (-1: not seen), reset after each flow.
         var position: [Int8] = [], seen: [Int32] = []
         for (i, f) in flows.enumerated() {
@@ -279,7 +279,7 @@ struct CandidateLinks {
 
     @inline(__always) func offset(_ i: Int, _ c: Int) -> Int { start[i] + c * width[i] }
 
-    /// Index of `path` among the candidates of flow `i` (`flow`), -1 if none; the current path is
+    /// Index of `path` among the candidates of flow `i` (`flow`), nil if none; the current path is
     /// checked first (it usually is the one).
     func index(of path: Path, flow i: Int, _ flow: ElephantFlow) -> Int? {
         let h = home[i]
