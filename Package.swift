@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependency rule: Packets, SFlow, OpenFlow, Topology, FlowAnalytics, PathSelection,
-// FabricProgramming and Simulation are pure (no sockets, no global clock or RNG).
+// FabricProgramming, ElephantControl and Simulation are pure (no sockets, no global clock or RNG).
 // I/O lives in SFlowIngest (libpcap, UDP), Controller (NIO services) and the tusk executable.
 let package = Package(
     name: "Tusk",
@@ -13,7 +13,7 @@ let package = Package(
         .library(name: "TuskDecoding", targets: ["Packets", "SFlow"]),
         .library(name: "TuskKit", targets: [
             "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics",
-            "PathSelection", "FabricProgramming", "Simulation", "SFlowIngest", "Controller",
+            "PathSelection", "FabricProgramming", "ElephantControl", "Simulation", "SFlowIngest", "Controller",
         ]),
     ],
     dependencies: [
@@ -43,8 +43,12 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "FabricProgramming", dependencies: ["Packets", "Topology", "PathSelection", "OpenFlow"]),
+        // The control round, pure: what the simulator, `tusk replay` and the daemon all drive.
+        .target(name: "ElephantControl", dependencies: [
+            "Packets", "Topology", "FlowAnalytics", "PathSelection", "FabricProgramming",
+        ]),
         .target(name: "Simulation", dependencies: [
-            "Packets", "SFlow", "Topology", "FlowAnalytics", "PathSelection", "FabricProgramming",
+            "Packets", "SFlow", "Topology", "FlowAnalytics", "PathSelection", "FabricProgramming", "ElephantControl",
         ]),
 
         // I/O edges.
@@ -59,7 +63,7 @@ let package = Package(
         ]),
         .target(name: "Controller", dependencies: [
             "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics", "PathSelection",
-            "FabricProgramming", "SFlowIngest",
+            "FabricProgramming", "ElephantControl", "SFlowIngest",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -67,10 +71,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "tusk", dependencies: [
             "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics", "PathSelection",
-            "FabricProgramming", "Simulation", "SFlowIngest", "Controller",
+            "FabricProgramming", "ElephantControl", "Simulation", "SFlowIngest", "Controller",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -79,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "TuskBench",
             dependencies: ["Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics", "PathSelection",
-                           "FabricProgramming", "Simulation",
+                           "FabricProgramming", "ElephantControl", "Simulation",
                            .product(name: "NIOCore", package: "swift-nio")],
             path: "Benchmarks/Sources/TuskBench"
         ),
@@ -97,6 +102,9 @@ let package = Package(
         ]),
         .testTarget(name: "PathSelectionTests", dependencies: [
             "PathSelection", "FabricProgramming", "Simulation", "Topology", "FlowAnalytics", "SFlow", "OpenFlow", "Packets",
+        ]),
+        .testTarget(name: "ElephantControlTests", dependencies: [
+            "ElephantControl", "Simulation", "PathSelection", "FabricProgramming", "FlowAnalytics", "Topology", "SFlow", "OpenFlow", "Packets",
         ]),
         .testTarget(name: "ControllerTests", dependencies: [
             "Controller", "OpenFlow", "SFlow", "SFlowIngest", "Packets", "FabricProgramming", "Topology",

@@ -1,6 +1,8 @@
 // The controller daemon: OpenFlow switch sessions (listeners and outbound connectors) programming
-// the proactive ECMP fabric of a topology, run as services under one ServiceGroup (graceful
-// shutdown on SIGTERM/SIGINT). Also the flow-mod programming benchmark.
+// the proactive ECMP fabric of a topology, and the elephant loop (sFlow collector, analytics, control
+// rounds, placements), run as services under one ServiceGroup (graceful shutdown on SIGTERM/SIGINT).
+// Also the flow-mod programming benchmark.
+import ElephantControl
 import FabricProgramming
 import Foundation
 import Logging
@@ -20,15 +22,19 @@ public struct ControllerOptions: Sendable {
     public var tls: OpenFlowTLSFiles?
     public var connect: [OpenFlowEndpoint]
     public var session: SwitchSessionConfiguration
+    /// The elephant loop (sFlow in, placements out); nil: the proactive fabric only.
+    public var elephants: ElephantLoopOptions?
 
     public init(topology: Topology?, listen: [OpenFlowEndpoint], tlsListen: [OpenFlowEndpoint] = [],
-                tls: OpenFlowTLSFiles? = nil, connect: [OpenFlowEndpoint] = [], session: SwitchSessionConfiguration = .init()) {
+                tls: OpenFlowTLSFiles? = nil, connect: [OpenFlowEndpoint] = [], session: SwitchSessionConfiguration = .init(),
+                elephants: ElephantLoopOptions? = nil) {
         self.topology = topology
         self.listen = listen
         self.tlsListen = tlsListen
         self.tls = tls
         self.connect = connect
         self.session = session
+        self.elephants = elephants
     }
 }
 
@@ -42,12 +48,24 @@ public enum TuskController {
                 "groups": "\(desired.groupCount)",
             ])
         }
+        let group = MultiThreadedEventLoopGroup.singleton
+        var services: [any Service] = []
+        // The elephant loop: one event loop holds the collector, the analytics and the rounds.
+        var elephants: ElephantLoop?
+        if let t = options.topology, let e = options.elephants {
+            let loop = try ElephantLoop(topology: t, options: e, loop: group.next(), logger: logger)
+            elephants = loop
+            services.append(ElephantLoopService(elephants: loop, sflow: e.sflow, logger: logger))
+            logger.info("elephant loop", metadata: [
+                "algorithm": "\(e.policy.algorithm.rawValue)", "controlInterval": "\(e.policy.controlInterval)",
+                "policy": "\(e.policyFile ?? "(built-in defaults)")", "dryRun": "\(e.dryRun)",
+            ])
+        }
         let session = SwitchSessionHandler.Context(
             configuration: options.session,
             desired: { desired[$0] },
+            onEvent: { [elephants] e in elephants?.handle(e) },
             logger: logger)
-        let group = MultiThreadedEventLoopGroup.singleton
-        var services: [any Service] = []
         var listeners = options.listen.map { OpenFlowServer.Listener(endpoint: $0) }
         if !options.tlsListen.isEmpty {
             guard let files = options.tls else { throw SessionClosedError(reason: "TLS listener without certificate files") }

@@ -13,6 +13,10 @@ public enum SessionEvent: Sendable {
     case active(SwitchSession)
     case reconciled(ReconciliationReport)
     case closed(datapathID: UInt64?, reason: String)
+    /// PORT_STATUS from an active switch.
+    case portStatus(datapathID: UInt64, PortStatus)
+    /// FLOW_REMOVED from an active switch.
+    case flowRemoved(datapathID: UInt64, FlowRemoved)
 }
 
 /// A handle on one live session.
@@ -248,7 +252,12 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
 
         case .portStatus(let p):
             logger.info("port status", metadata: ["port": "\(p.port.portNumber)", "reason": "\(p.reason.rawValue)",
-                                                   "state": "\(p.port.state)"])
+                                                   "state": "\(p.port.state)", "config": "\(p.port.config)"])
+            if let d = machine.switchInfo?.datapathID { settings.onEvent(.portStatus(datapathID: d, p)) }
+
+        case .flowRemoved(let f):
+            logger.debug("flow removed", metadata: ["cookie": "0x\(String(f.cookie, radix: 16))", "reason": "\(f.reason.rawValue)"])
+            if let d = machine.switchInfo?.datapathID { settings.onEvent(.flowRemoved(datapathID: d, f)) }
 
         case .reconciliationPlanned(let plan):
             logger.info("reconciliation plan", metadata: [

@@ -109,6 +109,9 @@ public struct ReconciliationReport: Hashable, Sendable {
     public var groupsDeleted: Int
     public var groupsUntouched: Int
     public var failures: [RequestFailure]
+    /// The entries the switch held that the fabric does not own (elephant placements among them),
+    /// as read before reconciliation: what the elephant loop adopts or cleans up.
+    public var heldFlows: [FlowStats] = []
 }
 
 /// Handshake stages, for logs.
@@ -140,6 +143,8 @@ public struct SwitchSessionStateMachine {
         /// A malformed or unexpected message from the switch, answered with an ERROR; logged.
         case malformed(String)
         case portStatus(PortStatus)
+        /// An entry left a table (OF 1.3.5 §7.4.2): timed out, or deleted.
+        case flowRemoved(FlowRemoved)
         case reconciliationPlanned(ReconciliationPlan)
         case reconciled(ReconciliationReport)
     }
@@ -572,7 +577,8 @@ public struct SwitchSessionStateMachine {
                 datapathID: a.info.datapathID, switchFlows: flows.count, switchGroups: groups.count,
                 flowsAdded: plan.flowAdds.count, flowsDeleted: plan.flowDeletes.count, flowsUntouched: plan.untouchedFlows,
                 foreignFlows: plan.foreignFlows, groupsAdded: plan.groupAdds.count, groupsModified: plan.groupModifies.count,
-                groupsDeleted: plan.groupDeletes.count, groupsUntouched: plan.untouchedGroups, failures: [])
+                groupsDeleted: plan.groupDeletes.count, groupsUntouched: plan.untouchedGroups, failures: [],
+                heldFlows: flows.filter { !ReconciliationScope.fabric.ownsCookie($0.cookie) })
             var actions: [Action] = [.reconciliationPlanned(plan)]
             let batches = plan.batches
             if batches.isEmpty {
@@ -596,7 +602,10 @@ public struct SwitchSessionStateMachine {
         case .portStatus(let p):
             return [.portStatus(p)]
 
-        case .hello, .featuresReply, .getConfigReply, .packetIn, .flowRemoved, .roleReply, .getAsyncReply,
+        case .flowRemoved(let f):
+            return [.flowRemoved(f)]
+
+        case .hello, .featuresReply, .getConfigReply, .packetIn, .roleReply, .getAsyncReply,
              .queueGetConfigReply, .experimenter:
             // Replies we did not wait for and asynchronous events the proactive fabric does not use.
             return []

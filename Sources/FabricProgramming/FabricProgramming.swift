@@ -22,6 +22,16 @@ public struct ElephantEntry: Hashable, Sendable {
     public var priority: UInt16
     public var idleTimeout: UInt16
 
+    public init(switchID: SwitchID, dpid: UInt64, key: FlowKey, outPort: UInt32, cookie: UInt64, priority: UInt16, idleTimeout: UInt16) {
+        self.switchID = switchID
+        self.dpid = dpid
+        self.key = key
+        self.outPort = outPort
+        self.cookie = cookie
+        self.priority = priority
+        self.idleTimeout = idleTimeout
+    }
+
     /// The OpenFlow message that installs (or, with `.deleteStrict`, removes) this entry.
     /// Match: EtherType, IP protocol, addresses and ports (OF 1.3.5 §7.2.3.6 prerequisites: IPv4/IPv6
     /// fields need the EtherType, transport ports the protocol).
@@ -46,6 +56,28 @@ public struct ElephantEntry: Hashable, Sendable {
                        idleTimeout: deleting ? 0 : idleTimeout, priority: priority,
                        flags: deleting ? [] : [.sendFlowRemoved], match: OpenFlowMatch(fields),
                        instructions: deleting ? [] : [.applyActions([.output(port: PortNumber(outPort))])])
+    }
+}
+
+extension FlowKey {
+    /// The 5-tuple of an elephant entry's match (what `ElephantEntry.flowMod` writes); nil when the
+    /// match is not one.
+    public init?(elephantMatch m: OpenFlowMatch) {
+        var src: IPAddress?, dst: IPAddress?, proto: UInt8?, sport: UInt16 = 0, dport: UInt16 = 0
+        for f in m.fields {
+            switch f {
+            case .ipv4Src(let a, nil): src = .v4(a)
+            case .ipv4Dst(let a, nil): dst = .v4(a)
+            case .ipv6Src(let a, nil): src = .v6(a)
+            case .ipv6Dst(let a, nil): dst = .v6(a)
+            case .ipProto(let p, nil): proto = p
+            case .tcpSrc(let p, nil), .udpSrc(let p, nil), .sctpSrc(let p, nil): sport = p
+            case .tcpDst(let p, nil), .udpDst(let p, nil), .sctpDst(let p, nil): dport = p
+            default: break
+            }
+        }
+        guard let src, let dst, let proto else { return nil }
+        self.init(src: src, dst: dst, proto: proto, sport: sport, dport: dport)
     }
 }
 
@@ -100,6 +132,8 @@ public struct ProgrammingPlan: Sendable {
     public var unpinned: [FlowKey] = []
     /// Flows refused for lack of table space on some switch.
     public var overBudget: [FlowKey] = []
+
+    public init() {}
 }
 
 public struct ProgrammingConfig: Hashable, Sendable {
@@ -216,6 +250,29 @@ public struct FabricProgrammer: Sendable {
     public mutating func expire(_ key: FlowKey) {
         guard let old = installed.removeValue(forKey: key) else { return }
         for e in old.entries { entriesPerSwitch[e.switchID.index] -= 1 }
+    }
+
+    /// A flow's placement failed or is given up: forget its pin and return the entries the switches may
+    /// hold for it (the caller deletes them, and the flow is back on ECMP).
+    public mutating func withdraw(_ key: FlowKey) -> [ElephantEntry] {
+        guard let old = installed.removeValue(forKey: key) else { return [] }
+        for e in old.entries { entriesPerSwitch[e.switchID.index] -= 1 }
+        return old.entries
+    }
+
+    /// Takes a pin whose entries the switches already hold (adopted after a controller restart) as
+    /// installed, without sending anything. False when the flow is pinned already or a switch of its
+    /// path has no room left in its budget.
+    public mutating func adopt(_ pin: Pin) -> Bool {
+        guard installed[pin.key] == nil else { return false }
+        let es = entries(for: pin.key, path: pin.path, dst: pin.dst)
+        guard es.allSatisfy({ entriesPerSwitch[$0.switchID.index] < config.budgetPerSwitch }) else { return false }
+        installed[pin.key] = (pin, es)
+        for e in es {
+            entriesPerSwitch[e.switchID.index] += 1
+            peakEntriesPerSwitch[e.switchID.index] = max(peakEntriesPerSwitch[e.switchID.index], entriesPerSwitch[e.switchID.index])
+        }
+        return true
     }
 
     /// The pins in force, by flow.

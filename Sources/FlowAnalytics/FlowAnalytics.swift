@@ -167,7 +167,7 @@ struct FlowEntry {
 /// and counters, and elephant events with hysteresis. Pure and deterministic: time comes in with
 /// every call (the capture's clock, the simulator's clock, or the daemon's).
 public struct FlowAnalytics {
-    public let config: AnalyticsConfig
+    public var config: AnalyticsConfig
     public private(set) var ports = PortMap()
     // Interned ports (agent, ifIndex) and observation points, so flow entries hold small ids.
     private var portIDs: [AgentPort: Int32] = [:]

@@ -4,6 +4,8 @@ import FabricProgramming
 import Foundation
 import Logging
 import OpenFlow
+import PathSelection
+import SFlowIngest
 import Topology
 
 /// `tusk controller`: the OpenFlow 1.3 controller that programs a topology's ECMP fabric.
@@ -40,11 +42,16 @@ struct ControllerCommand: AsyncParsableCommand {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "run",
-            abstract: "Listen for switches (and connect to listening ones) and program the fabric (the default).",
+            abstract: "Listen for switches and sFlow; program the fabric and move elephants (the default).",
             discussion: """
             Every switch whose datapath id is in the topology is reconciled when it connects: Tusk reads its
             flows and groups, adds what is missing, deletes stale entries it owns (cookie 0x5446...), and
-            leaves the rest. Stops on SIGTERM/SIGINT.
+            leaves the rest. sFlow from the switches (--sflow, default UDP 6343) feeds the elephant loop:
+            every selector.control-interval a round detects elephants, moves each onto the equal-cost path
+            with the most headroom by measured link utilization, and installs exact-match entries (cookie
+            0x5453..., the policy's priority and idle timeout) where the path has a choice, each batch
+            confirmed by a barrier. Entries a switch still holds after a restart are adopted. SIGHUP (or a
+            change to the --policy file) reloads the policy. Stops on SIGTERM/SIGINT.
             """
         )
         @Option(help: "Topology file (YAML).") var topology: String
@@ -58,9 +65,21 @@ struct ControllerCommand: AsyncParsableCommand {
         @Option(help: "Connect to a listening switch, tcp:HOST:PORT; repeatable.") var connect: [String] = []
         @Option(help: "Echo interval in seconds.") var echoInterval: Double = 5
         @Option(help: "Unanswered echo requests before a session is closed.") var echoMisses: Int = 3
+        @Option(help: "Policy file (YAML); reloaded on SIGHUP and when it changes. Default: the built-in policy.")
+        var policy: String?
+        @Option(help: "Listen for sFlow on UDP [HOST:]PORT, or `off` (the fabric only, no elephant loop).")
+        var sflow: String = "6343"
+        @Option(help: "Decision log as JSON Lines: a file (appended to), or - for standard output.")
+        var decisions: String?
+        @Flag(name: .customLong("dry-run"), help: "Decide and log, but install no elephant entry.")
+        var dryRun = false
+        @Option(help: "Seed of the selector's local search.") var seed: UInt64 = 1
         @Option(help: "Log level.") var logLevel: Level = .info
 
         func validate() throws {
+            if sflow != "off", SFlowCollectorConfig.parse(listen: sflow) == nil {
+                throw ValidationError("--sflow takes [HOST:]PORT or off, got \(sflow)")
+            }
             if !tlsListen.isEmpty && (cert == nil || key == nil || ca == nil) {
                 throw ValidationError("--tls-listen needs --cert, --key and --ca")
             }
@@ -76,6 +95,11 @@ struct ControllerCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = ControllerCommand.bootstrapLogging(logLevel)
             let topo = try ControllerCommand.loadTopology(topology)
+            let pol = try PolicyCommand.load(policy)
+            var elephants: ElephantLoopOptions?
+            if sflow != "off", let cfg = SFlowCollectorConfig.parse(listen: sflow) {
+                elephants = ElephantLoopOptions(policy: pol, policyFile: policy, sflow: cfg, decisions: decisions, dryRun: dryRun, seed: seed)
+            }
             var listeners = listen.compactMap { OpenFlowEndpoint(parsing: $0, defaultHost: "0.0.0.0") }
             if listen.isEmpty && tlsListen.isEmpty && connect.isEmpty {
                 listeners = [OpenFlowEndpoint(host: "0.0.0.0", port: 6653), OpenFlowEndpoint(host: "::", port: 6653)]
@@ -87,7 +111,8 @@ struct ControllerCommand: AsyncParsableCommand {
                 tls: tls,
                 connect: connect.compactMap { OpenFlowEndpoint(parsing: $0, defaultHost: "127.0.0.1") },
                 session: SwitchSessionConfiguration(echoInterval: .nanoseconds(Int64(echoInterval * 1e9)),
-                                                    echoMissLimit: echoMisses))
+                                                    echoMissLimit: echoMisses),
+                elephants: elephants)
             try await TuskController.run(options, logger: logger)
         }
     }

@@ -11,6 +11,7 @@ struct Tusk: AsyncParsableCommand {
             TopologyCommand.self,
             SimulateCommand.self,
             ControllerCommand.self,
+            ReplayCommand.self,
             OpenFlowCommand.self,
             PolicyCommand.self,
         ]

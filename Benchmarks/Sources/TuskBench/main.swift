@@ -10,6 +10,7 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("analytics", analyticsBenchmarks),
     ("openflow", openFlowBenchmarks),
     ("selection", selectionBench),
+    ("control-round", controlRoundBench),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

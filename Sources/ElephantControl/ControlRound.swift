@@ -1,0 +1,551 @@
+// The control round: one pass of Tusk's loop, pure. Analytics and topology in; decisions with their
+// reasons and a per-switch programming plan out. The simulator (synthetic sFlow), `tusk replay` (a
+// capture, in capture time) and the daemon (live sFlow, real switches) all drive this same code; they
+// differ only at the edges: where samples come from and where the plan goes.
+//
+// One round:
+//  1. link loads from the analytics (counters and samples, both ends of a link averaged), smoothed;
+//  2. expiry: pins whose flow went quiet have idled out on the switches;
+//  3. the elephant list: hosts, current path (pinned, or inferred from the ports the samples were
+//     seen on), candidates, demands, policy class, hold;
+//  4. lag compensation: recent moves are not yet visible in the measurements;
+//  5. selection, then the programming plan (desired pins -> table changes per datapath id);
+//  6. move records (hold times, lag compensation).
+// Inputs only a daemon has (FLOW_REMOVED, a port going down, entries adopted after a restart, a
+// refused flow-mod) come in through their own methods and take effect in the state the next round
+// reads.
+import FabricProgramming
+import FlowAnalytics
+import Foundation
+import Packets
+import PathSelection
+import Topology
+
+/// The fabric as a control round sees it: the topology with its routing and link capacities.
+public struct ControlFabric: Sendable {
+    public let topology: Topology
+    public let routing: RoutingTable
+    /// Capacity of each directed link, bits per second (`DirectedLinkID.index`).
+    public let capacities: [Double]
+    /// The switch each host is cabled to.
+    public let hostSwitch: [Int32]
+    /// Hosts by address (IPv4 and IPv6).
+    public let hostByIP: [IPAddress: HostID]
+
+    public init(topology t: Topology, routing: RoutingTable? = nil) {
+        topology = t
+        self.routing = routing ?? RoutingTable(t)
+        var caps = [Double](repeating: 0, count: t.links.count * 2)
+        for (i, l) in t.links.enumerated() {
+            caps[2 * i] = Double(l.capacity)
+            caps[2 * i + 1] = Double(l.capacity)
+        }
+        capacities = caps
+        hostSwitch = t.hosts.map { Int32($0.attachment.switchID.index) }
+        var byIP: [IPAddress: HostID] = [:]
+        for (i, h) in t.hosts.enumerated() {
+            byIP[.v4(h.ipv4)] = HostID(i)
+            if let v6 = h.ipv6 { byIP[.v6(v6)] = HostID(i) }
+        }
+        hostByIP = byIP
+    }
+
+    public var directedLinkCount: Int { capacities.count }
+
+    /// "l1>s1": a directed link by the names of its ends (hosts and switches).
+    public func name(of d: DirectedLinkID) -> String {
+        let (a, b) = topology.ends(of: d)
+        return "\(endpointName(a))>\(endpointName(b))"
+    }
+
+    /// The nodes a path visits, by name: host, switches, host.
+    public func nodeNames(of p: Path) -> [String] {
+        guard let first = p.links.first else { return [] }
+        var out = [endpointName(topology.ends(of: first).from)]
+        for l in p.links { out.append(endpointName(topology.ends(of: l).to)) }
+        return out
+    }
+
+    private func endpointName(_ e: Endpoint) -> String {
+        if let s = e.switchPort { return topology[s.switchID].name }
+        if let h = e.hostID { return topology[h].name }
+        return "?"
+    }
+}
+
+/// Path enumeration over the routing table's next hops (cheaper than a search per pair on big fabrics).
+public struct PathEnumerator: Sendable {
+    public let topology: Topology
+    public let routing: RoutingTable
+    public let hostSwitch: [Int32]
+
+    public init(topology: Topology, routing: RoutingTable, hostSwitch: [Int32]) {
+        self.topology = topology
+        self.routing = routing
+        self.hostSwitch = hostSwitch
+    }
+
+    public func paths(from src: HostID, to dst: HostID) -> [Path] {
+        let s = SwitchID(Int(hostSwitch[src.index])), t = SwitchID(Int(hostSwitch[dst.index]))
+        var out: [Path] = []
+        var stack: [DirectedLinkID] = [topology.uplink(of: src)]
+        func walk(_ at: SwitchID, _ depth: Int) {
+            if at == t {
+                out.append(Path(stack + [topology.downlink(of: dst)]))
+                return
+            }
+            guard depth < 64 else { return }
+            for h in routing.nextHops(at: at, toward: t) {
+                stack.append(h.egress)
+                walk(h.neighbour, depth + 1)
+                stack.removeLast()
+            }
+        }
+        walk(s, 0)
+        return out
+    }
+}
+
+/// A selector that never moves anything (ECMP alone; the loop's own overhead, measured).
+public struct NoMoves: PathSelector {
+    public init() {}
+    public var name: String { "ecmp" }
+    public mutating func select(_ input: SelectionInput, rules: StabilityRules) -> SelectionResult { SelectionResult() }
+}
+
+/// An elephant as one round saw it.
+public struct RoundElephant: Sendable {
+    public var key: FlowKey
+    public var src: HostID
+    public var dst: HostID
+    /// Smoothed rate the selector used, bits/s.
+    public var rate: Double
+    /// The analytics' estimate this round, bits/s, and its 95 % error bound in percent.
+    public var measuredBps: Double
+    public var errorPercent: Double
+    /// Where it goes now (pinned, or inferred from where it was sampled); nil when not known.
+    public var current: Path?
+    public var pinned: Bool
+    /// Analytics time of the flow's first sample.
+    public var firstSeen: Double
+    public var demand: Double
+}
+
+/// A link's utilization before and (predicted) after a round's decisions.
+public struct LinkChange: Sendable, Hashable {
+    public var link: DirectedLinkID
+    public var before: Double
+    public var after: Double
+}
+
+/// A move the round made: the selector's decision, the flow's measurement and what it does to the links.
+public struct RoundDecision: Sendable {
+    public var decision: Decision
+    public var key: FlowKey { decision.key }
+    public var measuredBps: Double
+    public var errorPercent: Double
+    public var firstSeen: Double
+    /// Links of the old and new path that differ, with their utilization before and predicted after.
+    public var links: [LinkChange]
+}
+
+/// What a round decided.
+public struct RoundResult: Sendable {
+    public var time: Double
+    public var elephants: [RoundElephant] = []
+    /// Moves that made it into the plan (in plan order).
+    public var decisions: [RoundDecision] = []
+    /// The selector's skips (held, small gain, move cap, excluded, unknown path).
+    public var skipped: [(key: FlowKey, reason: SkipReason)] = []
+    public var plan = ProgrammingPlan()
+    /// Flows whose pins were withdrawn this round because a link of their path is down and no move
+    /// could take them off it (they fall back to ECMP).
+    public var withdrawn: [FlowKey] = []
+    /// The load of each directed link as the selector saw it (smoothed, lag-compensated), bits/s.
+    public var load: [Double] = []
+    /// Peak utilization over fabric links before and (predicted) after the decisions.
+    public var peakBefore = 0.0
+    public var peakAfter = 0.0
+
+    /// The plan's table changes by datapath id, in switch order.
+    public var changesByDatapath: [(dpid: UInt64, changes: [EntryChange])] {
+        var out: [(dpid: UInt64, changes: [EntryChange])] = []
+        for c in plan.changes {
+            if let last = out.last, last.dpid == c.entry.dpid {
+                out[out.count - 1].changes.append(c)
+            } else {
+                out.append((c.entry.dpid, [c]))
+            }
+        }
+        return out
+    }
+}
+
+/// The control loop's state across rounds: stability, the selector's memory, the programmer's pins,
+/// path inference caches and recent moves.
+public struct ElephantControl: Sendable {
+    public let fabric: ControlFabric
+    public private(set) var policy: Policy
+    /// The control interval the lag compensation assumes (the driver's round spacing).
+    public private(set) var interval: Double
+    public private(set) var programmer: FabricProgrammer
+    public private(set) var rounds = 0
+
+    private let seed: UInt64
+    private var selector: any PathSelector
+    private var stability: StabilityState
+    private let enumerator: PathEnumerator
+    private var linkOfPort: [FlowLink: Int] = [:]
+    private var pathCache: [Int: [Path]] = [:]
+    private var recentMoves: [(key: FlowKey, time: Double, rate: Double, from: Path, to: Path)] = []
+    /// When adopted pins were adopted: they are kept through the analytics' warm-up after a restart.
+    private var adoptedAt: [FlowKey: Double] = [:]
+    /// Directed links reported down (both directions of a link whose port went down).
+    public private(set) var downLinks: Set<Int> = []
+
+    public init(fabric: ControlFabric, policy: Policy, algorithm: SelectorAlgorithm? = nil, seed: UInt64, interval: Double? = nil) {
+        self.fabric = fabric
+        self.policy = policy
+        self.seed = seed
+        self.interval = interval ?? policy.controlInterval
+        selector = ElephantControl.makeSelector(algorithm ?? policy.algorithm, seed: seed)
+        stability = StabilityState(smoothing: policy.smoothing, holdTime: policy.holdTime)
+        programmer = FabricProgrammer(topology: fabric.topology, config: ProgrammingConfig(policy: policy))
+        enumerator = PathEnumerator(topology: fabric.topology, routing: fabric.routing, hostSwitch: fabric.hostSwitch)
+    }
+
+    static func makeSelector(_ a: SelectorAlgorithm, seed: UInt64) -> any PathSelector {
+        switch a {
+        case .tusk: TuskSelector(seed: seed)
+        case .gff: GlobalFirstFit()
+        case .ecmp: NoMoves()
+        }
+    }
+
+    /// The selector's name (`tusk`, `gff`, `ecmp`).
+    public var algorithm: String { selector.name }
+
+    /// A new policy, from the next round on. Pins, holds and smoothed inputs are kept; the selector is
+    /// rebuilt only when the algorithm changes. Entries already installed keep their priority and
+    /// timeout until they are next written.
+    public mutating func update(policy new: Policy, interval: Double? = nil) {
+        if new.algorithm != policy.algorithm { selector = ElephantControl.makeSelector(new.algorithm, seed: seed) }
+        stability.smoothing = min(1, max(0, new.smoothing))
+        stability.holdTime = new.holdTime
+        programmer.config = ProgrammingConfig(policy: new)
+        policy = new
+        self.interval = interval ?? new.controlInterval
+    }
+
+    // MARK: Inputs a daemon has
+
+    /// FLOW_REMOVED after an idle or hard timeout: the placement has ended (nothing to send).
+    public mutating func flowRemoved(_ key: FlowKey) {
+        adoptedAt[key] = nil
+        programmer.expire(key)
+        stability.forget(key)
+    }
+
+    /// A port went down (PORT_STATUS, or link down): both directions of its link are out of use until
+    /// `portUp`. Returns false when the port is not a fabric port of the topology.
+    @discardableResult
+    public mutating func portDown(dpid: UInt64, port: UInt32) -> Bool {
+        guard let d = directedLink(dpid: dpid, port: port) else { return false }
+        downLinks.insert(d.index)
+        downLinks.insert(d.reversed.index)
+        return true
+    }
+
+    @discardableResult
+    public mutating func portUp(dpid: UInt64, port: UInt32) -> Bool {
+        guard let d = directedLink(dpid: dpid, port: port) else { return false }
+        downLinks.remove(d.index)
+        downLinks.remove(d.reversed.index)
+        return true
+    }
+
+    /// The directed link a switch port transmits on.
+    public func directedLink(dpid: UInt64, port: UInt32) -> DirectedLinkID? {
+        guard let s = fabric.topology.switchID(dpid: dpid), let p = fabric.topology.port(PortRef(s, port)) else { return nil }
+        return p.egress
+    }
+
+    /// Pins whose path crosses a link that is down.
+    public var pinsOnDownLinks: [FlowKey] {
+        guard !downLinks.isEmpty else { return [] }
+        return programmer.pins.filter { $0.path.links.contains { downLinks.contains($0.index) } }.map(\.key)
+    }
+
+    /// A batch that carried a flow's entries was refused or lost: the placement failed. The flow goes
+    /// back to ECMP (the returned entries are what the switches may still hold of it: delete them) and
+    /// may be placed again in a later round, without waiting for its hold time.
+    public mutating func placementFailed(_ key: FlowKey) -> [ElephantEntry] {
+        stability.forget(key)
+        recentMoves.removeAll { $0.key == key }
+        return programmer.withdraw(key)
+    }
+
+    /// Adopts placements that switches still hold (after a controller restart): each flow's `TS`
+    /// entries, by datapath id and output port, become its pin when they describe one path of the
+    /// topology from its source to its destination host. Returns the flows adopted and the entries
+    /// that could not be (to be strict-deleted).
+    public mutating func adopt(_ held: [FlowKey: [(dpid: UInt64, outPort: UInt32)]], at t: Double) -> (adopted: [FlowKey], stale: [FlowKey]) {
+        var adopted: [FlowKey] = [], stale: [FlowKey] = []
+        let topo = fabric.topology
+        for (key, entries) in held.sorted(by: { $0.key < $1.key }) {
+            guard let src = fabric.hostByIP[key.src], let dst = fabric.hostByIP[key.dst], src != dst else {
+                stale.append(key)
+                continue
+            }
+            var out: [SwitchID: UInt32] = [:]
+            for e in entries { if let s = topo.switchID(dpid: e.dpid) { out[s] = e.outPort } }
+            // Walk from the source: where the switch has a choice, its entry says which way.
+            var links: [DirectedLinkID] = [topo.uplink(of: src)]
+            var s = SwitchID(Int(fabric.hostSwitch[src.index]))
+            let target = SwitchID(Int(fabric.hostSwitch[dst.index]))
+            var ok = true, hops = 0
+            while s != target, hops < 64 {
+                let next = fabric.routing.nextHops(at: s, toward: target)
+                let pick: (egress: DirectedLinkID, neighbour: SwitchID)?
+                if next.count == 1 {
+                    pick = next.first
+                } else if let port = out[s], let p = topo.port(PortRef(s, port)) {
+                    pick = next.first { $0.egress == p.egress }
+                } else {
+                    pick = nil
+                }
+                guard let pick else { ok = false; break }
+                links.append(pick.egress)
+                s = pick.neighbour
+                hops += 1
+            }
+            links.append(topo.downlink(of: dst))
+            let path = Path(links)
+            guard ok, s == target else {
+                stale.append(key)
+                continue
+            }
+            let pin = Pin(key: key, dst: dst, path: path, demand: 0, priority: policy.classify(key).priority)
+            // The held entries must be exactly the pin's: no more switches, same ports.
+            let want = programmer.entries(for: key, path: path, dst: dst)
+            let same = want.count == entries.count
+                && want.allSatisfy { w in entries.contains { $0.dpid == w.dpid && $0.outPort == w.outPort } }
+            guard same, programmer.adopt(pin) else {
+                stale.append(key)
+                continue
+            }
+            adoptedAt[key] = t
+            adopted.append(key)
+        }
+        return (adopted, stale)
+    }
+
+    // MARK: The round
+
+    /// One control round at analytics time `t`. `analytics` must have been evaluated at `t`.
+    public mutating func round(_ analytics: FlowAnalytics, at t: Double) -> RoundResult {
+        rounds += 1
+        let topo = fabric.topology
+        var result = RoundResult(time: t)
+
+        // Link loads, per directed link, from sFlow (counters and samples), both ends averaged.
+        let n = fabric.directedLinkCount
+        var load = [Double](repeating: 0, count: n)
+        var seen = [UInt8](repeating: 0, count: n)
+        for s in topo.switchIDs {
+            let dpid = topo[s].dpid
+            for p in topo.ports(of: s) {
+                guard let r = analytics.load(dpid: dpid, port: p.number, at: t) else { continue }
+                load[p.egress.index] += r.outBps
+                seen[p.egress.index] += 1
+                load[p.egress.reversed.index] += r.inBps
+                seen[p.egress.reversed.index] += 1
+            }
+        }
+        for i in 0..<n where seen[i] > 1 { load[i] /= Double(seen[i]) }
+        stability.smooth(links: &load)
+
+        // Pins whose flow has gone quiet have timed out on the switches.
+        for pin in programmer.pins {
+            let report = analytics.flow(pin.key, at: t)
+            // An adopted pin whose flow the analytics have not seen yet (they start empty after a
+            // restart) is kept until its entries would have idled out on the switches.
+            if report == nil, let at = adoptedAt[pin.key], t - at <= policy.idleTimeout + 2 * policy.smoothingTime { continue }
+            adoptedAt[pin.key] = nil
+            if report == nil || t - report!.lastSeen > policy.idleTimeout {
+                programmer.expire(pin.key)
+                stability.forget(pin.key)
+            }
+        }
+
+        // Elephants, with their hosts, paths and candidates.
+        let reports = analytics.flows(at: t).filter(\.elephant)
+        var keys: [FlowKey] = [], hosts: [(HostID, HostID)] = [], rawRates: [(FlowKey, Double)] = []
+        var errors: [Double] = []
+        var currents: [Path?] = []
+        var picked: [FlowAnalytics.FlowReport] = []
+        for r in reports {
+            guard let src = fabric.hostByIP[r.key.src], let dst = fabric.hostByIP[r.key.dst], src != dst else { continue }
+            keys.append(r.key)
+            hosts.append((src, dst))
+            rawRates.append((r.key, r.bps))
+            errors.append(r.bps * r.errorPercent / 100)
+            picked.append(r)
+            if let pinned = programmer.installed[r.key] {
+                currents.append(pinned.pin.path)
+            } else {
+                currents.append(inferPath(src: src, dst: dst, links: r.links, analytics: analytics))
+            }
+        }
+        let rates = stability.smooth(rates: rawRates)
+        let demands = DemandEstimator.estimate(hosts.map { DemandFlow(src: $0.0.index, dst: $0.1.index) },
+                                               senderCapacity: { Double(topo.hosts[$0].capacity) },
+                                               receiverCapacity: { Double(topo.hosts[$0].capacity) })
+        // A link that is down: nothing may be placed on it, and whatever uses it must move.
+        let capacity = fabric.capacities
+        if !downLinks.isEmpty {
+            for i in downLinks { load[i] = max(load[i], 0) + 10 * capacity[i] }
+        }
+        var elephants: [ElephantFlow] = []
+        elephants.reserveCapacity(keys.count)
+        var demandOf: [FlowKey: Double] = [:]
+        for i in keys.indices {
+            let (src, dst) = hosts[i]
+            let rule = policy.classify(keys[i])
+            var cands = candidates(src, dst, hosts: topo.hosts.count)
+            var movable = !rule.excluded && !stability.isHeld(keys[i], at: t)
+            if !downLinks.isEmpty {
+                cands = cands.filter { !$0.links.contains { downLinks.contains($0.index) } }
+                if let c = currents[i], c.links.contains(where: { downLinks.contains($0.index) }) { movable = !rule.excluded }
+            }
+            elephants.append(ElephantFlow(key: keys[i], src: src, dst: dst, rate: rates[i], demand: demands[i], current: currents[i],
+                                          candidates: cands, priority: rule.priority,
+                                          movable: movable, rateError: errors[i]))
+            demandOf[keys[i]] = demands[i]
+            result.elephants.append(RoundElephant(key: keys[i], src: src, dst: dst, rate: rates[i], measuredBps: picked[i].bps,
+                                                  errorPercent: picked[i].errorPercent, current: currents[i],
+                                                  pinned: programmer.installed[keys[i]] != nil, firstSeen: picked[i].firstSeen,
+                                                  demand: demands[i]))
+        }
+        // Measurement lag after a move: counters and sample estimates take a few seconds to show a
+        // flow gone from its old links and arrived on its new ones. Until then the expected part of
+        // the lag is taken out (old links) and put in (new links), fading with the estimator's time
+        // constant plus the selector's own smoothing.
+        let lagTau = policy.smoothingTime + interval * (1 - policy.smoothing) / max(policy.smoothing, 0.01)
+        recentMoves.removeAll { t - $0.time > 5 * lagTau }
+        for m in recentMoves {
+            let w = m.rate * exp(-(t - m.time) / lagTau)
+            let from = Set(m.from.links), to = Set(m.to.links)
+            for l in from.subtracting(to) { load[l.index] -= w }
+            for l in to.subtracting(from) { load[l.index] += w }
+        }
+        let input = SelectionInput(time: t, flows: elephants, load: load, capacity: capacity)
+        let selection = selector.select(input, rules: policy.stabilityRules(topo.hosts.count))
+        result.skipped = selection.skipped
+
+        // Desired pins: what is installed (demands refreshed), with this round's moves applied. Pins
+        // the policy now excludes, or all of them when the policy moves nothing, are withdrawn.
+        var desired: [FlowKey: Pin] = [:]
+        let keepsPins = policy.algorithm != .ecmp
+        for pin in programmer.pins {
+            if !keepsPins || policy.classify(pin.key).excluded { continue }
+            var p = pin
+            if let d = demandOf[p.key] { p.demand = d }
+            desired[p.key] = p
+        }
+        let byKey = Dictionary(elephants.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        for d in selection.decisions {
+            guard let f = byKey[d.key] else { continue }
+            desired[d.key] = Pin(key: d.key, dst: f.dst, path: d.to, demand: f.demand, priority: f.priority)
+        }
+        // A pin still on a dead link after selection goes back to ECMP (the SELECT groups skip dead ports).
+        if !downLinks.isEmpty {
+            for (k, p) in desired where p.path.links.contains(where: { downLinks.contains($0.index) }) {
+                desired[k] = nil
+                result.withdrawn.append(k)
+            }
+            result.withdrawn.sort()
+        }
+        let plan = programmer.program(Array(desired.values))
+        result.plan = plan
+
+        let decisionOf = Dictionary(selection.decisions.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let measured = Dictionary(result.elephants.map { ($0.key, $0) }, uniquingKeysWith: { (a: RoundElephant, _: RoundElephant) in a })
+        var after = load
+        for (key, path) in plan.pinned {
+            guard let d = decisionOf[key] else { continue }
+            if let from = d.from, let f = byKey[key] { recentMoves.append((key, t, f.rate, from, path)) }
+            stability.recordMove(key, at: t)
+            let m = measured[key]
+            var changes: [LinkChange] = []
+            let old = Set(d.from?.links ?? []), new = Set(path.links)
+            let rate = byKey[key]?.rate ?? 0
+            for l in old.symmetricDifference(new).sorted() {
+                after[l.index] += new.contains(l) ? rate : -rate
+                changes.append(LinkChange(link: l, before: load[l.index] / max(capacity[l.index], 1), after: 0))
+            }
+            result.decisions.append(RoundDecision(decision: d, measuredBps: m?.measuredBps ?? 0, errorPercent: m?.errorPercent ?? 0,
+                                                  firstSeen: m?.firstSeen ?? t, links: changes))
+        }
+        // Before/after figures for the links the decisions touched: both from the final prediction.
+        for i in result.decisions.indices {
+            for j in result.decisions[i].links.indices {
+                let l = result.decisions[i].links[j].link.index
+                result.decisions[i].links[j].after = after[l] / max(capacity[l], 1)
+            }
+        }
+        result.load = load
+        for i in 0..<n where fabric.topology.links[i >> 1].isHostLink == false && capacity[i] > 0 && !downLinks.contains(i) {
+            result.peakBefore = max(result.peakBefore, load[i] / capacity[i])
+            result.peakAfter = max(result.peakAfter, after[i] / capacity[i])
+        }
+        return result
+    }
+
+    private mutating func candidates(_ src: HostID, _ dst: HostID, hosts: Int) -> [Path] {
+        // Small fabrics keep every pair's paths; large ones (k=32: 256 paths for each of 8192 pairs)
+        // enumerate them each round instead of holding them all.
+        guard hosts <= 1024 else { return enumerator.paths(from: src, to: dst) }
+        let key = src.index * hosts + dst.index
+        if let p = pathCache[key] { return p }
+        let p = enumerator.paths(from: src, to: dst)
+        pathCache[key] = p
+        return p
+    }
+
+    /// The path of an unpinned flow, from the ports its samples were seen on: at each switch with a
+    /// choice, the next hop whose link the flow was seen crossing. Nil until every choice is seen.
+    private mutating func inferPath(src: HostID, dst: HostID, links: [FlowLink], analytics: FlowAnalytics) -> Path? {
+        let topo = fabric.topology
+        var observed: Set<Int> = []
+        for l in links {
+            if let d = linkOfPort[l] {
+                if d >= 0 { observed.insert(d) }
+                continue
+            }
+            var d = -1
+            if let id = analytics.ports[l.port], let dpid = id.datapathId, let pn = id.portNo,
+               let s = topo.switchID(dpid: dpid), let port = topo.port(PortRef(s, pn)) {
+                d = l.input ? port.egress.reversed.index : port.egress.index
+            }
+            // Only known ports are remembered: an ifIndex is unknown until its first counter sample.
+            if d >= 0 {
+                linkOfPort[l] = d
+                observed.insert(d)
+            }
+        }
+        var links: [DirectedLinkID] = [topo.uplink(of: src)]
+        var s = SwitchID(Int(fabric.hostSwitch[src.index]))
+        let target = SwitchID(Int(fabric.hostSwitch[dst.index]))
+        var guardHops = 0
+        while s != target, guardHops < 64 {
+            let hops = fabric.routing.nextHops(at: s, toward: target)
+            guard let pick = hops.count == 1 ? hops.first : hops.first(where: { observed.contains($0.egress.index) }) else { return nil }
+            links.append(pick.egress)
+            s = pick.neighbour
+            guardHops += 1
+        }
+        links.append(topo.downlink(of: dst))
+        return Path(links)
+    }
+}

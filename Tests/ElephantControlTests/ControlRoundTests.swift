@@ -1,0 +1,229 @@
+// The control round's daemon-side inputs, on a leaf-spine 2x2 (the e2e lab's topology): real sFlow
+// datagrams (the project's encoder) through the real analytics, then rounds, moves, a port going
+// down, refused placements, FLOW_REMOVED, adoption after a restart and a policy change.
+import ElephantControl
+import FabricProgramming
+import FlowAnalytics
+import Foundation
+import Packets
+import PathSelection
+import SFlow
+import Testing
+import Topology
+
+/// Samples of flows crossing leaf l1 (dpid 11), as its sFlow agent would send them: input the host
+/// port, output the spine port the flow hashes to.
+struct LeafAgent {
+    var rng = SeededGenerator(seed: 7)
+    let agent = IPAddress.v4(IPv4Address(192, 0, 2, 11))
+    let samplingRate: UInt32 = 100
+    var sequence: UInt32 = 0
+    var pool: UInt32 = 0
+
+    mutating func uniform() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
+
+    /// Feeds `seconds` of the flows (key, bps, input port, output port) into `a`, ending at `end`.
+    mutating func feed(_ a: inout FlowAnalytics, _ flows: [(FlowKey, Double, UInt32, UInt32)], from start: Double, to end: Double) {
+        var t = start
+        let frame = 1500
+        let total = flows.reduce(0) { $0 + $1.1 } / Double(frame * 8) / Double(samplingRate)
+        while true {
+            t += -log(1 - uniform()) / total
+            if t > end { break }
+            // Pick a flow in proportion to its rate.
+            var x = uniform() * flows.reduce(0) { $0 + $1.1 }
+            var f = flows[0]
+            for g in flows { if x < g.1 { f = g; break }; x -= g.1 }
+            sequence += 1
+            pool &+= samplingRate
+            guard case .v4(let s) = f.0.src, case .v4(let d) = f.0.dst else { continue }
+            let header = FrameBuilder.sampledIPv4Header(srcMac: MACAddress(0x0200_0000_0001), dstMac: MACAddress(0x0200_0000_0003),
+                                                        src: s, dst: d, proto: f.0.proto, srcPort: f.0.sport, dstPort: f.0.dport,
+                                                        ipLength: frame - 18)
+            let sample = FlowSample(sequence: sequence, source: DataSource(type: 0, index: f.2), samplingRate: samplingRate,
+                                    samplePool: pool, drops: 0, input: .ifIndex(f.2), output: .ifIndex(f.3),
+                                    records: [.rawPacketHeader(RawPacketHeader(headerProtocol: 1, frameLength: UInt32(frame), stripped: 4, header: header))])
+            let bytes = SFlowEncoder.encode(SFlowDatagram(agent: agent, subAgentId: 0, sequence: sequence, uptime: UInt32(t * 1000),
+                                                          samples: [.flow(sample)]))
+            bytes.withUnsafeBytes { _ = a.ingest(datagram: $0, at: t) }
+        }
+    }
+}
+
+@Suite struct ControlRoundTests {
+    let topo = try! Topology(yaml: """
+        name: leaf-spine-2x2
+        switches:
+          - {name: s1, dpid: 1, role: spine}
+          - {name: s2, dpid: 2, role: spine}
+          - {name: l1, dpid: 11, role: leaf}
+          - {name: l2, dpid: 12, role: leaf}
+        links:
+          - {a: "l1:3", b: "s1:1", capacity: 100M}
+          - {a: "l1:4", b: "s2:1", capacity: 100M}
+          - {a: "l2:3", b: "s1:2", capacity: 100M}
+          - {a: "l2:4", b: "s2:2", capacity: 100M}
+        hosts:
+          - {name: h1, ipv4: 10.0.0.1/24, mac: "02:00:00:00:00:01", switch: "l1:1", capacity: 100M}
+          - {name: h2, ipv4: 10.0.0.2/24, mac: "02:00:00:00:00:02", switch: "l1:2", capacity: 100M}
+          - {name: h3, ipv4: 10.0.0.3/24, mac: "02:00:00:00:00:03", switch: "l2:1", capacity: 100M}
+          - {name: h4, ipv4: 10.0.0.4/24, mac: "02:00:00:00:00:04", switch: "l2:2", capacity: 100M}
+        """)
+    static let a = FlowKey(src: .v4(IPv4Address(10, 0, 0, 1)), dst: .v4(IPv4Address(10, 0, 0, 3)), proto: 6, sport: 40001, dport: 5201)
+    static let b = FlowKey(src: .v4(IPv4Address(10, 0, 0, 2)), dst: .v4(IPv4Address(10, 0, 0, 4)), proto: 6, sport: 40002, dport: 5201)
+
+    /// Analytics that know l1's ports (as a 1004 record would tell them) and the topology's speeds.
+    func analytics(_ agent: LeafAgent) -> FlowAnalytics {
+        var a = FlowAnalytics(config: Policy().analyticsConfig)
+        a.apply(topology: topo)
+        for p in UInt32(1)...4 {
+            a.setPortIdentity(AgentPort(agent: agent.agent, ifIndex: p), PortIdentity(datapathId: 11, portNo: p, name: "l1-eth\(p)"))
+        }
+        return a
+    }
+
+    /// Two 80 Mbit/s elephants from l1's hosts, both hashed onto spine s1 (port 3): one must move to s2.
+    func collided() -> (ElephantControl, FlowAnalytics, LeafAgent, RoundResult) {
+        var agent = LeafAgent()
+        var a = analytics(agent)
+        agent.feed(&a, [(Self.a, 80e6, 1, 3), (Self.b, 80e6, 2, 3)], from: 0, to: 3)
+        _ = a.evaluate(at: 3)
+        var c = ElephantControl(fabric: ControlFabric(topology: topo), policy: Policy(), seed: 1)
+        let r = c.round(a, at: 3)
+        return (c, a, agent, r)
+    }
+
+    @Test func twoElephantsOnOneSpineAreSpread() throws {
+        let (c, _, _, r) = collided()
+        #expect(r.elephants.count == 2)
+        #expect(r.elephants.allSatisfy { $0.current != nil }, "paths inferred from the sampled ports")
+        #expect(r.decisions.count == 1)
+        let d = try #require(r.decisions.first)
+        let fabric = c.fabric
+        #expect(fabric.nodeNames(of: d.decision.to).contains("s2"))
+        #expect(fabric.nodeNames(of: try #require(d.decision.from)).contains("s1"))
+        // One entry, on l1 (the only switch of the path with a choice), out of port 4 (to s2).
+        let changes = r.changesByDatapath
+        #expect(changes.count == 1)
+        #expect(changes.first?.dpid == 11)
+        guard case .add(let e)? = changes.first?.changes.first else { Issue.record("no add: \(changes)"); return }
+        #expect(e.outPort == 4)
+        #expect(e.cookie >> 48 == 0x5453)
+        // The link it left is predicted to drop, the link it joined to rise.
+        let l1s1 = try #require(c.directedLink(dpid: 11, port: 3))
+        let change = try #require(d.links.first { $0.link == l1s1 })
+        #expect(change.before > 1.2 && change.after < 1.0)
+        #expect(r.peakAfter < r.peakBefore)
+    }
+
+    @Test func aPortGoingDownMovesItsElephantsAtOnceAndNothingLandsOnIt() throws {
+        var (c, a, agent, r) = collided()
+        let moved = try #require(r.decisions.first).key
+        // s2's link to l1 goes down: the moved flow's path is dead, and s1 is its only way left.
+        let wentDown = c.portDown(dpid: 11, port: 4)
+        #expect(wentDown)
+        #expect(c.pinsOnDownLinks == [moved])
+        agent.feed(&a, [(Self.a, 80e6, 1, 3), (Self.b, 80e6, 2, 3)], from: 3, to: 3.5)
+        _ = a.evaluate(at: 3.5)
+        let r2 = c.round(a, at: 3.5)
+        #expect(r2.withdrawn == [moved], "back to ECMP: the SELECT group skips the dead port")
+        #expect(r2.plan.changes.contains { if case .delete(let e) = $0 { return e.key == moved } else { return false } })
+        #expect(c.programmer.installed[moved] == nil)
+        let dead = try #require(c.directedLink(dpid: 11, port: 4))
+        #expect(!c.programmer.pins.contains { $0.path.links.contains(dead) })
+        // Up again: the next rounds may use it once more.
+        let cameUp = c.portUp(dpid: 11, port: 4)
+        #expect(cameUp)
+        #expect(c.downLinks.isEmpty)
+    }
+
+    @Test func aRefusedPlacementGoesBackToECMPAndIsRetried() throws {
+        var (c, a, agent, r) = collided()
+        let k = try #require(r.decisions.first).key
+        let leftovers = c.placementFailed(k)
+        #expect(leftovers.count == 1 && leftovers.first?.dpid == 11)
+        #expect(c.programmer.installed[k] == nil)
+        // Not held: the next round may place it again.
+        agent.feed(&a, [(Self.a, 80e6, 1, 3), (Self.b, 80e6, 2, 3)], from: 3, to: 4)
+        _ = a.evaluate(at: 4)
+        let r2 = c.round(a, at: 4)
+        #expect(r2.decisions.count == 1, "retried in the next round")
+    }
+
+    @Test func flowRemovedEndsThePlacement() throws {
+        var (c, _, _, r) = collided()
+        let k = try #require(r.decisions.first).key
+        #expect(c.programmer.installed[k] != nil)
+        c.flowRemoved(k)
+        #expect(c.programmer.installed[k] == nil)
+        #expect(c.programmer.entriesPerSwitch.allSatisfy { $0 == 0 })
+    }
+
+    @Test func entriesHeldAfterARestartAreAdoptedNotRewritten() throws {
+        var (c, a, agent, r) = collided()
+        let k = try #require(r.decisions.first).key
+        let held = c.programmer.installed[k]!.entries.map { (dpid: $0.dpid, outPort: $0.outPort) }
+        // A new controller: fresh state, empty analytics; the switches still hold the entry.
+        var fresh = ElephantControl(fabric: ControlFabric(topology: topo), policy: Policy(), seed: 1)
+        let (adopted, stale) = fresh.adopt([k: held], at: 0)
+        #expect(adopted == [k] && stale.isEmpty)
+        #expect(fresh.programmer.installed[k]?.pin.path == c.programmer.installed[k]?.pin.path)
+        // Its first rounds see no samples yet: the placement is kept, and nothing is sent.
+        var empty = FlowAnalytics(config: Policy().analyticsConfig)
+        empty.apply(topology: topo)
+        let first = fresh.round(empty, at: 1)
+        #expect(first.plan.changes.isEmpty, "no flap, no duplicate: \(first.plan.changes)")
+        #expect(fresh.programmer.installed[k] != nil)
+        // With the flows seen again the placement stays, and the other elephant is not piled onto it.
+        agent.feed(&a, [(Self.a, 80e6, 1, 3), (Self.b, 80e6, 2, 3)], from: 3, to: 6)
+        _ = a.evaluate(at: 6)
+        let again = fresh.round(a, at: 6)
+        #expect(!again.plan.changes.contains { $0.entry.key == k && { if case .delete = $0 { true } else { false } }($0) })
+        // Entries that describe no path are not adopted.
+        let bogus = FlowKey(src: .v4(IPv4Address(10, 0, 0, 1)), dst: .v4(IPv4Address(10, 0, 0, 4)), proto: 6, sport: 1, dport: 2)
+        let (none, refused) = fresh.adopt([bogus: [(dpid: 11, outPort: 1)]], at: 6)
+        #expect(none.isEmpty && refused == [bogus])
+        let (none2, refused2) = fresh.adopt([bogus: [(dpid: 11, outPort: 3), (dpid: 1, outPort: 2)]], at: 6)
+        #expect(none2.isEmpty && refused2 == [bogus], "an entry on a switch without a choice is not one Tusk writes")
+    }
+
+    @Test func aPolicyThatNoLongerWantsAPlacementDeletesItsEntries() throws {
+        var (c, a, agent, r) = collided()
+        let k = try #require(r.decisions.first).key
+        var p = Policy()
+        p.algorithm = .ecmp
+        c.update(policy: p)
+        agent.feed(&a, [(Self.a, 80e6, 1, 3), (Self.b, 80e6, 2, 3)], from: 3, to: 4)
+        _ = a.evaluate(at: 4)
+        let r2 = c.round(a, at: 4)
+        #expect(r2.decisions.isEmpty)
+        #expect(r2.plan.unpinned == [k])
+        guard case .delete(let e)? = r2.plan.changes.first else { Issue.record("no delete: \(r2.plan.changes)"); return }
+        #expect(e.flowMod().command == .add) // the entry as written...
+        #expect(EntryChange.delete(e).flowMod.command == .deleteStrict) // ...is removed by a strict delete
+    }
+
+    @Test func decisionRecordsCarryTheFlowThePathsAndTheLinks() throws {
+        let (c, _, _, r) = collided()
+        let d = try #require(r.decisions.first)
+        let line = DecisionRecord(id: 7, time: 12.5, decision: d, status: .installed, switches: [11], firstSampleToBarrier: 1.25).jsonLine(c.fabric)
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(obj["id"] as? Int == 7)
+        for f in ["src", "dst", "proto", "sport", "dport", "bps", "errorPercent", "from", "to", "reason", "links", "status"] {
+            #expect(obj[f] != nil, "field \(f) in \(line)")
+        }
+        #expect(obj["to"] as? [String] == ["h\(d.key == Self.a ? 1 : 2)", "l1", "s2", "l2", "h\(d.key == Self.a ? 3 : 4)"])
+        #expect(obj["status"] as? String == "installed")
+        #expect(obj["firstSampleToBarrierSeconds"] as? Double == 1.25)
+        let links = try #require(obj["links"] as? [[String: Any]])
+        #expect(links.contains { $0["link"] as? String == "l1>s1" })
+    }
+
+    @Test func elephantKeyRoundTripsThroughItsMatch() {
+        for k in [Self.a, Self.b,
+                  FlowKey(src: .v4(IPv4Address(10, 0, 0, 1)), dst: .v4(IPv4Address(10, 0, 0, 3)), proto: 17, sport: 5, dport: 6)] {
+            let e = ElephantEntry(switchID: SwitchID(2), dpid: 11, key: k, outPort: 4, cookie: 0x5453_0000_0000_0001, priority: 40000, idleTimeout: 5)
+            #expect(FlowKey(elephantMatch: e.flowMod().match) == k)
+        }
+    }
+}
