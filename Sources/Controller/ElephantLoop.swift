@@ -103,6 +103,12 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
     private var watchTimer: RepeatedTask?
     private var policyStamp: (Date, Int)?
     private var badDatagrams = 0
+    /// Round timing: CPU-free wall figures of the last rounds, the gaps between their starts, and how
+    /// many started more than half an interval late.
+    private var roundMillis: [Double] = []
+    private var lastRoundStart: Double?
+    private var lateRounds = 0
+    private var roundCount = 0
 
     // Metrics: bounded labels only (dpid, result), never a flow.
     private let roundsCounter = Counter(label: "tusk_control_rounds_total")
@@ -182,6 +188,15 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
         watchTimer = nil
     }
 
+    /// What the loop did, for its closing log line.
+    func summary() -> Logger.Metadata {
+        let sorted = roundMillis.sorted()
+        func q(_ p: Double) -> String { sorted.isEmpty ? "-" : "\(Double(Int(sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))] * 100)) / 100)" }
+        return ["rounds": "\(roundCount)", "lateRounds": "\(lateRounds)", "roundMsMedian": "\(q(0.5))", "roundMsP99": "\(q(0.99))",
+                "roundMsMax": "\(sorted.last.map { "\(Double(Int($0 * 100)) / 100)" } ?? "-")", "flowsTracked": "\(analytics.flowCount)",
+                "samples": "\(analytics.samplesIngested)", "malformedDatagrams": "\(badDatagrams)", "decisions": "\(nextDecisionID - 1)"]
+    }
+
     private static func stamp(_ path: String) -> (Date, Int)? {
         guard let a = try? FileManager.default.attributesOfItem(atPath: path),
               let m = a[.modificationDate] as? Date, let s = a[.size] as? Int else { return nil }
@@ -196,6 +211,13 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
         let clock = ContinuousClock()
         let began = clock.now
         let t = now()
+        if let last = lastRoundStart, t - last > 1.5 * control.interval {
+            lateRounds += 1
+            logger.warning("control round late", metadata: ["gapSeconds": "\(Double(Int((t - last) * 1000)) / 1000)",
+                                                           "interval": "\(control.interval)"])
+        }
+        lastRoundStart = t
+        roundCount += 1
         let events = analytics.evaluate(at: t)
         for e in events {
             logger.debug("\(e.type.rawValue)", metadata: ["flow": "\(e.flow)", "bps": "\(Int(e.bps))"])
@@ -210,7 +232,12 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
         }
         apply(r)
         let took = clock.now - began
-        roundTimerMetric.recordNanoseconds(took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)
+        let nanos = took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000
+        roundTimerMetric.recordNanoseconds(nanos)
+        roundMillis.append(Double(nanos) / 1e6)
+        if roundMillis.count > 10_000 { roundMillis.removeFirst(roundMillis.count - 10_000) }
+        logger.debug("control round", metadata: ["ms": "\(Double(nanos / 10_000) / 100)", "elephants": "\(r.elephants.count)",
+                                                 "decisions": "\(r.decisions.count)", "flows": "\(analytics.flowCount)"])
     }
 
     private func apply(_ r: RoundResult) {
@@ -536,7 +563,11 @@ public struct ElephantLoopService: Service {
                 try? await e.loop.submit { e.reloadPolicy(trigger: "SIGHUP") }.get()
             }
         }
-        try? await e.loop.submit { e.stopTimers() }.get()
+        var meta: Logger.Metadata = (try? await e.loop.submit { e.stopTimers(); return e.summary() }.get()) ?? [:]
+        let c = collector.counters
+        meta["datagrams"] = "\(c.datagrams)"
+        meta["kernelDrops"] = "\(collector.kernelDrops.map { "\($0)" } ?? "unknown")"
         try? await collector.close()
+        logger.info("elephant loop stopped", metadata: meta)
     }
 }
