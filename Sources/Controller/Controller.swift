@@ -42,6 +42,8 @@ public enum TuskController {
     /// Runs until SIGTERM/SIGINT.
     public static func run(_ options: ControllerOptions, logger: Logger) async throws {
         let desired = options.topology.map { ProactiveFabric(topology: $0).desiredState() } ?? FabricState()
+        // The fabric follows the links that are up (recomputed on port status).
+        let keeper = options.topology.map { FabricKeeper(topology: $0, logger: logger) }
         if let t = options.topology {
             logger.info("fabric computed", metadata: [
                 "topology": "\(t.name)", "switches": "\(desired.switches.count)", "flows": "\(desired.flowCount)",
@@ -63,8 +65,11 @@ public enum TuskController {
         }
         let session = SwitchSessionHandler.Context(
             configuration: options.session,
-            desired: { desired[$0] },
-            onEvent: { [elephants] e in elephants?.handle(e) },
+            desired: { dpid in keeper?.desired(dpid) ?? desired[dpid] },
+            onEvent: { [elephants] e in
+                keeper?.handle(e)
+                elephants?.handle(e)
+            },
             logger: logger)
         var listeners = options.listen.map { OpenFlowServer.Listener(endpoint: $0) }
         if !options.tlsListen.isEmpty {

@@ -37,6 +37,11 @@ public struct SwitchSession: Sendable {
     }
 
     public func close() { channel.close(promise: nil) }
+
+    /// Reconciles the switch against `table` again (after the fabric changed).
+    public func reconcile(_ table: SwitchTable) {
+        channel.triggerUserOutboundEvent(SwitchSessionHandler.Reconcile(table: table), promise: nil)
+    }
 }
 
 /// Why a batch was not confirmed.
@@ -50,6 +55,11 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
     public typealias InboundIn = OpenFlowDecodeResult
     public typealias OutboundIn = OpenFlowEnvelope
     public typealias OutboundOut = OpenFlowEnvelope
+
+    /// A new desired table to reconcile against (a user outbound event, see `SwitchSession.reconcile`).
+    public struct Reconcile: Sendable {
+        public var table: SwitchTable
+    }
 
     /// A batch to write (a user outbound event, see `SwitchSession.submit`).
     public struct SubmitBatch: Sendable {
@@ -163,6 +173,12 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
     }
 
     public func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if let r = event as? Reconcile {
+            logger.info("reconciling after a fabric change", metadata: ["switch": "\(r.table.name)"])
+            perform(machine.reconcile(with: r.table), context: context)
+            promise?.succeed(())
+            return
+        }
         guard let submit = event as? SubmitBatch else {
             context.triggerUserOutboundEvent(event, promise: promise)
             return

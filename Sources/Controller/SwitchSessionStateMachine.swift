@@ -183,6 +183,8 @@ public struct SwitchSessionStateMachine {
         var info: SwitchInfo
         var pending: [PendingBatch] = []
         var reconciliation: Reconciliation = .idle
+        /// A newer desired table that arrived while a reconciliation was running: reconciled next.
+        var again: SwitchTable?
     }
 
     private enum State {
@@ -533,6 +535,7 @@ public struct SwitchSessionStateMachine {
                         if remaining.isEmpty {
                             a.reconciliation = .idle
                             actions.append(.reconciled(report))
+                            actions += reconcileAgain(&a)
                         } else {
                             a.reconciliation = .applying(report: report, remaining: remaining)
                         }
@@ -584,7 +587,7 @@ public struct SwitchSessionStateMachine {
             if batches.isEmpty {
                 a.reconciliation = .idle
                 actions.append(.reconciled(report))
-                return actions
+                return actions + reconcileAgain(&a)
             }
             var ids = Set<BatchID>()
             var sends: [OpenFlowEnvelope] = []
@@ -669,12 +672,21 @@ public struct SwitchSessionStateMachine {
     }
 
     /// Starts reconciliation against `desired`: reads the switch's flows and groups; the plan and its
-    /// batches follow when both replies are complete.
+    /// batches follow when both replies are complete. While one runs, the newest `desired` waits and is
+    /// reconciled right after it (the fabric may change under a reconciliation: a port going down).
     public mutating func reconcile(with desired: SwitchTable) -> [Action] {
         guard case .active(var a) = state else { return [] }
+        state = .modifying
+        let actions = startReconcile(desired, &a)
+        state = .active(a)
+        return actions
+    }
+
+    private mutating func startReconcile(_ desired: SwitchTable, _ a: inout Active) -> [Action] {
         switch a.reconciliation {
         case .reading, .applying:
-            return [] // one at a time
+            a.again = desired
+            return []
         case .idle:
             break
         }
@@ -682,11 +694,16 @@ public struct SwitchSessionStateMachine {
         let gx = xid()
         a.reconciliation = .reading(desired: desired, flowXID: fx, groupXID: gx, flows: [], flowsDone: false, groups: [],
                                     groupsDone: false)
-        state = .active(a)
         // All tables, any cookie: foreign entries are counted, never touched.
         return [.send([
             envelope(.multipartRequest(MultipartRequest(body: .flow(FlowStatsRequest(tableID: 0xFF)))), xid: fx),
             envelope(.multipartRequest(MultipartRequest(body: .groupDesc)), xid: gx),
         ])]
+    }
+
+    private mutating func reconcileAgain(_ a: inout Active) -> [Action] {
+        guard let next = a.again else { return [] }
+        a.again = nil
+        return startReconcile(next, &a)
     }
 }

@@ -31,6 +31,9 @@ public struct ClosedLoopStats: Sendable {
     public var peakEntries = 0
     public var samples = 0
     public var datagrams = 0
+    /// With an injected clock (`ClosedLoopScheduler.clock`): the time of each round's analytics
+    /// evaluation, selection and programming plan (sFlow synthesis excluded), in the clock's units.
+    public var roundTimes: [UInt64] = []
     /// The last decisions with their reasons (bounded), for logs.
     public var recent: [(time: Double, flow: FlowID, decision: Decision)] = []
 
@@ -46,6 +49,8 @@ public struct ClosedLoopScheduler: FlowScheduler {
     public let timing: ControlTiming?
     public var observesSegments: Bool { true }
     public private(set) var stats = ClosedLoopStats()
+    /// A clock to time each round with (benchmarks inject a CPU-time clock); nil: rounds are not timed.
+    public var clock: (@Sendable () -> UInt64)?
 
     private let seed: UInt64
     private let algorithm: SelectorAlgorithm
@@ -94,9 +99,11 @@ public struct ClosedLoopScheduler: FlowScheduler {
         guard var control else { return [] }
         let t = view.time // the clock only
         synth?.export(at: t, into: &analytics)
+        let began = clock?()
         _ = analytics.evaluate(at: t)
         stats.rounds += 1
         let round = control.round(analytics, at: t)
+        if let clock, let began { stats.roundTimes.append(clock() &- began) }
         self.control = control
 
         for e in round.elephants { seenElephants.insert(e.key) }

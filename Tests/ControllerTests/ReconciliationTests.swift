@@ -113,7 +113,7 @@ struct ReconciliationTests {
             .multipartRequest(MultipartRequest(body: .groupDesc)),
         ])
         #expect(m.isReconciling)
-        #expect(m.reconcile(with: table).isEmpty) // one at a time
+        #expect(m.reconcile(with: table).isEmpty) // one at a time: the newer table waits for this one
         let flows = table.flows.values.sorted { $0.cookie < $1.cookie }
         // Flow stats in two parts; group desc empty.
         _ = m.received(ok(.multipartReply(MultipartReply(flags: .more, body: .flow([stats(flows[0])]))), xid: reads[0].xid), now: at(10))
@@ -134,7 +134,33 @@ struct ReconciliationTests {
         #expect(r.flowsUntouched == 2)
         #expect(r.groupsAdded == 1)
         #expect(r.failures.isEmpty)
-        #expect(!m.isReconciling)
+        // The table that came in during the first reconciliation is reconciled right after it.
+        #expect(done.sent.map(\.message) == reads.map(\.message))
+        #expect(m.isReconciling)
+    }
+
+    @Test("a fabric link down: the fabric is recomputed without it, and other switches stop using it")
+    func fabricWithoutADownLink() throws {
+        let t = try leafSpine()
+        let full = ProactiveFabric(topology: t).desiredState()
+        // l1:3 - s1:1 goes down.
+        let l1 = t.switchID(dpid: 11)!
+        let link = t.port(PortRef(l1, 3))!.link.index
+        let reduced = FabricKeeper.fabric(t, without: [link])
+        let h1 = t.hostID(named: "h1")!
+        func action(_ st: FabricState, _ dpid: UInt64) -> [OpenFlowAction] {
+            let f = st[dpid]!.flows[.fabric(.ipv4, id: UInt64(h1.index))]!
+            if case .applyActions(let a) = f.instructions.first { return a }
+            return []
+        }
+        // l2 toward h1: a SELECT group over both spines before; only s2 (l2 port 4) after.
+        #expect(action(full, 12).contains { if case .group = $0 { true } else { false } })
+        #expect(action(reduced, 12) == [.output(port: PortNumber(4), maxLength: 0)])
+        // s1 has no direct way to l1 any more: it sends toward h1 back down to l2 (then s2).
+        #expect(action(full, 1) == [.output(port: PortNumber(1), maxLength: 0)])
+        #expect(action(reduced, 1) == [.output(port: PortNumber(2), maxLength: 0)])
+        // And back up: the full fabric again.
+        #expect(FabricKeeper.fabric(t, without: []) == full)
     }
 }
 
