@@ -35,6 +35,8 @@ RUN_SECONDS=${RUN_SECONDS:-20}
 SEED=${SEED:-1}
 # shellcheck source=lib/lab.sh
 source "$here/lib/lab.sh"
+# shellcheck source=lib/controller.sh
+source "$here/lib/controller.sh"
 
 fail() {
   echo "FAIL: $*" >&2
@@ -54,52 +56,21 @@ ofport=$(lab_free_port tcp)
 sfport=$(lab_free_port udp)
 policy=$LAB_DIR/policy.yaml
 decisions=$LAB_DIR/decisions.jsonl
-write_policy() {
-  cat >"$policy" <<EOF
-# e2e: leaf-spine, 100 Mbit/s fabric links, 1-in-100 sampling
-sflow: {sampling-rate: 100, polling-interval: 2s}
-selector: {algorithm: $1, control-interval: 1s}
-flow-table: {idle-timeout: 5s}
-EOF
-}
-write_policy ecmp
+ctl_policy "$policy" ecmp
 # The policy `tusk replay` trials on the ECMP runs' captures.
-cat >"$LAB_DIR/replay-policy.yaml" <<EOF
-sflow: {sampling-rate: 100, polling-interval: 2s}
-selector: {algorithm: tusk, control-interval: 1s}
-EOF
-lab_bg tusk - "$TUSK_BIN" controller --topology "$topo" --listen "127.0.0.1:$ofport" --sflow "127.0.0.1:$sfport" \
-  --policy "$policy" --decisions "$decisions" --echo-interval 2
-tusk_pid=$LAB_LAST_PID
-lab_wait_listen tcp "$ofport" - 20 "$tusk_pid" || fail "tusk controller does not listen on $ofport: $(cat "$LAB_DIR/tusk.err")"
+ctl_policy "$LAB_DIR/replay-policy.yaml" tusk
+ctl_start --topology "$topo" --listen "127.0.0.1:$ofport" --sflow "127.0.0.1:$sfport" \
+  --policy "$policy" --decisions "$decisions" --echo-interval 2 || fail "tusk controller did not start"
+tusk_pid=$CTL_PID
 lab_wait_listen udp "$sfport" - 20 "$tusk_pid" || fail "tusk controller does not listen for sFlow on $sfport"
-
-args=()
-for s in "${LAB_SWITCHES[@]}"; do
-  args+=(-- set-controller "$(lab_br "$s")" "tcp:127.0.0.1:$ofport" -- set controller "$(lab_br "$s")" max_backoff=1000)
-done
-lab_vsctl "${args[@]}"
-deadline=$((SECONDS + 30))
-until (($(grep 'reconciled: switch programmed' "$LAB_DIR/tusk.err" | grep -o 'dpid=[0-9a-f]*' | sort -u | wc -l) >= nsw)); do
-  ((SECONDS < deadline)) || fail "the switches were not reconciled within 30 s"
-  sleep 0.2
-done
+ctl_connect "$ofport"
+ctl_wait_reconciled 30 || fail "the switches were not reconciled within 30 s"
 lab_sflow_enable "$sfport" 100 2
 lab_ping_all >/dev/null || fail "hosts do not reach each other through the fabric"
 
-reloads=0
-set_algorithm() {
-  write_policy "$1"
-  reloads=$((reloads + 1))
-  kill -HUP "$tusk_pid"
-  local deadline=$((SECONDS + 10))
-  until (($(grep -c 'policy reloaded' "$LAB_DIR/tusk.err") >= reloads)); do
-    ((SECONDS < deadline)) || fail "policy reload to $1 not logged"
-    sleep 0.1
-  done
-}
-ts_entries() { lab_ofctl l1 dump-flows | { grep 'cookie=0x5453' || true; }; }
-txbytes() { lab_ofctl "$1" dump-ports "$2" | tr -d ',' | awk '$1 == "tx" {for (i = 1; i <= NF; i++) if ($i ~ /^bytes=/) {sub("bytes=", "", $i); print $i}}'; }
+set_algorithm() { ctl_reload "$policy" "$1" || fail "policy reload to $1 not logged"; }
+ts_entries() { ctl_ts_entries l1; }
+txbytes() { ctl_txbytes "$@"; }
 
 lab_bg srv3 h3 iperf3 -s -B "$(lab_ip h3)" -p 5201
 lab_bg srv4 h4 iperf3 -s -B "$(lab_ip h4)" -p 5201
@@ -183,10 +154,15 @@ while ((trial < TRIALS || (collided == 0 && trial < 2 * TRIALS + 4))); do
 done
 
 # Entries Tusk logged as installed are the ones the switch showed while the flows ran.
-python3 "$here/lib/elephants_report.py" "$LAB_DIR" "${mice_trial:-0}" >"$LAB_DIR/report.md" || { cat "$LAB_DIR/report.md" >&2; fail "closed-loop checks failed"; }
+report_ok=1
+python3 "$here/lib/elephants_report.py" "$LAB_DIR" "${mice_trial:-0}" >"$LAB_DIR/report.md" || report_ok=0
 cat "$LAB_DIR/report.md"
 [[ -n ${E2E_REPORT:-} ]] && cp "$LAB_DIR/report.md" "$E2E_REPORT"
-[[ -n ${E2E_REPORT_DIR:-} ]] && { mkdir -p "$E2E_REPORT_DIR"; cp "$LAB_DIR"/*.json "$LAB_DIR"/*.decisions "$LAB_DIR/trials.tsv" "$LAB_DIR/report.md" "$E2E_REPORT_DIR"/ 2>/dev/null || true; }
+if [[ -n ${E2E_REPORT_DIR:-} ]]; then
+  mkdir -p "$E2E_REPORT_DIR"
+  cp "$LAB_DIR"/*.json "$LAB_DIR"/*.decisions "$LAB_DIR"/*.ports "$LAB_DIR"/ping-*.out "$LAB_DIR/trials.tsv" "$LAB_DIR/report.md" "$E2E_REPORT_DIR"/ 2>/dev/null || true
+fi
+((report_ok)) || fail "closed-loop checks failed"
 
 # Nothing left behind: with the ecmp policy the placements are withdrawn (strict deletes).
 set_algorithm ecmp

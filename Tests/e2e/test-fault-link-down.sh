@@ -27,6 +27,8 @@ LAB_STATIC_ARP=0
 LAB_RATE=${LAB_RATE:-100mbit}
 # shellcheck source=lib/lab.sh
 source "$here/lib/lab.sh"
+# shellcheck source=lib/controller.sh
+source "$here/lib/controller.sh"
 
 fail() {
   echo "FAIL: $*" >&2
@@ -38,28 +40,18 @@ lab_require iperf3 python3
 lab_init
 lab_leaf_spine
 topo=$repo/topologies/leaf-spine-2x2.yaml
-nsw=${#LAB_SWITCHES[@]}
 "$TUSK_BIN" controller show-fabric --topology "$topo" >"$LAB_DIR/fabric.txt"
 
 ofport=$(lab_free_port tcp)
 sfport=$(lab_free_port udp)
 read -r -a sflow_args <<<"${SFLOW_ARGS-"--sflow 127.0.0.1:$sfport"}"
-lab_bg tusk - "$TUSK_BIN" controller --topology "$topo" --listen "127.0.0.1:$ofport" "${sflow_args[@]}" --echo-interval 2
-tusk_pid=$LAB_LAST_PID
-lab_wait_listen tcp "$ofport" - 20 "$tusk_pid" || fail "tusk controller does not listen"
-args=()
-for s in "${LAB_SWITCHES[@]}"; do
-  args+=(-- set-controller "$(lab_br "$s")" "tcp:127.0.0.1:$ofport" -- set controller "$(lab_br "$s")" max_backoff=1000)
-done
-lab_vsctl "${args[@]}"
-deadline=$((SECONDS + 30))
-until (($(grep 'reconciled: switch programmed' "$LAB_DIR/tusk.err" | grep -o 'dpid=[0-9a-f]*' | sort -u | wc -l) >= nsw)); do
-  ((SECONDS < deadline)) || fail "the switches were not reconciled within 30 s"
-  sleep 0.2
-done
+ctl_start --topology "$topo" --listen "127.0.0.1:$ofport" "${sflow_args[@]}" --echo-interval 2 || fail "tusk controller did not start"
+tusk_pid=$CTL_PID
+ctl_connect "$ofport"
+ctl_wait_reconciled 30 || fail "the switches were not reconciled within 30 s"
 lab_ping_all >/dev/null || fail "hosts do not reach each other through the fabric"
 
-txbytes() { lab_ofctl "$1" dump-ports "$2" | tr -d ',' | awk '$1 == "tx" {for (i = 1; i <= NF; i++) if ($i ~ /^bytes=/) {sub("bytes=", "", $i); print $i}}'; }
+txbytes() { ctl_txbytes "$@"; }
 
 lab_bg srv3 h3 iperf3 -s -B "$(lab_ip h3)" -p 5201
 lab_bg srv1 h1 iperf3 -s -B "$(lab_ip h1)" -p 5202

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The daemon under sFlow load: `tusk controller` (leaf-spine topology, no switches needed) receives
+# RATE datagrams/s (default 200,000) of a synthetic capture with FLOWS (default 100,000) distinct flows
+# for SECONDS (default 10) from `tusk sflow send` on loopback. Reports what was sent, what the daemon
+# received, the kernel's drops for its socket, its RSS every second, and its control rounds (count,
+# late rounds, median/p99/max round time) from its closing log line.
+# Usage: Benchmarks/daemon-overload.sh [TUSK_BIN]   (release build; RATE, FLOWS, SECONDS override)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TUSK=${1:-.build/release/tusk}
+RATE=${RATE:-200000}
+FLOWS=${FLOWS:-100000}
+SECONDS_RUN=${SECONDS:-10}
+work=$(mktemp -d)
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+cap=$work/load.pcap
+"$TUSK" sflow generate --out "$cap" --datagrams "$RATE" --flows "$FLOWS" --rate "$RATE" --agents 4 >/dev/null 2>&1
+port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ofport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$TUSK" controller --topology topologies/leaf-spine-2x2.yaml --listen "127.0.0.1:$ofport" --sflow "127.0.0.1:$port" \
+  --log-level notice 2>"$work/tusk.err" &
+pid=$!
+sleep 1
+rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+echo "rss before: $(rss) kB"
+( for i in $(seq $((SECONDS_RUN + 2))); do sleep 1; echo "rss t+$i s: $(rss) kB"; done ) &
+mon=$!
+"$TUSK" sflow send --pcap "$cap" --to "127.0.0.1:$port" --rate "$RATE" --loop "$SECONDS_RUN" 2>&1 | tail -2
+wait $mon || true
+echo "rss after: $(rss) kB"
+kill -TERM $pid
+wait $pid || true
+grep -E "elephant loop stopped|control round late" "$work/tusk.err" | tail -5
+echo "late-round warnings: $(grep -c 'control round late' "$work/tusk.err" || true)"

@@ -1,0 +1,55 @@
+# Helpers for e2e tests that run `tusk controller` on a lab (source after lib/lab.sh and lab_init).
+#   ctl_start ARGS...          start `tusk controller ARGS...` (log in $LAB_DIR/tusk.err; pid in CTL_PID)
+#   ctl_connect PORT           point every bridge at tcp:127.0.0.1:PORT (quick reconnects)
+#   ctl_wait_reconciled [S]    until every switch has been reconciled by the current run (since its start)
+#   ctl_policy FILE ALGORITHM  write the e2e policy (1-in-100 sampling, 2 s polling, 1 s rounds)
+#   ctl_reload FILE ALGORITHM  rewrite it and SIGHUP the controller; wait for "policy reloaded"
+#   ctl_ts_entries SWITCH      the elephant entries (cookie 0x5453...) a bridge holds
+#   ctl_txbytes SWITCH PORT    tx bytes of a bridge port
+: "${TUSK_BIN:?set TUSK_BIN}"
+CTL_PID=""
+CTL_LOG_START=0
+ctl_start() {
+  [[ -f $LAB_DIR/tusk.err ]] && cat "$LAB_DIR/tusk.err" >>"$LAB_DIR/tusk.log"
+  lab_bg tusk - "$TUSK_BIN" controller "$@"
+  CTL_PID=$LAB_LAST_PID
+  local port="" a
+  for a in "$@"; do [[ $port == next ]] && port=${a##*:}; [[ $a == --listen ]] && port=next; done
+  [[ -n $port && $port != next ]] && { lab_wait_listen tcp "$port" - 20 "$CTL_PID" || { echo "FAIL: tusk controller does not listen on $port" >&2; cat "$LAB_DIR/tusk.err" >&2; return 1; }; }
+  return 0
+}
+ctl_connect() {
+  local s args=()
+  for s in "${LAB_SWITCHES[@]}"; do
+    args+=(-- set-controller "$(lab_br "$s")" "tcp:127.0.0.1:$1" -- set controller "$(lab_br "$s")" max_backoff=1000)
+  done
+  lab_vsctl "${args[@]}"
+}
+ctl_wait_reconciled() {
+  local deadline=$((SECONDS + ${1:-30}))
+  until (($(grep 'reconciled: switch programmed' "$LAB_DIR/tusk.err" 2>/dev/null | grep -o 'dpid=[0-9a-f]*' | sort -u | wc -l) >= ${#LAB_SWITCHES[@]})); do
+    ((SECONDS < deadline)) || return 1
+    kill -0 "$CTL_PID" 2>/dev/null || return 1
+    sleep 0.2
+  done
+}
+ctl_policy() {
+  cat >"$1" <<POLICY
+# e2e: leaf-spine, 100 Mbit/s fabric links, 1-in-100 sampling
+sflow: {sampling-rate: 100, polling-interval: 2s}
+selector: {algorithm: $2, control-interval: 1s}
+flow-table: {idle-timeout: 5s}
+POLICY
+}
+ctl_reload() {
+  local before deadline=$((SECONDS + 10))
+  before=$(grep -c 'policy reloaded' "$LAB_DIR/tusk.err" || true)
+  ctl_policy "$1" "$2"
+  kill -HUP "$CTL_PID"
+  until (($(grep -c 'policy reloaded' "$LAB_DIR/tusk.err" || true) > before)); do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+ctl_ts_entries() { lab_ofctl "$1" dump-flows | { grep 'cookie=0x5453' || true; }; }
+ctl_txbytes() { lab_ofctl "$1" dump-ports "$2" | tr -d ',' | awk '$1 == "tx" {for (i = 1; i <= NF; i++) if ($i ~ /^bytes=/) {sub("bytes=", "", $i); print $i}}'; }
