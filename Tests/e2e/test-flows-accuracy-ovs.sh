@@ -12,7 +12,7 @@
 # iperf3's rate on the wire (payload + UDP, IPv4, Ethernet headers and FCS: sFlow's frame length
 # includes the FCS), and in the gaps case the sources must show the loss.
 #
-# Usage (root): TUSK_BIN=.build/release/tusk bash Tests/e2e/test-flows-accuracy-ovs.sh
+# Usage (root): TUSK_BIN=.build/release/tusk [KEEP_CAPTURES=DIR] bash Tests/e2e/test-flows-accuracy-ovs.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TUSK_BIN:?set TUSK_BIN to the tusk binary (make e2e does)}"
@@ -77,7 +77,7 @@ run_case() {
   wait "$b" || fail "iperf3 40M ($name) failed: $(tail -c 300 "$(lab_err "udp40-$name")")"
   sleep 1
   lab_stop "$cap_pid" "$sink_pid"
-  "$TUSK_BIN" flows --pcap "$LAB_DIR/$name.pcap" --at "$AT" --format json --top 20 >"$LAB_DIR/$name.json" \
+  "$TUSK_BIN" flows --pcap "$LAB_DIR/$name.pcap" --port "$port" --at "$AT" --format json --top 20 >"$LAB_DIR/$name.json" \
     || fail "tusk flows on the $name capture failed"
 }
 
@@ -90,6 +90,12 @@ sleep 2
 lab_stop "$warm"
 run_case open
 run_case gaps
+# KEEP_CAPTURES=DIR keeps the captures, Tusk's states and iperf3's results for a closer look.
+if [[ -n ${KEEP_CAPTURES:-} ]]; then
+  mkdir -p "$KEEP_CAPTURES"
+  cp "$LAB_DIR"/{open,gaps}.{pcap,json} "$LAB_DIR"/udp*.out "$KEEP_CAPTURES"/
+  echo "$port" >"$KEEP_CAPTURES/port"
+fi
 
 python3 - "$LAB_DIR" "$AT" <<'PY'
 import json, os, sys
