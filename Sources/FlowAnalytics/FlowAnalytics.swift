@@ -437,7 +437,8 @@ public struct FlowAnalytics {
         var samples: Double
         var lastSample: Double
 
-        init(_ p: PointState, at t: Double, config: AnalyticsConfig, source: SourceLoss) {
+        /// `floorWindow` is τ(1−e^(−minWindow/τ)) (`floorWindow(config)`).
+        init(_ p: PointState, at t: Double, config: AnalyticsConfig, floorWindow: Double, source: SourceLoss) {
             let tau = config.timeConstant
             let decay = exp(-max(0, t - p.rate.bits.lastTime) / tau)
             let n = source.samplingRate
@@ -445,7 +446,7 @@ public struct FlowAnalytics {
             bits = p.rate.bits.sum * decay / n
             packets = p.rate.packets * decay / n
             exposure = q * tau * (1 - exp(-max(0, t - p.rate.bits.firstTime) / tau))
-            floor = q * tau * (1 - exp(-config.minWindow / tau))
+            floor = q * floorWindow
             samples = p.rate.bits.effectiveSamples * decay
             lastSample = p.rate.bits.lastTime
         }
@@ -455,6 +456,10 @@ public struct FlowAnalytics {
     /// point that has sent no sample for `pointTimeout` and for five of its expected gaps between
     /// samples no longer sees the flow (the flow moved to another path), and its decaying
     /// estimate would only pull the others down.
+    static func floorWindow(_ config: AnalyticsConfig) -> Double {
+        config.timeConstant * (1 - exp(-config.minWindow / config.timeConstant))
+    }
+
     static func isCurrent(_ p: PointTerms, at t: Double, pps: Double, config: AnalyticsConfig) -> Bool {
         let perSecond = pps * p.q
         let gap = perSecond > 0 ? max(config.pointTimeout, 5 / perSecond) : .infinity
@@ -462,32 +467,40 @@ public struct FlowAnalytics {
     }
 
     static func estimate(_ e: FlowEntry, at t: Double, config: AnalyticsConfig, sources: [SourceLoss]) -> (bps: Double, pps: Double, samples: Double, entry: Int32) {
+        let fw = floorWindow(config)
         // Pass 1: every point, for the flow's packet rate.
         var bits = 0.0, packets = 0.0, exposure = 0.0, floor = 0.0, samples = 0.0
         var count = 0
+        var oldest = Double.infinity
+        var entry = e.p0.input, most = -1.0
         e.forEachPoint { p in
-            let x = PointTerms(p, at: t, config: config, source: sources[Int(p.point)])
+            let x = PointTerms(p, at: t, config: config, floorWindow: fw, source: sources[Int(p.point)])
             bits += x.bits; packets += x.packets; exposure += x.exposure; floor += x.floor; samples += x.samples
             count += 1
+            oldest = min(oldest, x.lastSample)
+            if x.samples > most, p.input >= 0 { most = x.samples; entry = p.input }
         }
         let window = max(exposure, floor)
         guard window > 0 else { return (0, 0, 0, e.p0.input) }
         var bps = bits / window, pps = packets / window
-        var entry = e.p0.input, most = -1.0
-        if count == 1 { return (bps, pps, max(0, samples), entry) }
+        // Every point sampled the flow within `pointTimeout`: all are current (the common case).
+        if count == 1 || t - oldest <= config.pointTimeout { return (bps, pps, max(0, samples), entry) }
         // Pass 2: only the points that still see the flow (all of them when none does).
         var b = 0.0, pk = 0.0, ex = 0.0, fl = 0.0, n = 0.0
+        var currentEntry = entry
+        most = -1
         let allPps = pps
         e.forEachPoint { p in
-            let x = PointTerms(p, at: t, config: config, source: sources[Int(p.point)])
+            let x = PointTerms(p, at: t, config: config, floorWindow: fw, source: sources[Int(p.point)])
             guard isCurrent(x, at: t, pps: allPps, config: config) else { return }
             b += x.bits; pk += x.packets; ex += x.exposure; fl += x.floor; n += x.samples
-            if x.samples > most, p.input >= 0 { most = x.samples; entry = p.input }
+            if x.samples > most, p.input >= 0 { most = x.samples; currentEntry = p.input }
         }
         if max(ex, fl) > 0 {
             bps = b / max(ex, fl)
             pps = pk / max(ex, fl)
             samples = n
+            entry = currentEntry
         }
         return (bps, pps, max(0, samples), entry)
     }
@@ -615,15 +628,16 @@ public struct FlowAnalytics {
         let flowPps = estimate(e, at: t).pps
         // The rate over all points decides which are current (as in `estimate`).
         var all = 0.0, window = 0.0, floor = 0.0
+        let fw = Self.floorWindow(config)
         e.forEachPoint { p in
-            let x = PointTerms(p, at: t, config: config, source: sources[Int(p.point)])
+            let x = PointTerms(p, at: t, config: config, floorWindow: fw, source: sources[Int(p.point)])
             all += x.packets; window += x.exposure; floor += x.floor
         }
         let allPps = max(window, floor) > 0 ? all / max(window, floor) : flowPps
         var out: [PointReport] = []
         e.forEachPoint { p in
             let src = sources[Int(p.point)]
-            let x = PointTerms(p, at: t, config: config, source: src)
+            let x = PointTerms(p, at: t, config: config, floorWindow: fw, source: src)
             let w = max(x.exposure, x.floor)
             out.append(PointReport(point: pointTable[Int(p.point)], entry: p.input >= 0 ? portTable[Int(p.input)] : nil,
                                    bps: w > 0 ? x.bits / w : 0, pps: w > 0 ? x.packets / w : 0, samples: x.samples,
