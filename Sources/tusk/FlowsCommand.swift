@@ -176,6 +176,7 @@ struct FlowsCommand: AsyncParsableCommand {
             exitWith(CommandFailure(message: "cannot listen on \(listen): \(error)"))
         }
         FileHandleStderr.write("tusk: listening for sFlow on \(collector.localAddress.map { "\($0)" } ?? listen)\n")
+        if let note = collector.receiveBufferNote { FileHandleStderr.write("tusk: warning: \(note)\n") }
         let stop = StopFlag()
         let signals = installStopSignals(stop)
         let deadline = input.duration.map { monotonicNanos() + UInt64($0 * 1e9) }
