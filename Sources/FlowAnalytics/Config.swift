@@ -76,6 +76,10 @@ public struct AnalyticsConfig: Sendable {
     public var holdTime = 2.0
     /// Samples needed behind an estimate before a flow can become an elephant.
     public var minSamples = 3.0
+    /// An observation point that has not sampled a flow for this long (and for five of its
+    /// expected gaps between samples) no longer counts in the flow's estimate, seconds. Agents
+    /// send samples at least once a second.
+    public var pointTimeout = 1.5
     /// A flow's link is forgotten when the flow was not seen on it for this long, seconds.
     public var linkTimeout = 4.0
     /// Speed used for every link instead of ifSpeed (shaped and virtual links report wrong speeds).

@@ -7,11 +7,23 @@ import Packets
 import SFlow
 
 /// Where a flow was sampled: one agent's data source. A flow seen by several switches has one
-/// observation point per switch; its rate comes from the best-sampled one, never a sum.
-public struct ObservationPoint: Hashable, Sendable {
+/// observation point per switch; its rate combines them (weighted by sampling probability, see
+/// `FlowAnalytics.estimate`), never a sum.
+public struct ObservationPoint: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var agent: IPAddress
     public var subAgentId: UInt32
     public var sourceIndex: UInt32
+
+    public init(agent: IPAddress, subAgentId: UInt32, sourceIndex: UInt32) {
+        self.agent = agent
+        self.subAgentId = subAgentId
+        self.sourceIndex = sourceIndex
+    }
+
+    public var description: String { "\(agent)/\(subAgentId)#\(sourceIndex)" }
+    public static func < (a: Self, b: Self) -> Bool {
+        (a.agent, a.subAgentId, a.sourceIndex) < (b.agent, b.subAgentId, b.sourceIndex)
+    }
 }
 
 /// A port a flow crosses, as seen in its samples.
@@ -117,6 +129,10 @@ struct FlowEntry {
         } else {
             morePoints.append(PointState(point: point, input: inPort, rate: DualRate(start: t)))
         }
+        noteLinks(inPort: inPort, outPort: outPort, at: t)
+    }
+
+    mutating func noteLinks(inPort: Int32, outPort: Int32, at t: Double) {
         if inPort >= 0 { note(inPort, t) }
         if outPort >= 0 { note(~outPort, t) }
     }
@@ -174,6 +190,9 @@ public struct FlowAnalytics {
     private var portTable: [AgentPort] = []
     private var loads: [PortLoad] = []
     private var pointIDs: [ObservationPoint: Int32] = [:]
+    // By point id: the point, and its data source's sampling rate and sample loss.
+    private var pointTable: [ObservationPoint] = []
+    private var sources: [SourceLoss] = []
     private var statedSpeeds: [DpidPort: Double] = [:]
     // Small memos: consecutive samples mostly come from the same agent, data source and ports.
     private var lastPorts: [(AgentPort, Int32)] = []
@@ -233,33 +252,46 @@ public struct FlowAnalytics {
     public mutating func ingestFlowSample(_ s: borrowing FlowSampleSummary, at t: Double) {
         samplesIngested += 1
         let rate = Double(max(1, s.sample.samplingRate))
-        let bits = Double(s.frameLength) * 8 * rate
         let tau = config.timeConstant
+        // The data source's sequence numbers tell its lost samples (every sample counts, with a
+        // flow key or without).
+        let op = ObservationPoint(agent: s.agent, subAgentId: s.subAgentId, sourceIndex: s.sample.source.index)
+        let point: Int32
+        if let (lp, id) = lastPoint, lp == op {
+            point = id
+            sources[Int(point)].observe(sequence: s.sample.sequence, uptime: s.uptime, samplingRate: rate, at: t, tau: tau)
+        } else if let p = pointIDs[op] {
+            point = p
+            lastPoint = (op, point)
+            sources[Int(point)].observe(sequence: s.sample.sequence, uptime: s.uptime, samplingRate: rate, at: t, tau: tau)
+        } else {
+            point = Int32(pointTable.count)
+            pointIDs[op] = point
+            pointTable.append(op)
+            sources.append(SourceLoss(sequence: s.sample.sequence, uptime: s.uptime, samplingRate: rate, at: t))
+            lastPoint = (op, point)
+        }
+        let bits = Double(s.frameLength) * 8 * rate
+        // Port loads from samples stand in for what the source saw: the samples it lost lately
+        // are made up for here (flow rates are compensated when they are evaluated).
+        let portBits = bits * sources[Int(point)].factor
         var inPort: Int32 = -1
         if let i = s.sample.input.singleIfIndex {
             inPort = portID(AgentPort(agent: s.agent, ifIndex: i))
-            loads[Int(inPort)].addSample(bits: bits, input: true, at: t, tau: tau)
+            loads[Int(inPort)].addSample(bits: portBits, input: true, at: t, tau: tau)
         }
         var outPort: Int32 = -1
         // Output "discarded" with reason 256 is how some switches report a packet sent through a
         // group: the port is unknown, not dropped. Either way no single output port is known.
         if let o = s.sample.output.singleIfIndex {
             outPort = portID(AgentPort(agent: s.agent, ifIndex: o))
-            loads[Int(outPort)].addSample(bits: bits, input: false, at: t, tau: tau)
+            loads[Int(outPort)].addSample(bits: portBits, input: false, at: t, tau: tau)
         }
         guard let raw = s.header.flowKey else {
             samplesWithoutKey += 1
             return
         }
         let key = config.keySpec.project(raw)
-        let op = ObservationPoint(agent: s.agent, subAgentId: s.subAgentId, sourceIndex: s.sample.source.index)
-        let point: Int32
-        if let (lp, id) = lastPoint, lp == op {
-            point = id
-        } else {
-            if let p = pointIDs[op] { point = p } else { point = Int32(pointIDs.count); pointIDs[op] = point }
-            lastPoint = (op, point)
-        }
         if let existing = lookup(key) {
             // Keeping the LRU order costs a few random memory accesses; at most one move a second
             // per flow keeps it exact to that resolution at a fraction of the cost.
@@ -269,10 +301,10 @@ public struct FlowAnalytics {
             }
             slots[Int(existing)].add(point: point, bits: bits, packets: rate, inPort: inPort, outPort: outPort, at: t, tau: tau)
         } else {
+            // The first sample only starts the flow's clock (see RateEstimator): it names links,
+            // but adds neither bits nor a sample.
             var e = FlowEntry(key: key, point: point, input: inPort, at: t)
-            if inPort >= 0 || outPort >= 0 {
-                e.add(point: point, bits: 0, packets: 0, inPort: inPort, outPort: outPort, at: t, tau: tau)
-            }
+            e.noteLinks(inPort: inPort, outPort: outPort, at: t)
             _ = insert(e)
         }
     }
@@ -379,22 +411,98 @@ public struct FlowAnalytics {
 
     // MARK: Evaluation
 
-    /// The estimate of a flow: from its best-sampled observation point.
+    /// The estimate of a flow, combined over the observation points that sample it.
     func estimate(_ e: FlowEntry, at t: Double) -> (bps: Double, pps: Double, samples: Double, entry: Int32) {
-        Self.estimate(e, at: t, config: config)
+        Self.estimate(e, at: t, config: config, sources: sources)
     }
 
-    static func estimate(_ e: FlowEntry, at t: Double, config: AnalyticsConfig) -> (bps: Double, pps: Double, samples: Double, entry: Int32) {
-        let tau = config.timeConstant
-        var best: (bps: Double, pps: Double, samples: Double, entry: Int32) = (0, 0, -1, -1)
-        e.forEachPoint { p in
-            let n = p.rate.bits.samples(at: t, tau: tau)
-            if n > best.samples {
-                best = (p.rate.bits.rate(at: t, tau: tau, minWindow: config.minWindow),
-                        p.rate.ppsRate(at: t, tau: tau, minWindow: config.minWindow), n, p.input)
-            }
+    /// What one observation point contributes to a flow's combined estimate.
+    ///
+    /// Point i samples the flow's packets independently with probability p_i = 1/N_i, and keeps
+    /// a share 1/f_i of its samples (f_i = n/(n−k), its data source's loss factor), so it sees each
+    /// packet with probability q_i = p_i/f_i. Its sum S_i (sampled bits × N_i, decayed with τ)
+    /// over its exposure W_i = τ(1−e^(−age/τ)) estimates the rate as f_i·S_i/W_i, with variance
+    /// ∝ 1/(q_i·W_i). Weighing each point by q_i·W_i (inverse variance, and fixed in advance:
+    /// not by how many samples it happened to get) gives
+    ///     rate = Σ f_i·q_i·S_i / Σ q_i·W_i = Σ (S_i/N_i) / Σ (W_i/(N_i·f_i)),
+    /// unbiased whatever the points' sampling rates, with a 95 % bound of 196·√(1/Σ n_i) %.
+    struct PointTerms {
+        /// f_i·q_i·S_i and the same for packets.
+        var bits: Double
+        var packets: Double
+        /// q_i·W_i, and q_i·W(minWindow) (the floor of a young flow's window).
+        var exposure: Double
+        var floor: Double
+        var q: Double
+        var samples: Double
+        var lastSample: Double
+
+        /// `floorWindow` is τ(1−e^(−minWindow/τ)) (`floorWindow(config)`).
+        init(_ p: PointState, at t: Double, config: AnalyticsConfig, floorWindow: Double, source: SourceLoss) {
+            let tau = config.timeConstant
+            let decay = exp(-max(0, t - p.rate.bits.lastTime) / tau)
+            let n = source.samplingRate
+            q = 1 / (n * source.factor)
+            bits = p.rate.bits.sum * decay / n
+            packets = p.rate.packets * decay / n
+            exposure = q * tau * (1 - exp(-max(0, t - p.rate.bits.firstTime) / tau))
+            floor = q * floorWindow
+            samples = p.rate.bits.effectiveSamples * decay
+            lastSample = p.rate.bits.lastTime
         }
-        return (best.bps, best.pps, max(0, best.samples), best.entry)
+    }
+
+    /// Whether point terms `p` still sample the flow at time `t`, given the flow's packet rate: a
+    /// point that has sent no sample for `pointTimeout` and for five of its expected gaps between
+    /// samples no longer sees the flow (the flow moved to another path), and its decaying
+    /// estimate would only pull the others down.
+    static func floorWindow(_ config: AnalyticsConfig) -> Double {
+        config.timeConstant * (1 - exp(-config.minWindow / config.timeConstant))
+    }
+
+    static func isCurrent(_ p: PointTerms, at t: Double, pps: Double, config: AnalyticsConfig) -> Bool {
+        let perSecond = pps * p.q
+        let gap = perSecond > 0 ? max(config.pointTimeout, 5 / perSecond) : .infinity
+        return t - p.lastSample <= gap
+    }
+
+    static func estimate(_ e: FlowEntry, at t: Double, config: AnalyticsConfig, sources: [SourceLoss]) -> (bps: Double, pps: Double, samples: Double, entry: Int32) {
+        let fw = floorWindow(config)
+        // Pass 1: every point, for the flow's packet rate.
+        var bits = 0.0, packets = 0.0, exposure = 0.0, floor = 0.0, samples = 0.0
+        var count = 0
+        var oldest = Double.infinity
+        var entry = e.p0.input, most = -1.0
+        e.forEachPoint { p in
+            let x = PointTerms(p, at: t, config: config, floorWindow: fw, source: sources[Int(p.point)])
+            bits += x.bits; packets += x.packets; exposure += x.exposure; floor += x.floor; samples += x.samples
+            count += 1
+            oldest = min(oldest, x.lastSample)
+            if x.samples > most, p.input >= 0 { most = x.samples; entry = p.input }
+        }
+        let window = max(exposure, floor)
+        guard window > 0 else { return (0, 0, 0, e.p0.input) }
+        var bps = bits / window, pps = packets / window
+        // Every point sampled the flow within `pointTimeout`: all are current (the common case).
+        if count == 1 || t - oldest <= config.pointTimeout { return (bps, pps, max(0, samples), entry) }
+        // Pass 2: only the points that still see the flow (all of them when none does).
+        var b = 0.0, pk = 0.0, ex = 0.0, fl = 0.0, n = 0.0
+        var currentEntry = entry
+        most = -1
+        let allPps = pps
+        e.forEachPoint { p in
+            let x = PointTerms(p, at: t, config: config, floorWindow: fw, source: sources[Int(p.point)])
+            guard isCurrent(x, at: t, pps: allPps, config: config) else { return }
+            b += x.bits; pk += x.packets; ex += x.exposure; fl += x.floor; n += x.samples
+            if x.samples > most, p.input >= 0 { most = x.samples; currentEntry = p.input }
+        }
+        if max(ex, fl) > 0 {
+            bps = b / max(ex, fl)
+            pps = pk / max(ex, fl)
+            samples = n
+            entry = currentEntry
+        }
+        return (bps, pps, max(0, samples), entry)
     }
 
     /// Speed of a port in bits per second: the override, else ifSpeed, else the default.
@@ -441,8 +549,9 @@ public struct FlowAnalytics {
         }
         let cfg = config
         let loads = self.loads
+        let sources = self.sources
         for i in slots.indices where slots[i].live {
-            if let ev = slots[i].evaluate(at: t, config: cfg, loads: loads) {
+            if let ev = slots[i].evaluate(at: t, config: cfg, loads: loads, sources: sources) {
                 pendingEvents.append(ElephantEvent(type: ev.type, time: t, flow: ev.key, bps: ev.bps, links: ev.links.map(link)))
             }
         }
@@ -490,6 +599,90 @@ public struct FlowAnalytics {
                           firstSeen: e.firstSeen, lastSeen: e.lastSeen)
     }
 
+    /// One observation point's own estimate of a flow (a point far from the others is a finding:
+    /// a drop between them, a mirror, or a misconfigured sampling rate).
+    public struct PointReport: Sendable {
+        public var point: ObservationPoint
+        /// The port the flow entered by at this point, when the samples name it.
+        public var entry: AgentPort?
+        /// This point's estimate alone, compensated for its source's lost samples.
+        public var bps: Double
+        public var pps: Double
+        public var samples: Double
+        public var errorPercent: Double
+        /// 1-in-N of the source's last sample.
+        public var samplingRate: Double
+        /// Share of the source's recent samples that were lost (n − received) / n.
+        public var lossShare: Double
+        /// n / (n − k): the factor the estimate was scaled by.
+        public var lossFactor: Double
+        public var lastSeen: Double
+        /// Whether it still sees the flow and counts in the combined estimate.
+        public var current: Bool
+    }
+
+    /// The per-point estimates of one flow, ordered by point.
+    public func points(_ key: FlowKey, at t: Double) -> [PointReport] {
+        let k = config.keySpec.project(key)
+        guard let s = lookup(k), case let e = slots[Int(s)], e.live else { return [] }
+        let flowPps = estimate(e, at: t).pps
+        // The rate over all points decides which are current (as in `estimate`).
+        var all = 0.0, window = 0.0, floor = 0.0
+        let fw = Self.floorWindow(config)
+        e.forEachPoint { p in
+            let x = PointTerms(p, at: t, config: config, floorWindow: fw, source: sources[Int(p.point)])
+            all += x.packets; window += x.exposure; floor += x.floor
+        }
+        let allPps = max(window, floor) > 0 ? all / max(window, floor) : flowPps
+        var out: [PointReport] = []
+        e.forEachPoint { p in
+            let src = sources[Int(p.point)]
+            let x = PointTerms(p, at: t, config: config, floorWindow: fw, source: src)
+            let w = max(x.exposure, x.floor)
+            out.append(PointReport(point: pointTable[Int(p.point)], entry: p.input >= 0 ? portTable[Int(p.input)] : nil,
+                                   bps: w > 0 ? x.bits / w : 0, pps: w > 0 ? x.packets / w : 0, samples: x.samples,
+                                   errorPercent: RateEstimator.errorPercent(samples: x.samples), samplingRate: src.samplingRate,
+                                   lossShare: src.lossShare, lossFactor: src.factor, lastSeen: x.lastSample,
+                                   current: Self.isCurrent(x, at: t, pps: allPps, config: config)))
+        }
+        return out.sorted { $0.point < $1.point }
+    }
+
+    /// Sample loss of one flow-sample data source (from its sequence numbers).
+    public struct SourceReport: Sendable {
+        public var point: ObservationPoint
+        public var samplingRate: Double
+        /// Share of the recent window's samples lost, and the factor n / (n − k) applied.
+        public var lossShare: Double
+        public var lossFactor: Double
+        /// Totals since the source was first seen.
+        public var received: UInt64
+        public var lost: UInt64
+        /// Times its numbering started over (agent restarts), which are not losses.
+        public var resets: UInt64
+    }
+
+    /// Every flow-sample data source seen, ordered by point.
+    public var sourceReports: [SourceReport] {
+        zip(pointTable, sources).map { p, s in
+            SourceReport(point: p, samplingRate: s.samplingRate, lossShare: s.lossShare, lossFactor: s.factor,
+                         received: s.totalReceived, lost: s.totalLost, resets: s.resets)
+        }.sorted { $0.point < $1.point }
+    }
+
+    /// Share of the recent window's flow samples lost per sub-agent (all its data sources together).
+    public var agentLossShares: [SubAgentKey: Double] {
+        var expected: [SubAgentKey: Double] = [:], received: [SubAgentKey: Double] = [:]
+        for (p, s) in zip(pointTable, sources) {
+            let k = SubAgentKey(agent: p.agent, subAgentId: p.subAgentId)
+            expected[k, default: 0] += s.expected
+            received[k, default: 0] += s.received
+        }
+        var out: [SubAgentKey: Double] = [:]
+        for (k, e) in expected { out[k] = e > 0 ? max(0, 1 - (received[k] ?? 0) / e) : 0 }
+        return out
+    }
+
     public struct LinkReport: Sendable {
         public var port: AgentPort
         public var identity: PortIdentity?
@@ -526,9 +719,9 @@ extension FlowEntry {
     }
 
     /// Applies the elephant rules at time `t`, in place; returns the transition it causes, if any.
-    mutating func evaluate(at t: Double, config cfg: AnalyticsConfig, loads: [PortLoad]) -> Transition? {
+    mutating func evaluate(at t: Double, config cfg: AnalyticsConfig, loads: [PortLoad], sources: [SourceLoss]) -> Transition? {
         expireLinks(at: t, timeout: cfg.linkTimeout)
-        let est = FlowAnalytics.estimate(self, at: t, config: cfg)
+        let est = FlowAnalytics.estimate(self, at: t, config: cfg, sources: sources)
         let threshold = cfg.threshold.bps(linkSpeed: FlowAnalytics.speed(of: est.entry, config: cfg, loads: loads))
         if !elephant {
             if est.bps > threshold, est.samples >= cfg.minSamples {

@@ -71,14 +71,27 @@ public final class SFlowCollector: Sendable {
     public let config: SFlowCollectorConfig
     private let channel: Channel
     private let counts: NIOLockedValueBox<CollectorCounts>
+    /// The receive buffer the kernel granted, bytes (Linux reports twice the usable size, for its
+    /// bookkeeping; this is the usable size), when it could be read.
+    public let receiveBufferBytesGranted: Int?
 
     /// The bound address (useful when the port was 0).
     public var localAddress: SocketAddress? { channel.localAddress }
 
-    private init(config: SFlowCollectorConfig, channel: Channel, counts: NIOLockedValueBox<CollectorCounts>) {
+    private init(config: SFlowCollectorConfig, channel: Channel, counts: NIOLockedValueBox<CollectorCounts>, granted: Int?) {
         self.config = config
         self.channel = channel
         self.counts = counts
+        receiveBufferBytesGranted = granted
+    }
+
+    /// A line for the log when the kernel granted a smaller receive buffer than configured (SO_RCVBUF
+    /// is capped by net.core.rmem_max; only root's SO_RCVBUFFORCE passes the cap): bursts that the
+    /// buffer cannot hold are dropped in the kernel. Nil when the buffer is as asked.
+    public var receiveBufferNote: String? {
+        guard let g = receiveBufferBytesGranted, g < config.receiveBufferBytes else { return nil }
+        let how = geteuid() == 0 ? "SO_RCVBUFFORCE was refused" : "not root, so SO_RCVBUF is capped by net.core.rmem_max; raise it (sysctl -w net.core.rmem_max=\(config.receiveBufferBytes)) or run as root"
+        return "receive buffer is \(g / 1024) KiB, not the \(config.receiveBufferBytes / 1024) KiB asked for (\(how)): bursts beyond it are dropped in the kernel"
     }
 
     public static func start(config: SFlowCollectorConfig, group: EventLoopGroup, sink: SFlowDatagramSink,
@@ -98,7 +111,13 @@ public final class SFlowCollector: Sendable {
                 }
             }
         let ch = try await bootstrap.bind(host: config.host, port: config.port).get()
-        return SFlowCollector(config: config, channel: ch, counts: counts)
+        let granted = try? await ch.getOption(.socketOption(.so_rcvbuf)).get()
+        #if os(Linux)
+        let usable = granted.map { Int($0) / 2 }
+        #else
+        let usable = granted.map { Int($0) }
+        #endif
+        return SFlowCollector(config: config, channel: ch, counts: counts, granted: usable)
     }
 
     public var counters: CollectorCounts { counts.withLockedValue { $0 } }

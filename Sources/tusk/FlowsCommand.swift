@@ -176,6 +176,7 @@ struct FlowsCommand: AsyncParsableCommand {
             exitWith(CommandFailure(message: "cannot listen on \(listen): \(error)"))
         }
         FileHandleStderr.write("tusk: listening for sFlow on \(collector.localAddress.map { "\($0)" } ?? listen)\n")
+        if let note = collector.receiveBufferNote { FileHandleStderr.write("tusk: warning: \(note)\n") }
         let stop = StopFlag()
         let signals = installStopSignals(stop)
         let deadline = input.duration.map { monotonicNanos() + UInt64($0 * 1e9) }
@@ -263,6 +264,12 @@ enum FlowsRendering {
         w.endArray()
     }
 
+    static func writePoint<W: StructuredWriter>(_ p: ObservationPoint, _ a: FlowAnalytics, _ w: inout W) {
+        w.field("agent", p.agent.description)
+        w.field("subAgentId", p.subAgentId)
+        w.field("source", p.sourceIndex)
+    }
+
     static func writeEvent<W: StructuredWriter>(_ e: ElephantEvent, start: Double, into w: inout W) {
         w.beginObject()
         w.field("type", e.type.rawValue)
@@ -283,6 +290,7 @@ enum FlowsRendering {
         w.beginObject()
         w.field("time", t - start)
         w.field("captureTime", t)
+        let agentLoss = a.agentLossShares
         w.key("flows")
         w.beginArray()
         for f in a.flows(at: t, limit: top) {
@@ -295,6 +303,42 @@ enum FlowsRendering {
             w.field("elephant", f.elephant)
             w.key("links")
             writeLinks(f.links, a, &w)
+            // Each observation point's own estimate, and its data source's sample loss.
+            w.key("points")
+            w.beginArray()
+            for p in a.points(f.key, at: t) {
+                w.beginObject()
+                writePoint(p.point, a, &w)
+                if let e = p.entry, let id = a.ports[e], let d = id.datapathId, let n = id.portNo {
+                    w.field("entryDpid", d)
+                    w.field("entryPort", n)
+                }
+                w.field("bps", p.bps.rounded())
+                w.field("samples", (p.samples * 10).rounded() / 10)
+                w.field("errorPercent", (p.errorPercent * 10).rounded() / 10)
+                w.field("samplingRate", p.samplingRate)
+                w.field("lossPercent", (p.lossShare * 1000).rounded() / 10)
+                w.field("agentLossPercent", ((agentLoss[SubAgentKey(agent: p.point.agent, subAgentId: p.point.subAgentId)] ?? 0) * 1000).rounded() / 10)
+                w.field("current", p.current)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+        // Sample loss per flow-sample data source (from its sequence numbers); flow rates are
+        // compensated by n / (n − k) of their source.
+        w.key("sources")
+        w.beginArray()
+        for r in a.sourceReports {
+            w.beginObject()
+            writePoint(r.point, a, &w)
+            w.field("samplingRate", r.samplingRate)
+            w.field("received", r.received)
+            w.field("lost", r.lost)
+            w.field("resets", r.resets)
+            w.field("lossPercent", (r.lossShare * 1000).rounded() / 10)
+            w.field("agentLossPercent", ((agentLoss[SubAgentKey(agent: r.point.agent, subAgentId: r.point.subAgentId)] ?? 0) * 1000).rounded() / 10)
             w.endObject()
         }
         w.endArray()
@@ -342,15 +386,20 @@ enum FlowsRendering {
 
     static func table(_ a: FlowAnalytics, at t: Double, start: Double, top: Int) -> String {
         var lines = ["time \(format2(t - start)) s, \(a.flowCount) flows tracked"]
-        lines.append(pad(["src", "dst", "proto", "sport", "dport", "bps", "pps", "±%", "elephant", "links"], [16, 16, 5, 6, 6, 9, 9, 5, 8, 0]))
+        lines.append(pad(["src", "dst", "proto", "sport", "dport", "bps", "pps", "±%", "pts", "loss%", "elephant", "links"],
+                         [16, 16, 5, 6, 6, 9, 9, 5, 3, 5, 8, 0]))
         for f in a.flows(at: t, limit: top) {
             let links = f.links.map { l -> String in
                 if let id = a.ports[l.port], let d = id.datapathId, let p = id.portNo { return "\(d):\(p)" }
                 return "\(l.port)"
             }.joined(separator: ",")
+            // Points that count, and the highest sample loss among their sources.
+            let points = a.points(f.key, at: t)
+            let loss = points.filter(\.current).map(\.lossShare).max() ?? 0
             lines.append(pad([f.key.src.description, f.key.dst.description, "\(f.key.proto)", "\(f.key.sport)", "\(f.key.dport)",
-                              formatRate(f.bps), formatRate(f.pps), "\(Int(f.errorPercent.rounded()))", f.elephant ? "yes" : "", links],
-                             [16, 16, 5, 6, 6, 9, 9, 5, 8, 0]))
+                              formatRate(f.bps), formatRate(f.pps), "\(Int(f.errorPercent.rounded()))",
+                              "\(points.filter(\.current).count)", "\(Int((loss * 100).rounded()))", f.elephant ? "yes" : "", links],
+                             [16, 16, 5, 6, 6, 9, 9, 5, 3, 5, 8, 0]))
         }
         lines.append("")
         lines.append(pad(["dpid", "port", "name", "speed", "in", "out", "util%"], [6, 5, 16, 8, 9, 9, 6]))

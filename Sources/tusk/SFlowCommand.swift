@@ -215,6 +215,7 @@ func runInput(_ input: SFlowInputOptions, processor: SFlowProcessor) async throw
         throw CommandFailure(message: "cannot listen on \(listen): \(error)")
     }
     FileHandleStderr.write("tusk: listening for sFlow on \(collector.localAddress.map { "\($0)" } ?? listen)\n")
+    if let note = collector.receiveBufferNote { FileHandleStderr.write("tusk: warning: \(note)\n") }
     let stop = StopFlag()
     let signals = installStopSignals(stop)
     let deadline = input.duration.map { monotonicNanos() + UInt64($0 * 1e9) }

@@ -84,10 +84,11 @@ def iperf(name, tcp):
     if tcp:
         bps = end["sum_received"]["bits_per_second"]
         # Average payload per segment from the sender's bytes and the MSS is not in the JSON:
-        # TCP over this path carries 1448-byte payloads in 1514-byte frames.
-        return bps, 1514 / 1448
+        # TCP over this path carries 1448-byte payloads in 1514-byte frames, 1518 with the FCS
+        # (sFlow's frame length includes it).
+        return bps, 1518 / 1448
     bps = end["sum"]["bits_per_second"]
-    return bps, (1400 + 8 + 20 + 14) / 1400
+    return bps, (1400 + 8 + 20 + 14 + 4) / 1400
 
 # (flow, src, dst, proto, sport, dport, expected elephant, expected path as (dpid, port, direction))
 l1, l2, s1 = 11, 12, 1
