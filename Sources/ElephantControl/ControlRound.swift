@@ -384,7 +384,11 @@ public struct ElephantControl: Sendable {
         var errors: [Double] = []
         var currents: [Path?] = []
         var picked: [FlowAnalytics.FlowReport] = []
+        // No moves on stale data: an elephant not sampled for a few rounds has stopped, or its samples
+        // stopped coming; its estimate only decays. (Its placement is kept until its entries idle out.)
+        let staleAfter = max(2, 3 * interval)
         for r in reports {
+            guard t - r.lastSeen <= staleAfter else { continue }
             guard let src = fabric.hostByIP[r.key.src], let dst = fabric.hostByIP[r.key.dst], src != dst else { continue }
             keys.append(r.key)
             hosts.append((src, dst))
@@ -491,13 +495,14 @@ public struct ElephantControl: Sendable {
         for i in result.decisions.indices {
             for j in result.decisions[i].links.indices {
                 let l = result.decisions[i].links[j].link.index
-                result.decisions[i].links[j].after = after[l] / max(capacity[l], 1)
+                // Measured loads lag (counters every polling interval): a prediction never goes below empty.
+                result.decisions[i].links[j].after = max(0, after[l]) / max(capacity[l], 1)
             }
         }
         result.load = load
         for i in 0..<n where fabric.topology.links[i >> 1].isHostLink == false && capacity[i] > 0 && !downLinks.contains(i) {
             result.peakBefore = max(result.peakBefore, load[i] / capacity[i])
-            result.peakAfter = max(result.peakAfter, after[i] / capacity[i])
+            result.peakAfter = max(result.peakAfter, max(0, after[i]) / capacity[i])
         }
         return result
     }

@@ -94,18 +94,18 @@ struct ReplayCommand: ParsableCommand {
         var rounds = 0
         var decisions = 0
         var elephants = Set<FlowKey>()
-        var peakBefore = 0.0
-        var peakAfter = 0.0
-        var firstDecision: Double?
+        /// The highest fabric-link utilization measured in any round.
+        var peak = 0.0
+        /// The first round that decided: its time, its measured peak and the peak predicted with its decisions.
+        var firstDecision: (time: Double, peak: Double, predicted: Double)?
 
         init(_ rounds: [(Double, RoundResult)]) {
             self.rounds = rounds.count
             for (t, r) in rounds {
                 decisions += r.decisions.count
                 for e in r.elephants { elephants.insert(e.key) }
-                peakBefore = max(peakBefore, r.peakBefore)
-                peakAfter = max(peakAfter, r.peakAfter)
-                if !r.decisions.isEmpty, firstDecision == nil { firstDecision = t }
+                peak = max(peak, r.peakBefore)
+                if !r.decisions.isEmpty, firstDecision == nil { firstDecision = (t, r.peakBefore, r.peakAfter) }
             }
         }
     }
@@ -163,9 +163,16 @@ struct ReplayCommand: ParsableCommand {
         w.field("decisions", s.decisions)
         w.field("algorithm", control.algorithm)
         w.field("controlInterval", control.interval)
-        w.field("peakUtilization", (s.peakBefore * 1000).rounded() / 1000)
-        w.field("predictedPeakUtilization", (s.peakAfter * 1000).rounded() / 1000)
-        if let f = s.firstDecision { w.field("firstDecisionTime", (f * 1000).rounded() / 1000) }
+        w.field("peakUtilization", (s.peak * 1000).rounded() / 1000)
+        if let f = s.firstDecision {
+            // What the first deciding round predicted; later rounds of a capture cannot show the moves.
+            w.key("firstDecision")
+            w.beginObject()
+            w.field("time", (f.time * 1000).rounded() / 1000)
+            w.field("peakUtilization", (f.peak * 1000).rounded() / 1000)
+            w.field("predictedPeakUtilization", (f.predicted * 1000).rounded() / 1000)
+            w.endObject()
+        }
         w.endObject()
         w.endObject()
         return String(decoding: w.bytes, as: UTF8.self) + "\n"
@@ -196,7 +203,11 @@ struct ReplayCommand: ParsableCommand {
         }
         let sum = Summary(rounds)
         s += "\(sum.rounds) rounds (\(control.algorithm), every \(control.interval) s), \(sum.elephants.count) elephants, \(sum.decisions) decisions; "
-        s += "peak fabric link \(pct(sum.peakBefore)), predicted with the decisions \(pct(sum.peakAfter))\n"
+        s += "peak fabric link \(pct(sum.peak))"
+        if let f = sum.firstDecision {
+            s += String(format: "; first decisions at t=%.1fs: peak %@ -> %@ predicted", f.time, pct(f.peak), pct(f.predicted))
+        }
+        s += "\n"
         return s
     }
 }

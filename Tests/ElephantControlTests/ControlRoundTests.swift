@@ -18,7 +18,9 @@ struct LeafAgent {
     let agent = IPAddress.v4(IPv4Address(192, 0, 2, 11))
     let samplingRate: UInt32 = 100
     var sequence: UInt32 = 0
-    var pool: UInt32 = 0
+    /// Per data source (sFlow v5: each source numbers its own samples and keeps its own pool).
+    var sampleSequence: [UInt32: UInt32] = [:]
+    var pool: [UInt32: UInt32] = [:]
 
     mutating func uniform() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
 
@@ -35,13 +37,14 @@ struct LeafAgent {
             var f = flows[0]
             for g in flows { if x < g.1 { f = g; break }; x -= g.1 }
             sequence += 1
-            pool &+= samplingRate
+            sampleSequence[f.2, default: 0] += 1
+            pool[f.2, default: 0] &+= samplingRate
             guard case .v4(let s) = f.0.src, case .v4(let d) = f.0.dst else { continue }
             let header = FrameBuilder.sampledIPv4Header(srcMac: MACAddress(0x0200_0000_0001), dstMac: MACAddress(0x0200_0000_0003),
                                                         src: s, dst: d, proto: f.0.proto, srcPort: f.0.sport, dstPort: f.0.dport,
                                                         ipLength: frame - 18)
-            let sample = FlowSample(sequence: sequence, source: DataSource(type: 0, index: f.2), samplingRate: samplingRate,
-                                    samplePool: pool, drops: 0, input: .ifIndex(f.2), output: .ifIndex(f.3),
+            let sample = FlowSample(sequence: sampleSequence[f.2, default: 0], source: DataSource(type: 0, index: f.2),
+                                    samplingRate: samplingRate, samplePool: pool[f.2, default: 0], drops: 0, input: .ifIndex(f.2), output: .ifIndex(f.3),
                                     records: [.rawPacketHeader(RawPacketHeader(headerProtocol: 1, frameLength: UInt32(frame), stripped: 4, header: header))])
             let bytes = SFlowEncoder.encode(SFlowDatagram(agent: agent, subAgentId: 0, sequence: sequence, uptime: UInt32(t * 1000),
                                                           samples: [.flow(sample)]))

@@ -64,8 +64,10 @@ for r in rows:
     rp = json.load(open(os.path.join(lab, f"t{t}-ecmp.replay.json")))
     rdec = sum(len(x["decisions"]) for x in rp["rounds"])
     rsum = rp["summary"]
-    replay = (f"{rsum['elephants']} elephants, {rdec} moves, peak {rsum['peakUtilization']*100:.0f}% -> "
-              f"{rsum['predictedPeakUtilization']*100:.0f}%")
+    fd = rsum.get("firstDecision")
+    replay = (f"{rsum['elephants']} elephants, {rdec} moves" +
+              (f" (t={fd['time']:.0f} s: peak {fd['peakUtilization']*100:.0f}% -> {fd['predictedPeakUtilization']*100:.0f}% predicted)" if fd
+               else f", peak {rsum['peakUtilization']*100:.0f}%"))
     if r["collided"] and rdec == 0:
         problems.append(f"trial {t}: ECMP collided, but `tusk replay` of its capture decided no move")
     if not r["collided"] and rdec > 0:
