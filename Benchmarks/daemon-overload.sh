@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The daemon under sFlow load: `tusk controller` (leaf-spine topology, no switches needed) receives
 # RATE datagrams/s (default 200,000) of a synthetic capture with FLOWS (default 100,000) distinct flows
-# for SECONDS (default 10) from `tusk sflow send` on loopback. Reports what was sent, what the daemon
+# for DURATION seconds (default 10) from `tusk sflow send` on loopback. Reports what was sent, what the daemon
 # received, the kernel's drops for its socket, its RSS every second, and its control rounds (count,
 # late rounds, median/p99/max round time) from its closing log line.
 # Usage: Benchmarks/daemon-overload.sh [TUSK_BIN]   (release build; RATE, FLOWS, SECONDS override)
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 TUSK=${1:-.build/release/tusk}
 RATE=${RATE:-200000}
 FLOWS=${FLOWS:-100000}
-SECONDS_RUN=${SECONDS:-10}
+SECONDS_RUN=${DURATION:-10}
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 cap=$work/load.pcap
@@ -21,6 +21,7 @@ ofport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
   --log-level notice 2>"$work/tusk.err" &
 pid=$!
 sleep 1
+kill -0 $pid 2>/dev/null || { echo "tusk controller did not start:"; cat "$work/tusk.err"; exit 1; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 echo "rss before: $(rss) kB"
 ( for i in $(seq $((SECONDS_RUN + 2))); do sleep 1; echo "rss t+$i s: $(rss) kB"; done ) &

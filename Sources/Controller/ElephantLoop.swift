@@ -568,6 +568,6 @@ public struct ElephantLoopService: Service {
         meta["datagrams"] = "\(c.datagrams)"
         meta["kernelDrops"] = "\(collector.kernelDrops.map { "\($0)" } ?? "unknown")"
         try? await collector.close()
-        logger.info("elephant loop stopped", metadata: meta)
+        logger.notice("elephant loop stopped", metadata: meta)
     }
 }

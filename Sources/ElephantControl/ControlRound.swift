@@ -379,7 +379,7 @@ public struct ElephantControl: Sendable {
         }
 
         // Elephants, with their hosts, paths and candidates.
-        let reports = analytics.flows(at: t).filter(\.elephant)
+        let reports = analytics.elephants(at: t)
         var keys: [FlowKey] = [], hosts: [(HostID, HostID)] = [], rawRates: [(FlowKey, Double)] = []
         var errors: [Double] = []
         var currents: [Path?] = []

@@ -588,6 +588,21 @@ public struct FlowAnalytics {
         return Array(out.prefix(limit))
     }
 
+    /// The elephants only, in the order `flows(at:)` gives them (highest rate first): what a control
+    /// round reads, without building a report for every mouse.
+    public func elephants(at t: Double) -> [FlowReport] {
+        var out: [FlowReport] = []
+        for e in slots where e.live && e.elephant {
+            let est = estimate(e, at: t)
+            out.append(FlowReport(key: e.key, bps: est.bps, pps: est.pps, samples: est.samples,
+                                  errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: true,
+                                  links: e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }.map(link),
+                                  firstSeen: e.firstSeen, lastSeen: e.lastSeen))
+        }
+        out.sort { $0.bps != $1.bps ? $0.bps > $1.bps : $0.key < $1.key }
+        return out
+    }
+
     /// The state of one flow, if tracked.
     public func flow(_ key: FlowKey, at t: Double) -> FlowReport? {
         let k = config.keySpec.project(key)
