@@ -22,7 +22,7 @@
 # OPTIMIZED / OK / BAD against the ECMP run.
 #
 # Usage (root): TUSK_BIN=.build/release/tusk bash Tests/e2e/test-elephants-leaf-spine.sh
-# Environment: TRIALS (6), MIN_COLLISIONS (3), RUN_SECONDS (20), SEED (1), LAB_KEEP=1 leaves the lab up.
+# Environment: TRIALS (6), MIN_COLLISIONS (2), RUN_SECONDS (20), SEED (1), LAB_KEEP=1 leaves the lab up.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -33,7 +33,7 @@ LAB_RATE=${LAB_RATE:-100mbit}
 TRIALS=${TRIALS:-6}
 RUN_SECONDS=${RUN_SECONDS:-20}
 SEED=${SEED:-1}
-MIN_COLLISIONS=${MIN_COLLISIONS:-3}
+MIN_COLLISIONS=${MIN_COLLISIONS:-2}
 # shellcheck source=lib/lab.sh
 source "$here/lib/lab.sh"
 # shellcheck source=lib/controller.sh
@@ -121,7 +121,7 @@ pinged=0
 : >"$LAB_DIR/trials.tsv"
 # At least TRIALS trials, and more (with other ports) until ECMP has collided MIN_COLLISIONS times:
 # the test must be able to fail, and the time to the first placement needs a few samples.
-while ((trial < TRIALS || (collided < MIN_COLLISIONS && trial < 3 * TRIALS))); do
+while ((trial < TRIALS || (collided < MIN_COLLISIONS && trial < 2 * TRIALS))); do
   c1=${ports[2 * trial]}; c2=${ports[2 * trial + 1]}
   trial=$((trial + 1))
   set_algorithm ecmp
