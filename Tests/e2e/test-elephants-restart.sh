@@ -50,7 +50,20 @@ lab_bg srv4 h4 iperf3 -s -B "$(lab_ip h4)" -p 5201
 lab_wait_listen tcp 5201 h3 10 || fail "iperf3 server on h3"
 lab_wait_listen tcp 5201 h4 10 || fail "iperf3 server on h4"
 
-# 1. Find a pair of client ports that ECMP collides and Tusk places.
+# 0. A policy file with an error is refused (file:line in the log), and the old policy stays in force.
+cp "$policy" "$policy.good"
+printf 'selector:\n  algorithm: tusk\n  control-interval: -1s\n' >"$policy"
+kill -HUP "$CTL_PID"
+deadline=$((SECONDS + 10))
+until grep -q 'policy reload refused' "$LAB_DIR/tusk.err"; do
+  ((SECONDS < deadline)) || fail "an invalid policy was not refused"
+  sleep 0.2
+done
+grep 'policy reload refused' "$LAB_DIR/tusk.err" | head -1 | grep -q "$policy:[0-9]" || fail "the refusal names no file:line: $(grep 'policy reload refused' "$LAB_DIR/tusk.err" | head -1)"
+cp "$policy.good" "$policy"
+lab_log "invalid policy refused: $(grep -o 'error=.*' "$LAB_DIR/tusk.err" | head -1)"
+
+# 1. Find a pair of client ports that ECMP collides and Tusk places (the old policy still in force).
 placed=""
 # (28805, 57303 collided on every run of the leaf-spine experiment; the rest are seeded random pairs.)
 mapfile -t pairs < <(python3 -c "
@@ -97,7 +110,14 @@ sport=$(echo "$after" | grep -o 'tp_src=[0-9]*' | cut -d= -f2)
 if grep -q "\"sport\":$sport," "$LAB_DIR/decisions-2.jsonl" 2>/dev/null; then fail "the adopted flow was decided again (a flap): $(cat "$LAB_DIR/decisions-2.jsonl")"; fi
 lab_log "after kill -9 and restart: the same entry, $dur s old (kill $since s ago), adopted, no new decision for it"
 
-# 3. kill -9 and restart with a policy that moves nothing: the placement is withdrawn.
+# 3. A dry run keeps the adopted placement and writes nothing; then a restart with a policy that moves
+#    nothing: the placement is withdrawn.
+kill -9 "$CTL_PID"; wait "$CTL_PID" 2>/dev/null || true
+ctl_start "${args[@]}" --dry-run --decisions "$LAB_DIR/decisions-dry.jsonl" || fail "controller did not restart (dry run)"
+ctl_wait_reconciled 30 || fail "switches not reconciled after the dry-run restart"
+sleep 4
+[[ $(ctl_ts_entries l1 | grep -o 'priority=.*actions=output:[0-9]*') == "$match" ]] || fail "the dry run changed l1's elephant entries: $(ctl_ts_entries l1)"
+lab_log "dry run: l1's elephant entry untouched"
 ctl_policy "$policy" ecmp
 kill -9 "$CTL_PID"; wait "$CTL_PID" 2>/dev/null || true
 sleep 1
