@@ -64,9 +64,10 @@ struct SFlowSynthesizer {
     // Per switch: samples waiting for the next export, and sFlow sequence state.
     private var waiting: [[(flow: Int32, inPort: UInt32, outPort: UInt32)]]
     private var datagramSequence: [UInt32]
-    private var flowSequence: [UInt32]
+    /// Per data source (switch and input port): sFlow v5 numbers each source's flow samples and keeps
+    /// its sample pool on its own, so a collector can count the source's lost samples.
+    private var sourceState: [UInt64: (sequence: UInt32, pool: UInt32)] = [:]
     private var counterSequence: [UInt32]
-    private var samplePool: [UInt32]
     private var nextExport: Double
     private var nextPoll: Double
     public private(set) var samplesSent = 0
@@ -95,9 +96,7 @@ struct SFlowSynthesizer {
         let s = t.switches.count
         waiting = Array(repeating: [], count: s)
         datagramSequence = [UInt32](repeating: 0, count: s)
-        flowSequence = datagramSequence
         counterSequence = datagramSequence
-        samplePool = datagramSequence
         nextExport = config.exportInterval
         nextPoll = config.pollingInterval
     }
@@ -163,11 +162,14 @@ struct SFlowSynthesizer {
                 var samples: [SFlowSample] = []
                 samples.reserveCapacity(end - start)
                 for (f, inPort, outPort) in list[start..<end] {
-                    flowSequence[sw] &+= 1
-                    samplePool[sw] &+= rate
+                    let source = UInt64(sw) << 32 | UInt64(inPort)
+                    var st = sourceState[source] ?? (0, 0)
+                    st.sequence &+= 1
+                    st.pool &+= rate
+                    sourceState[source] = st
                     samples.append(.flow(FlowSample(
-                        sequence: flowSequence[sw], source: DataSource(type: 0, index: inPort),
-                        samplingRate: rate, samplePool: samplePool[sw], drops: 0,
+                        sequence: st.sequence, source: DataSource(type: 0, index: inPort),
+                        samplingRate: rate, samplePool: st.pool, drops: 0,
                         input: .ifIndex(inPort), output: .ifIndex(outPort),
                         records: [.rawPacketHeader(RawPacketHeader(headerProtocol: RawPacketHeader.ethernet,
                                                                    frameLength: UInt32(config.packetBytes), stripped: 0,
