@@ -10,6 +10,7 @@ import NIOCore
 import Packets
 import PathSelection
 import SFlow
+import SFlowIngest
 import Topology
 
 /// The version the API reports.

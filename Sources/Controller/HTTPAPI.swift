@@ -3,10 +3,13 @@
 // ServiceGroup. Routes are thin: each parses and checks its parameters, hops onto the elephant
 // loop's event loop for a snapshot (`ElephantLoop+API.swift`), and returns it. Reads are open;
 // the only write (PUT /policy) needs the bearer token, and exists only when a token file was given.
+import FlowAnalytics
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Packets
 import PathSelection
 import Prometheus
 import ServiceLifecycle
@@ -175,9 +178,10 @@ extension HTTPAPI {
                 let body = try await req.collectBody(upTo: APILimits.maxBody)
                 let text = String(buffer: body)
                 let policy: Policy
-                do { policy = try Policy(yaml: text) } catch {
-                    try? await loop.submit { e.apiPolicy(ok: false, source: "PUT /policy", error: "policy:\(error.line.map { "\($0):" } ?? "") \(error.message)") }.get()
-                    throw HTTPError(.badRequest, message: "policy:\(error.line.map { "\($0):" } ?? "") \(error.message)")
+                do { policy = try Policy(yaml: text) } catch let error as PolicyError {
+                    let message = "policy:\(error.line.map { "\($0):" } ?? "") \(error.message)"
+                    try? await loop.submit { e.apiPolicy(ok: false, source: "PUT /policy", error: message) }.get()
+                    throw HTTPError(.badRequest, message: message)
                 }
                 let yaml = try await loop.submit { e.applyFromAPI(policy); return e.policyYAML() }.get()
                 return Self.json(ElephantLoop.json { w in
@@ -299,21 +303,23 @@ extension HTTPAPI {
     /// now). The stream reads the ring at its own cursor: nothing is queued per client, and a client
     /// that falls more than the ring's length behind is sent `dropped` and closed.
     static func eventStream(_ e: ElephantLoop, _ req: Request) async throws -> Response {
-        let given = req.headers[HTTPField.Name("Last-Event-ID")!] ?? req.uri.queryParameters.get("eventID").map(String.init)
-        var cursor: Int
+        let lastID: String? = req.headers[HTTPField.Name("Last-Event-ID")!]
+        let given: String? = lastID ?? req.uri.queryParameters.get("eventID").map { String($0) }
+        let start: Int
         if let g = given {
             guard let v = Int(g), v >= 0 else { throw HTTPError(.badRequest, message: "eventID: expected a non-negative integer") }
-            cursor = v
+            start = v
         } else {
-            cursor = try await e.loop.submit { e.api.events.latestID }.get()
+            start = try await e.loop.submit { e.api.events.latestID }.get()
         }
         try await openStream(e)
         let loop = e.loop
         return Response(status: .ok, headers: sseHeaders(), body: ResponseBody { writer in
             defer { loop.execute { e.api.streams -= 1 } }
+            var cursor = start
             try await writer.write(ByteBuffer(string: "retry: 2000\n: tusk events\n\n"))
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
+            do {
+                while !Task.isCancelled, await !Task.isShuttingDownGracefully {
                     let (evs, missed) = try await loop.submit { e.api.events.events(after: cursor, max: 200) }.get()
                     if missed {
                         try await writer.write(ByteBuffer(string: "event: dropped\ndata: {\"reason\":\"the client fell behind the event ring\"}\n\n"))
@@ -346,8 +352,8 @@ extension HTTPAPI {
         return Response(status: .ok, headers: sseHeaders(), body: ResponseBody { writer in
             defer { loop.execute { e.api.streams -= 1 } }
             try await writer.write(ByteBuffer(string: "retry: 2000\n: tusk flows\n\n"))
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
+            do {
+                while !Task.isCancelled, await !Task.isShuttingDownGracefully {
                     let (flows, links, interval) = try await loop.submit {
                         (e.activeFlowsJSON(agents: nil, maxFlows: maxFlows, minValue: 0), e.linkUtilizationJSON(), e.control.interval)
                     }.get()
