@@ -109,7 +109,7 @@ import Topology
                 #expect(v[0]["agent"] as? String == "192.0.2.11")
                 #expect(v[0]["dataSource"] as? String == "3")
                 #expect((v[0]["metricValue"] as? Double ?? 0) > 0)
-                #expect(v[0]["lastUpdate"] != nil && v[0]["metricN"] as? Int == 3)
+                #expect(v[0]["lastUpdate"] != nil && (v[0]["metricN"] as? Int ?? 0) >= 3)
             }
             try await c.execute(uri: "/metric/192.0.2.99/ifinutilization/json", method: .get) { r in
                 let v = try #require(try Self.json(r) as? [[String: Any]])
@@ -212,7 +212,7 @@ import Topology
         ("/events/json?eventID=1.5", .badRequest),
         ("/events/sse?eventID=-1", .badRequest),
         ("/links/history/json", .badRequest),
-        ("/links/history/json?link=x>y", .notFound),
+        ("/links/history/json?link=x%3Ey", .notFound),
     ])
     func badRequestsGetA4xxWithAJSONError(uri: String, status: HTTPResponse.Status) async throws {
         let e = try await Self.loop()
