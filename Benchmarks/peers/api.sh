@@ -9,9 +9,9 @@
 #   2. the control rounds' duration (the daemon's own histogram on /metrics) and late rounds (its
 #      log) over 30 s without API load, then over 30 s with about 1,000 requests a second (wrk, 10
 #      connections, each pausing 10 ms between requests) over a mix of the read endpoints.
-# Usage: TUSK_BIN=.build/release/tusk bash Benchmarks/peers/api.sh   (needs wrk, curl, python3)
+# Usage: TUSK=.build/release/tusk bash Benchmarks/peers/api.sh   (needs wrk, curl, python3)
 set -euo pipefail
-: "${TUSK_BIN:?set TUSK_BIN to a release tusk binary}"
+TUSK_BIN=${TUSK_BIN:-${TUSK:?set TUSK (or TUSK_BIN) to a release tusk binary}}
 FLOWS=${FLOWS:-100000}
 dir=$(mktemp -d /tmp/tusk-api-bench.XXXXXX)
 pids=()
