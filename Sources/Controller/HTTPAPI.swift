@@ -95,17 +95,27 @@ public struct HTTPAPI: Sendable {
 
     /// The API as a service of the daemon: a port it cannot bind is logged, and the controller goes on
     /// without its view (the control loop matters more) until it is stopped.
-    public func service() -> some Service { HTTPAPIService(app: application(), logger: logger, address: "\(options.host):\(options.port)") }
+    public func service() -> some Service {
+        HTTPAPIService(app: application(), elephants: elephants, logger: logger, address: "\(options.host):\(options.port)")
+    }
 }
 
 struct HTTPAPIService<App: ApplicationProtocol>: Service {
     let app: App
+    let elephants: ElephantLoop
     let logger: Logger
     let address: String
 
     func run() async throws {
+        let e = elephants
         do {
-            try await app.run()
+            // At shutdown, open streams and long polls are woken so that they end now, not at their
+            // next keepalive.
+            try await withGracefulShutdownHandler {
+                try await app.run()
+            } onGracefulShutdown: {
+                e.loop.execute { e.api.events.wakeAll() }
+            }
         } catch is CancellationError {
             return
         } catch {
@@ -330,6 +340,7 @@ extension HTTPAPI {
                         let f = try await loop.submit { e.api.events.wait(after: c, timeout: APILimits.keepalive, on: loop) }.get()
                         guard let f else { return }
                         try await f.get()
+                        if try await loop.submit({ e.api.events.closing }).get() { break }
                         let latest = try await loop.submit { e.api.events.latestID }.get()
                         if latest == cursor { try await writer.write(ByteBuffer(string: ": keepalive\n\n")) }
                         continue

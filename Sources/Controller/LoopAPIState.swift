@@ -67,10 +67,21 @@ final class EventRing {
         return (out, after + 1 < start)
     }
 
+    /// Completes every waiting long poll and stream (at shutdown: they then see `closing`).
+    func wakeAll() {
+        closing = true
+        let ws = waiters
+        waiters.removeAll()
+        for (_, p) in ws { p.succeed(()) }
+    }
+
+    /// Set at shutdown: streams end, long polls answer at once.
+    private(set) var closing = false
+
     /// A future that completes when an event after `after` exists, or after `timeout`. Nil when too
     /// many are already waiting.
     func wait(after: Int, timeout: TimeAmount, on loop: any EventLoop) -> EventLoopFuture<Void>? {
-        if latestID > after || timeout <= .zero { return loop.makeSucceededVoidFuture() }
+        if latestID > after || timeout <= .zero || closing { return loop.makeSucceededVoidFuture() }
         guard waiters.count < maxWaiters else { return nil }
         let p = loop.makePromise(of: Void.self)
         let id = nextWaiter
