@@ -31,6 +31,7 @@ extension ElephantLoop {
             }
         }
         api.lastLoad = r.load
+        publishFlows()
         api.lastRoundWall = wall
         api.lastRoundMillis = millis
         api.recordHistory(r.load, capacities: fabric.capacities, at: wall)
@@ -251,30 +252,55 @@ extension ElephantLoop {
         }
     }
 
-    /// The largest flows now, fastest first.
-    func activeFlowsJSON(agents: Set<String>?, maxFlows: Int, minValue: Double) -> [UInt8] {
+    /// The largest flows now as rows ready to render off the loop, fastest first.
+    func activeFlowRows(agents: Set<String>?, maxFlows: Int, minValue: Double) -> [FlowRow] {
         let t = now()
         let filter: ((FlowAnalytics.FlowReport) -> Bool)? = agents.map { a in { f in f.links.contains { a.contains("\($0.port.agent)") } } }
         let flows = analytics.topFlows(at: t, limit: maxFlows, minBps: minValue, where: filter)
         let pins = control.programmer.installed
-        return Self.json { w in
+        return flows.map { f in
+            var agentSet = Set<String>()
+            for l in f.links { agentSet.insert("\(l.port.agent)") }
+            return FlowRow(key: f.key, bps: f.bps, errorPercent: f.errorPercent, pps: f.pps, elephant: f.elephant,
+                           placed: pins[f.key] != nil, links: linkNames(f.links),
+                           path: pins[f.key].map { fabric.nodeNames(of: $0.pin.path) }, age: t - f.firstSeen, agents: agentSet.sorted())
+        }
+    }
+
+    /// Publishes the top flows for the API when a client asked for them lately: once per round, so
+    /// that requests read them without waiting for the loop (a round with 100,000 flows takes
+    /// hundreds of milliseconds).
+    func publishFlows() {
+        let wall = Self.wallClock()
+        guard wall - published.lastAsked < 10 else { return }
+        published.set(flows: activeFlowRows(agents: nil, maxFlows: PublishedFlows.depth, minValue: 0), at: wall, interval: control.interval)
+    }
+
+    static func activeFlowsJSON(_ rows: some Sequence<FlowRow>) -> [UInt8] {
+        json { w in
             w.beginArray()
-            for f in flows {
+            for f in rows {
                 w.beginObject()
-                w.field("key", Self.flowName(f.key))
+                w.field("key", flowName(f.key))
                 w.field("value", f.bps.rounded())
                 RecordJSON.writeFlow(f.key, bps: f.bps, errorPercent: f.errorPercent, into: &w)
                 w.field("errorBps", (f.bps * f.errorPercent / 100).rounded())
                 w.field("pps", (f.pps * 10).rounded() / 10)
                 w.field("elephant", f.elephant)
-                w.field("placed", pins[f.key] != nil)
+                w.field("placed", f.placed)
                 w.key("links")
                 w.beginArray()
-                for n in linkNames(f.links) { w.string(n) }
+                for n in f.links { w.string(n) }
                 w.endArray()
                 w.key("path")
-                if let p = pins[f.key] { RecordJSON.writePath(p.pin.path, fabric, into: &w) } else { w.null() }
-                w.field("firstSeenAgo", ((t - f.firstSeen) * 1000).rounded() / 1000)
+                if let p = f.path {
+                    w.beginArray()
+                    for n in p { w.string(n) }
+                    w.endArray()
+                } else {
+                    w.null()
+                }
+                w.field("firstSeenAgo", (f.age * 1000).rounded() / 1000)
                 w.endObject()
             }
             w.endArray()

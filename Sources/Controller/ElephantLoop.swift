@@ -111,6 +111,7 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
     var roundCount = 0
     /// The operator's view: events, agents, history (`ElephantLoop+API.swift`).
     let api: LoopAPIState
+    let published = PublishedFlows()
 
     // Metrics: bounded labels only (dpid, result), never a flow.
     private let roundsCounter = Counter(label: "tusk_control_rounds_total")

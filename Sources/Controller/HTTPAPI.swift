@@ -150,7 +150,7 @@ extension HTTPAPI {
             }
             let maxFlows = try Self.int(req, "maxFlows", default: 20, 1...APILimits.maxFlows)
             let minValue = try Self.double(req, "minValue", default: 0, 0...1e15)
-            return Self.json(try await loop.submit { e.activeFlowsJSON(agents: agents, maxFlows: maxFlows, minValue: minValue) }.get())
+            return Self.json(try await Self.activeFlows(e, agents: agents, maxFlows: maxFlows, minValue: minValue))
         }
         r.get("/links/json") { _, _ in Self.json(try await loop.submit { e.linksJSON() }.get()) }
         r.get("/links/history/json") { req, _ in
@@ -294,6 +294,20 @@ extension HTTPAPI {
         return try await loop.submit { e.eventsSnapshot(after: after, max: n) }.get().json
     }
 
+    /// The largest flows: from what the loop published at its last round when that covers the
+    /// request, else computed on the loop (and published for the next requests).
+    static func activeFlows(_ e: ElephantLoop, agents: Set<String>?, maxFlows: Int, minValue: Double) async throws -> [UInt8] {
+        if maxFlows <= PublishedFlows.depth, let rows = e.published.fresh(at: ElephantLoop.wallClock()) {
+            let picked = Array(rows.lazy.filter { r in r.bps >= minValue && (agents.map { a in r.agents.contains { a.contains($0) } } ?? true) }.prefix(maxFlows))
+            // Complete unless the published list was cut at its depth before enough matched.
+            if picked.count == maxFlows || rows.count < PublishedFlows.depth { return ElephantLoop.activeFlowsJSON(picked) }
+        }
+        return try await e.loop.submit {
+            if agents == nil, minValue == 0, maxFlows <= PublishedFlows.depth { e.publishFlows() }
+            return ElephantLoop.activeFlowsJSON(e.activeFlowRows(agents: agents, maxFlows: maxFlows, minValue: minValue))
+        }.get()
+    }
+
     static func sseHeaders() -> HTTPFields {
         [.contentType: "text/event-stream", .cacheControl: "no-store", HTTPField.Name("X-Accel-Buffering")!: "no"]
     }
@@ -365,9 +379,8 @@ extension HTTPAPI {
             try await writer.write(ByteBuffer(string: "retry: 2000\n: tusk flows\n\n"))
             do {
                 while !Task.isCancelled, await !Task.isShuttingDownGracefully {
-                    let (flows, links, interval) = try await loop.submit {
-                        (e.activeFlowsJSON(agents: nil, maxFlows: maxFlows, minValue: 0), e.linkUtilizationJSON(), e.control.interval)
-                    }.get()
+                    let (links, interval) = try await loop.submit { (e.linkUtilizationJSON(), e.control.interval) }.get()
+                    let flows = try await Self.activeFlows(e, agents: nil, maxFlows: maxFlows, minValue: 0)
                     var b = ByteBuffer(string: "event: flows\ndata: ")
                     b.writeBytes(flows)
                     b.writeString("\n\nevent: links\ndata: ")

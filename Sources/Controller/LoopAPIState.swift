@@ -4,6 +4,7 @@
 // touched on the loop's event loop only; readers get value snapshots through `loop.submit`.
 import Foundation
 import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import Packets
 import SFlow
@@ -238,5 +239,49 @@ final class LoopAPIState {
         // At most one entry per 100 ms kept beyond that: a fast control interval cannot grow it.
         if history.count - drop > 3000 { drop = history.count - 3000 }
         if drop > 0 { history.removeFirst(drop) }
+    }
+}
+
+/// One flow as `/activeflows` shows it, with names resolved on the loop.
+struct FlowRow: Sendable {
+    var key: FlowKey
+    var bps: Double
+    var errorPercent: Double
+    var pps: Double
+    var elephant: Bool
+    var placed: Bool
+    var links: [String]
+    var path: [String]?
+    /// Seconds since the first sample.
+    var age: Double
+    /// Agents that sampled it.
+    var agents: [String]
+}
+
+/// The top flows the loop publishes once per round while API clients ask for them; requests read
+/// them under a lock, without waiting for the loop.
+final class PublishedFlows: Sendable {
+    /// Flows kept: requests for more (or the first request) are answered on the loop.
+    static let depth = 1000
+    private struct State {
+        var flows: [FlowRow] = []
+        var time = 0.0
+        var interval = 1.0
+        var lastAsked = 0.0
+    }
+    private let box = NIOLockedValueBox(State())
+
+    var lastAsked: Double { box.withLockedValue { $0.lastAsked } }
+
+    func set(flows: [FlowRow], at wall: Double, interval: Double) {
+        box.withLockedValue { $0.flows = flows; $0.time = wall; $0.interval = interval }
+    }
+
+    /// The published flows if they are fresh (published within two control intervals); notes the ask.
+    func fresh(at wall: Double) -> [FlowRow]? {
+        box.withLockedValue { s in
+            s.lastAsked = wall
+            return wall - s.time <= 2 * s.interval + 0.5 ? s.flows : nil
+        }
     }
 }
