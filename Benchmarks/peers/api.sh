@@ -7,7 +7,7 @@
 #   1. wrk, one connection: latency percentiles of /activeflows/ALL/elephants/json?maxFlows=20 (and
 #      maxFlows=1000);
 #   2. the control rounds' duration (the daemon's own histogram on /metrics) and late rounds (its
-#      log) over 30 s without API load, then over 30 s with about 1,000 requests a second (wrk, 100
+#      log) over 30 s without API load, then over 30 s with about 1,000 requests a second (wrk, 130
 #      connections, each pausing 100 ms between requests) over a mix of the read endpoints.
 # Usage: TUSK=.build/release/tusk bash Benchmarks/peers/api.sh   (needs wrk, curl, python3)
 set -euo pipefail
@@ -52,6 +52,7 @@ a, b = '$a'.split(), '$b'.split()
 n = float(b[0]) - float(a[0]); s = float(b[1]) - float(a[1]); late = int(b[2]) - int(a[2])
 print(f'$1: {int(n)} rounds, mean {1000 * s / max(n, 1):.2f} ms, late rounds {late}')"
 }
+sleep 12   # the flows published for the requests above stop 10 s after the last one
 window "no API load"
 cat >"$dir/mix.lua" <<'EOF'
 local paths = {"/version", "/links/json", "/elephants/json", "/activeflows/ALL/elephants/json?maxFlows=20",
@@ -60,7 +61,7 @@ local i = 0
 request = function() i = i + 1; return wrk.format("GET", paths[(i % #paths) + 1]) end
 delay = function() return 100 end
 EOF
-wrk -t2 -c100 -d32s -s "$dir/mix.lua" "$base" >"$dir/wrk.txt" &
+wrk -t2 -c130 -d32s -s "$dir/mix.lua" "$base" >"$dir/wrk.txt" &
 wp=$!
 sleep 1
 window "~1,000 API requests/s"

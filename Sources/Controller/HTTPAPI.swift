@@ -9,6 +9,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import Packets
 import PathSelection
 import Prometheus
@@ -90,8 +91,12 @@ public struct HTTPAPI: Sendable {
         return Application(router: router(), configuration: .init(address: .hostname(options.host, port: options.port), serverName: "tusk"),
                            onServerRunning: onServerRunning ?? { ch in
                                logger.info("HTTP API listening", metadata: ["address": "\(ch.localAddress.map { "\($0)" } ?? "?")"])
-                           }, logger: logger)
+                           }, eventLoopGroupProvider: .shared(Self.group), logger: logger)
     }
+
+    /// The API's own threads: HTTP connections never run on the elephant loop's event loop, where a
+    /// request would wait behind a control round.
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
     /// The API as a service of the daemon: a port it cannot bind is logged, and the controller goes on
     /// without its view (the control loop matters more) until it is stopped.
