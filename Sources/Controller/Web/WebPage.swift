@@ -34,6 +34,7 @@ enum WebPage {
  #chart svg { width: 100%; height: 160px; background: #fcfcfc; }
  .legend span { display: inline-block; width: 28px; height: 8px; margin-right: 2px; }
  .failed { color: #b00; }
+ tr.elephant-row td:first-child { font-weight: 600; color: #1f5fbf; }
 </style>
 </head>
 <body>
@@ -169,7 +170,8 @@ function drawFlows() {
   for (const f of state.flows) {
     const tr = document.createElement("tr");
     tr.setAttribute("data-flow", f.key);
-    const cells = [(f.elephant ? "🐘 " : "") + f.src + ":" + f.sport + " → " + f.dst + ":" + f.dport, rate(f.bps), f.errorPercent.toFixed(0) + " %",
+    if (f.elephant) tr.className = "elephant-row";
+    const cells = [f.src + ":" + f.sport + " → " + f.dst + ":" + f.dport, rate(f.bps), f.errorPercent.toFixed(0) + " %",
       f.path ? f.path.join(" → ") : f.links.join(", ")];
     for (const c of cells) { const td = document.createElement("td"); td.textContent = c; tr.appendChild(td); }
     tr.addEventListener("click", () => showFlow(f.key));
