@@ -24,6 +24,8 @@ public struct ControllerOptions: Sendable {
     public var session: SwitchSessionConfiguration
     /// The elephant loop (sFlow in, placements out); nil: the proactive fabric only.
     public var elephants: ElephantLoopOptions?
+    /// The HTTP API, web page and /metrics (needs the elephant loop); nil: off.
+    public var http: HTTPAPIOptions? = nil
 
     public init(topology: Topology?, listen: [OpenFlowEndpoint], tlsListen: [OpenFlowEndpoint] = [],
                 tls: OpenFlowTLSFiles? = nil, connect: [OpenFlowEndpoint] = [], session: SwitchSessionConfiguration = .init(),
@@ -63,6 +65,7 @@ public enum TuskController {
                 "policy": "\(e.policyFile ?? "(built-in defaults)")", "dryRun": "\(e.dryRun)",
             ])
         }
+        if let h = options.http, let e = elephants { services.append(HTTPAPI(elephants: e, options: h, logger: logger).service()) }
         let session = SwitchSessionHandler.Context(
             configuration: options.session,
             desired: { dpid in keeper?.desired(dpid) ?? desired[dpid] },

@@ -79,23 +79,23 @@ final class LineWriter: @unchecked Sendable {
 public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
     public let loop: any EventLoop
     public let fabric: ControlFabric
-    private var options: ElephantLoopOptions
+    var options: ElephantLoopOptions
     private var logger: Logger
-    private var analytics: FlowAnalytics
-    private var control: ElephantControl
-    private var sessions: [UInt64: SwitchSession] = [:]
+    var analytics: FlowAnalytics
+    var control: ElephantControl
+    var sessions: [UInt64: SwitchSession] = [:]
     private let startNanos: UInt64
     private var decisionLog: LineWriter?
     private var nextDecisionID = 1
     /// Decisions waiting for their barrier replies, by flow.
-    private var inFlight: [FlowKey: (record: DecisionRecord, pending: Set<UInt64>)] = [:]
+    var inFlight: [FlowKey: (record: DecisionRecord, pending: Set<UInt64>)] = [:]
     /// The last decisions with their outcome (bounded).
     public private(set) var recent: [DecisionRecord] = []
     /// Elephant entries switches reported holding that no pin explains yet (adopted at the next round
     /// once every switch of their path has reported, deleted when they describe no path).
     private var held: [FlowKey: [UInt64: FlowStats]] = [:]
     private var heldSince: [FlowKey: Double] = [:]
-    private var reconciled: Set<UInt64> = []
+    var reconciled: Set<UInt64> = []
     private var warnedAgents: Set<IPAddress> = []
     /// When each unmapped port was first seen (a 1004 record may still be on its way).
     private var unmappedSince: [AgentPort: Double] = [:]
@@ -108,7 +108,10 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
     private var roundMillis: [Double] = []
     private var lastRoundStart: Double?
     private var lateRounds = 0
-    private var roundCount = 0
+    var roundCount = 0
+    /// The operator's view: events, agents, history (`ElephantLoop+API.swift`).
+    let api: LoopAPIState
+    let published = PublishedFlows()
 
     // Metrics: bounded labels only (dpid, result), never a flow.
     private let roundsCounter = Counter(label: "tusk_control_rounds_total")
@@ -132,17 +135,19 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
         analytics.apply(topology: topology)
         control = ElephantControl(fabric: fabric, policy: options.policy, seed: options.seed)
         startNanos = monotonicNanos()
+        api = LoopAPIState(startWall: Double(wallClockNanos()) / 1e9, policySource: options.policyFile ?? "built-in defaults")
         if let d = options.decisions { decisionLog = try LineWriter(path: d) }
         if let f = options.policyFile { policyStamp = Self.stamp(f) }
     }
 
     /// Analytics time: seconds since the loop was made (monotonic).
-    private func now() -> Double { Double(monotonicNanos() &- startNanos) / 1e9 }
+    func now() -> Double { Double(monotonicNanos() &- startNanos) / 1e9 }
     private static func wallNow() -> Double { Double(wallClockNanos()) / 1e9 }
 
     // MARK: sFlow (on the collector's event loop, which is `loop`)
 
     public func received(_ bytes: UnsafeRawBufferPointer, from: SocketAddress?, timeNanos: UInt64) {
+        api.agents.observe(bytes, wallTime: api.startWall + Double(timeNanos) / 1e9)
         if !analytics.ingest(datagram: bytes, at: Double(timeNanos) / 1e9) {
             badDatagrams += 1
             malformedCounter.increment()
@@ -236,6 +241,7 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
         roundTimerMetric.recordNanoseconds(nanos)
         roundMillis.append(Double(nanos) / 1e6)
         if roundMillis.count > 10_000 { roundMillis.removeFirst(roundMillis.count - 10_000) }
+        apiRound(r, events: events, millis: Double(nanos) / 1e6)
         logger.debug("control round", metadata: ["ms": "\(Double(nanos / 10_000) / 100)", "elephants": "\(r.elephants.count)",
                                                  "decisions": "\(r.decisions.count)", "flows": "\(analytics.flowCount)"])
     }
@@ -332,12 +338,14 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
             finish(rec)
         } else {
             logger.warning("elephant entry not installed", metadata: ["flow": "\(k)", "why": "\(why)"])
+            apiEvent("installFailure") { w in w.field("key", Self.flowName(k)); w.field("error", why) }
         }
     }
 
     private func finish(_ rec: DecisionRecord) {
         recent.append(rec)
         if recent.count > 1000 { recent.removeFirst(recent.count - 1000) }
+        apiDecision(rec)
         let line = rec.jsonLine(fabric)
         decisionLog?.write(line)
         let meta: Logger.Metadata = ["id": "\(rec.id)", "flow": "\(rec.decision.key)", "status": "\(rec.status.rawValue)",
@@ -385,6 +393,7 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
             let dpid = s.info.datapathID
             guard fabric.topology.switchID(dpid: dpid) != nil else { return }
             sessions[dpid] = s
+            apiSwitch(dpid, up: true)
             for p in s.info.ports where Self.isDown(p) { _ = control.portDown(dpid: dpid, port: p.portNumber.rawValue) }
         case .reconciled(let report):
             reconciled.insert(report.datapathID)
@@ -393,6 +402,7 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
             guard let dpid, let s = sessions[dpid], !s.channel.isActive else { return }
             sessions[dpid] = nil
             reconciled.remove(dpid)
+            apiSwitch(dpid, up: false)
         case .flowRemoved(let dpid, let fr):
             guard FabricCookie(rawValue: fr.cookie).owner.rawValue == control.policy.cookiePrefix,
                   fr.reason == .idleTimeout || fr.reason == .hardTimeout,
@@ -408,9 +418,11 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
                 logger.warning("fabric port down: moving the elephants on its link now",
                                metadata: ["dpid": "\(String(dpid, radix: 16))", "port": "\(port)",
                                           "pins": "\(control.pinsOnDownLinks.count)"])
+                apiPort(dpid, port, up: false)
                 runRound()
             } else if control.portUp(dpid: dpid, port: port) {
                 logger.info("fabric port up", metadata: ["dpid": "\(String(dpid, radix: 16))", "port": "\(port)"])
+                apiPort(dpid, port, up: true)
             }
         }
     }
@@ -489,6 +501,7 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
             reloadFailed.increment()
             logger.error("policy reload refused; the old policy stays in force",
                          metadata: ["trigger": "\(trigger)", "error": "\(path): cannot read: \(error.localizedDescription)"])
+            apiPolicy(ok: false, source: path, error: "\(path): cannot read: \(error.localizedDescription)")
             return
         }
         policyStamp = Self.stamp(path)
@@ -496,11 +509,13 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
             let p = try Policy(yaml: text)
             apply(policy: p)
             reloadOK.increment()
+            apiPolicy(ok: true, source: path)
             logger.notice("policy reloaded", metadata: ["trigger": "\(trigger)", "file": "\(path)", "algorithm": "\(p.algorithm.rawValue)"])
         } catch {
             reloadFailed.increment()
             logger.error("policy reload refused; the old policy stays in force",
                          metadata: ["trigger": "\(trigger)", "error": "\(path):\(error.line.map { "\($0):" } ?? "") \(error.message)"])
+            apiPolicy(ok: false, source: path, error: "\(path):\(error.line.map { "\($0):" } ?? "") \(error.message)")
         }
     }
 

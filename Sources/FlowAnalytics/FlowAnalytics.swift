@@ -205,7 +205,7 @@ public struct FlowAnalytics {
 
     /// Flow entries by slot; free slots hold a dead entry (`live == false`). Non-optional, so a
     /// field can be read or updated in place without copying the entry.
-    private var slots: [FlowEntry] = []
+    var slots: [FlowEntry] = []
     // The LRU list lives beside the entries (prev/next by slot), so moving a flow to the front
     // touches two integers rather than copying its entry.
     private var prevs: [Int32] = []

@@ -18,7 +18,7 @@ public struct PortLoad: Sendable {
     var lastInOctets: UInt64?
     var lastOutOctets: UInt64?
     var lastUptime: UInt32?
-    var lastCounterTime: Double?
+    public internal(set) var lastCounterTime: Double?
     public private(set) var counterInBps: Double?
     public private(set) var counterOutBps: Double?
     /// The sample-based estimates when the last counter rate was computed.

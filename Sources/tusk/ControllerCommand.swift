@@ -74,6 +74,9 @@ struct ControllerCommand: AsyncParsableCommand {
         @Flag(name: .customLong("dry-run"), help: "Decide and log, but install no elephant entry.")
         var dryRun = false
         @Option(help: "Seed of the selector's local search.") var seed: UInt64 = 1
+        @Option(help: "HTTP API, web page and /metrics on [HOST:]PORT (host default 127.0.0.1), or `off`.") var http: String = "127.0.0.1:8008"
+        @Option(name: .customLong("http-token-file"), help: "File holding the bearer token that HTTP writes (PUT /policy) need; without it there are none.")
+        var httpTokenFile: String?
         @Option(help: "Log level.") var logLevel: Level = .info
 
         func validate() throws {
@@ -89,6 +92,7 @@ struct ControllerCommand: AsyncParsableCommand {
             for c in connect where !c.hasPrefix("tcp:") || OpenFlowEndpoint(parsing: c, defaultHost: "127.0.0.1") == nil {
                 throw ValidationError("--connect takes tcp:HOST:PORT, got \(c)")
             }
+            if http != "off", HTTPAPIOptions.parse(http) == nil { throw ValidationError("--http takes [HOST:]PORT or off, got \(http)") }
             guard echoInterval > 0, echoMisses > 0 else { throw ValidationError("--echo-interval and --echo-misses must be positive") }
         }
 
@@ -105,7 +109,7 @@ struct ControllerCommand: AsyncParsableCommand {
                 listeners = [OpenFlowEndpoint(host: "0.0.0.0", port: 6653), OpenFlowEndpoint(host: "::", port: 6653)]
             }
             let tls = tlsListen.isEmpty ? nil : OpenFlowTLSFiles(certificateFile: cert!, privateKeyFile: key!, caFile: ca!)
-            let options = ControllerOptions(
+            var options = ControllerOptions(
                 topology: topo, listen: listeners,
                 tlsListen: tlsListen.compactMap { OpenFlowEndpoint(parsing: $0, defaultHost: "0.0.0.0") },
                 tls: tls,
@@ -113,6 +117,10 @@ struct ControllerCommand: AsyncParsableCommand {
                 session: SwitchSessionConfiguration(echoInterval: .nanoseconds(Int64(echoInterval * 1e9)),
                                                     echoMissLimit: echoMisses),
                 elephants: elephants)
+            if http != "off", let (host, port) = HTTPAPIOptions.parse(http) {
+                let token = try httpTokenFile.map { f in do { return try HTTPAPIOptions.readToken(f) } catch { throw ValidationError("--http-token-file: \(error)") } }
+                options.http = HTTPAPIOptions(host: host, port: port, token: token, registry: TuskMetrics.bootstrapPrometheus())
+            }
             try await TuskController.run(options, logger: logger)
         }
     }

@@ -1,0 +1,79 @@
+// Read-only views for an operator's API: the largest flows without ranking every tracked flow, and a
+// port's load split into what counters and what samples say.
+
+extension FlowAnalytics {
+    /// The `limit` fastest flows at or above `minBps`, fastest first (ties by key). Only those few are
+    /// turned into reports: the rest cost one rate estimate each, so this stays cheap with 100,000
+    /// flows tracked (a full `flows(at:)` ranks and reports every one).
+    public func topFlows(at t: Double, limit: Int, minBps: Double = 0, where include: ((FlowReport) -> Bool)? = nil) -> [FlowReport] {
+        guard limit > 0 else { return [] }
+        // A bounded min-heap of (bps, slot): the root is the slowest flow kept so far.
+        var heap: [(bps: Double, slot: Int)] = []
+        heap.reserveCapacity(min(limit, 4096))
+        func less(_ a: (bps: Double, slot: Int), _ b: (bps: Double, slot: Int)) -> Bool {
+            a.bps != b.bps ? a.bps < b.bps : slots[a.slot].key > slots[b.slot].key
+        }
+        func siftDown(_ i0: Int) {
+            var i = i0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count, less(heap[l], heap[m]) { m = l }
+                if r < heap.count, less(heap[r], heap[m]) { m = r }
+                if m == i { return }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        func siftUp(_ i0: Int) {
+            var i = i0
+            while i > 0 {
+                let p = (i - 1) / 2
+                if !less(heap[i], heap[p]) { return }
+                heap.swapAt(i, p)
+                i = p
+            }
+        }
+        for i in slots.indices where slots[i].live {
+            let bps = estimate(slots[i], at: t).bps
+            guard bps >= minBps else { continue }
+            let c = (bps: bps, slot: i)
+            if heap.count >= limit, !less(heap[0], c) { continue }
+            if let include, !include(report(slots[i], at: t)) { continue }
+            if heap.count < limit {
+                heap.append(c)
+                siftUp(heap.count - 1)
+            } else if less(heap[0], c) {
+                heap[0] = c
+                siftDown(0)
+            }
+        }
+        return heap.sorted { less($1, $0) }.map { report(slots[$0.slot], at: t) }
+    }
+
+    func report(_ e: FlowEntry, at t: Double) -> FlowReport {
+        let est = estimate(e, at: t)
+        return FlowReport(key: e.key, bps: est.bps, pps: est.pps, samples: est.samples,
+                          errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: e.elephant,
+                          links: e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }.map(link),
+                          firstSeen: e.firstSeen, lastSeen: e.lastSeen)
+    }
+
+    /// A port's load by source: the counters' last rates (nil before two counter samples) and the
+    /// samples' estimate, bits per second, with when counters last came (analytics time).
+    public struct PortLoadView: Sendable {
+        public var counterInBps: Double?
+        public var counterOutBps: Double?
+        public var sampledInBps: Double
+        public var sampledOutBps: Double
+        public var lastCounterTime: Double?
+    }
+
+    public func loadViews(at t: Double) -> [AgentPort: PortLoadView] {
+        portLoads.mapValues { l in
+            PortLoadView(counterInBps: l.counterInBps, counterOutBps: l.counterOutBps,
+                         sampledInBps: l.sampled(input: true, at: t, cfg: config),
+                         sampledOutBps: l.sampled(input: false, at: t, cfg: config), lastCounterTime: l.lastCounterTime)
+        }
+    }
+}
