@@ -3,7 +3,8 @@ import NIOEmbedded
 import OpenFlow
 
 /// libFuzzer entry: the input is a switch's byte stream. The first byte chooses how the rest is cut
-/// into reads (1 to 256 bytes each), so that frames also arrive split across reads. The stream goes
+/// into reads (1 to 16 reads of equal size, the cuts shifted by up to 15 bytes), so that frames
+/// also arrive split across reads, headers included. The stream goes
 /// through `OpenFlowMessageDecoder` in a channel pipeline until it ends or framing fails. Checks:
 /// nothing crashes, hangs or leaks (ASan); the messages do not depend on how the stream was cut
 /// (the plain frame decoder over the whole stream gives the same results); a decoded message
@@ -12,16 +13,20 @@ import OpenFlow
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let bytes = UnsafeBufferPointer(start: data, count: size)
-    let step = Int(bytes[0]) + 1
     let stream = bytes[1...]
+    let reads = Int(bytes[0] & 0x0F) + 1
+    let shift = Int(bytes[0] >> 4)
+    let step = Swift.max(1, (stream.count + reads - 1) / reads)
 
     // Through the pipeline, `step` bytes at a time.
     let channel = EmbeddedChannel(handler: ByteToMessageHandler(OpenFlowMessageDecoder()))
     var piped: [OpenFlowDecodeResult] = []
     var pipeFailed = false
     var at = stream.startIndex
+    var first = true
     while at < stream.endIndex {
-        let end = min(at + step, stream.endIndex)
+        let end = Swift.min(at + step + (first ? shift : 0), stream.endIndex)
+        first = false
         do {
             try channel.writeInbound(ByteBuffer(bytes: stream[at..<end]))
         } catch {
