@@ -3,6 +3,7 @@
 #   Fuzz/run.sh [SECONDS]          default 60 seconds per target
 #   FUZZ_RUNS=N                    also stop a target after N executions (0: time only)
 #   FUZZ_TARGETS="FuzzSFlow ..."   which targets (default: all four)
+#   FUZZ_COVERAGE=1                afterwards, list the functions the corpus reaches (-print_coverage=1)
 #   SHARED=DIR                     where ../shared is (default: beside the repository); its conformance
 #                                  captures and messages are added as extra seeds when present
 # Seeds: Fuzz/corpus-seed/<target> (committed). New units go to Fuzz/corpus-work/<target>, logs to
@@ -83,5 +84,19 @@ for t in $targets; do
     grep -E '^#[0-9]+[[:space:]]+(pulse|NEW|REDUCE|DONE)' "$log" | tail -n1 || true
     grep -E '^(stat::|Done |==[0-9]+==ERROR|SUMMARY|INFO: a leak)|Fatal error|Is the code instrumented' "$log" || true
     if [[ $rc -ne 0 ]]; then echo "!! $t failed (exit $rc): see $log"; status=1; fi
+    if [[ ${FUZZ_COVERAGE:-0} = 1 ]]; then
+        # Replays the corpus once and lists the functions it reached (with file and line).
+        "$bin/$t" "$work" -runs=0 -print_coverage=1 -max_len="$maxlen" > "corpus-work/logs/$t.coverage" 2>&1 || true
+        case $t in
+            FuzzSFlow) dirs="Sources/SFlow Sources/Packets" ;;
+            FuzzOpenFlow) dirs="Sources/OpenFlow" ;;
+            FuzzPolicy) dirs="Sources/PathSelection" ;;
+            FuzzTopology) dirs="Sources/Topology" ;;
+        esac
+        for d in $dirs; do
+            echo "   $d: $(grep -c "^COVERED_FUNC.*$d/" "corpus-work/logs/$t.coverage") functions covered," \
+                 "$(grep -c "^UNCOVERED_FUNC.*$d/" "corpus-work/logs/$t.coverage") not (corpus-work/logs/$t.coverage)"
+        done
+    fi
 done
 exit $status
