@@ -242,8 +242,12 @@ extension Policy {
             lines.append("rules:")
             for r in rules {
                 var m: [String] = []
-                if let s = r.match.src { m.append("src: \(s)") }
-                if let d = r.match.dst { m.append("dst: \(d)") }
+                // An IPv6 prefix holds colons, which YAML reads as indicators unless quoted.
+                func prefix(_ p: some CustomStringConvertible) -> String {
+                    p.description.contains(":") ? "\"\(p)\"" : p.description
+                }
+                if let s = r.match.src { m.append("src: \(prefix(s))") }
+                if let d = r.match.dst { m.append("dst: \(prefix(d))") }
                 if let p = r.match.proto { m.append("proto: \(p)") }
                 if let p = r.match.sport { m.append("sport: \(p.lowerBound == p.upperBound ? "\(p.lowerBound)" : "\(p.lowerBound)-\(p.upperBound)")") }
                 if let p = r.match.dport { m.append("dport: \(p.lowerBound == p.upperBound ? "\(p.lowerBound)" : "\(p.lowerBound)-\(p.upperBound)")") }

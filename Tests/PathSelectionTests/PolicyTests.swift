@@ -68,6 +68,9 @@ import Testing
         "elephant: {threshold: 33.333333%, min-samples: 2.5, smoothing-time: 1.0005s}\n",
         "selector: {smoothing: 0.123456, min-gain: 12.34567%, hot-threshold: 0.7777777, hold-time: 0.0001234s}\n",
         "flow-table: {idle-timeout: 2.00001}\nsflow: {polling-interval: 999.9999ms}\n",
+        // Also found by `FuzzPolicy`: an IPv6 prefix was written unquoted, `{src: ::9/128}`, not YAML.
+        "rules:\n  - match: {src: 0::9}\n    action: exclude\n",
+        "rules:\n  - match: {src: \"fd00::/8\", dst: \"2001:db8::1\"}\n    action: prioritise\n    priority: 3\n",
     ])
     func writtenValuesReadBackExactly(_ text: String) throws {
         let p = try Policy(yaml: text)
