@@ -73,7 +73,8 @@ for t in $targets; do
     # Datagrams and OpenFlow streams up to 4 KiB; YAML files up to 1 KiB (the YAML reader is the slow
     # part: small files keep the rate up, and every construct of the format fits in 1 KiB).
     case $t in FuzzPolicy|FuzzTopology) maxlen=1024 ;; *) maxlen=4096 ;; esac
-    echo "== $t: seeds $seed ${extra:+and $extra}, ${secs}s${runs:+, at most $runs runs}; log $log"
+    limit=""; [[ $runs -gt 0 ]] && limit=", at most $runs runs"
+    echo "== $t: seeds $seed ${extra:+and $extra}, ${secs}s$limit; log $log"
     set +e
     "$bin/$t" "$work" "$seed" ${extra:+"$extra"} \
         -max_total_time="$secs" -runs="$((runs > 0 ? runs : -1))" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 \
