@@ -9,7 +9,7 @@ BUILD_PKGS := libpcap-dev pkg-config
 E2E_PKGS := openvswitch-switch iperf3 ethtool iproute2 iputils-ping tshark tcpdump python3 openssl curl chromium python3-websocket
 BENCH_PKGS := pmacct tshark libjemalloc-dev hyperfine wrk curl
 
-.PHONY: all deps deps-e2e deps-bench build release test run e2e bench conformance fuzz clean
+.PHONY: all deps deps-e2e deps-bench build release test run e2e bench conformance fuzz fuzz-campaign clean
 
 all: build
 
@@ -48,9 +48,15 @@ conformance: deps release
 bench: deps-bench release
 	@Benchmarks/run.sh
 
-# libFuzzer (with AddressSanitizer) over the sFlow decoder, for FUZZ_SECONDS (default 60).
+# libFuzzer (coverage-guided, with AddressSanitizer and LeakSanitizer) over the sFlow decoder, the
+# OpenFlow stream decoder, the policy and the topology file readers: FUZZ_SECONDS each (default 60).
+# Not part of `make test`. See docs/fuzzing.md.
 fuzz: deps
-	@Fuzz/run.sh $${FUZZ_SECONDS:-60}
+	@SHARED=$(SHARED) Fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+# The long run: every target until 10 million executions (or FUZZ_SECONDS, default 3600), niced.
+fuzz-campaign: deps
+	@SHARED=$(SHARED) FUZZ_RUNS=$${FUZZ_RUNS:-10000000} nice -n 10 Fuzz/run.sh $${FUZZ_SECONDS:-3600}
 
 clean:
 	rm -rf .build .build-*

@@ -11,6 +11,9 @@ let package = Package(
         .executable(name: "tusk", targets: ["tusk"]),
         // The decoding core alone (no NIO, no libpcap): what the fuzz targets link.
         .library(name: "TuskDecoding", targets: ["Packets", "SFlow"]),
+        // The OpenFlow codec (NIOCore only) and the YAML file readers: what the other fuzz targets link.
+        .library(name: "TuskOpenFlowCodec", targets: ["Packets", "OpenFlow"]),
+        .library(name: "TuskFiles", targets: ["Packets", "Topology", "PathSelection"]),
         .library(name: "TuskKit", targets: [
             "Packets", "SFlow", "OpenFlow", "Topology", "FlowAnalytics",
             "PathSelection", "FabricProgramming", "ElephantControl", "Simulation", "SFlowIngest", "Controller",

@@ -196,11 +196,28 @@ extension Policy {
 
     /// The effective settings, in the file's own format (every default spelled out).
     public var yaml: String {
-        func dur(_ s: Double) -> String { s < 1 && s > 0 ? "\(fmtNumber(s * 1000))ms" : "\(fmtNumber(s))s" }
+        // Each value in its short spelling when that reads back as exactly the value, else in one
+        // that does: a policy written out must read back the same.
+        func dur(_ s: Double) -> String {
+            let nice = s < 1 && s > 0 ? "\(fmtNumber(s * 1000))ms" : "\(fmtNumber(s))s"
+            let back = s < 1 && s > 0 ? Double(fmtNumber(s * 1000)).map { $0 / 1000 } : Double(fmtNumber(s))
+            return back == s ? nice : "\(exactNumber(s))s"
+        }
+        func num(_ v: Double) -> String { Double(fmtNumber(v)) == v ? fmtNumber(v) : exactNumber(v) }
+        func share(_ v: Double) -> String {
+            Double(fmtNumber(v * 100)).map { $0 / 100 } == v ? "\(fmtNumber(v * 100))%" : exactNumber(v)
+        }
+        var threshold = elephantThreshold.description
+        if RateSpec.parse(threshold) != elephantThreshold {
+            switch elephantThreshold {
+            case .bitsPerSecond(let v): threshold = exactNumber(v)
+            case .shareOfLink(let v): if let p = exactScaled(v, by: 100) { threshold = p + "%" }
+            }
+        }
         var lines = [
             "elephant:",
-            "  threshold: \(elephantThreshold)",
-            "  min-samples: \(fmtNumber(minSamples))",
+            "  threshold: \(threshold)",
+            "  min-samples: \(num(minSamples))",
             "  smoothing-time: \(dur(smoothingTime))",
             "sflow:",
             "  sampling-rate: \(samplingRate)",
@@ -208,9 +225,9 @@ extension Policy {
             "selector:",
             "  algorithm: \(algorithm.rawValue)",
             "  control-interval: \(dur(controlInterval))",
-            "  smoothing: \(fmtNumber(smoothing))",
-            "  min-gain: \(fmtNumber(minGain * 100))%",
-            "  hot-threshold: \(fmtNumber(hotThreshold * 100))%",
+            "  smoothing: \(num(smoothing))",
+            "  min-gain: \(share(minGain))",
+            "  hot-threshold: \(share(hotThreshold))",
             "  hold-time: \(dur(holdTime))",
             "  max-moves-per-interval: \(maxMovesPerInterval.map(String.init) ?? "auto")",
             "flow-table:",
@@ -225,8 +242,12 @@ extension Policy {
             lines.append("rules:")
             for r in rules {
                 var m: [String] = []
-                if let s = r.match.src { m.append("src: \(s)") }
-                if let d = r.match.dst { m.append("dst: \(d)") }
+                // An IPv6 prefix holds colons, which YAML reads as indicators unless quoted.
+                func prefix(_ p: some CustomStringConvertible) -> String {
+                    p.description.contains(":") ? "\"\(p)\"" : p.description
+                }
+                if let s = r.match.src { m.append("src: \(prefix(s))") }
+                if let d = r.match.dst { m.append("dst: \(prefix(d))") }
                 if let p = r.match.proto { m.append("proto: \(p)") }
                 if let p = r.match.sport { m.append("sport: \(p.lowerBound == p.upperBound ? "\(p.lowerBound)" : "\(p.lowerBound)-\(p.upperBound)")") }
                 if let p = r.match.dport { m.append("dport: \(p.lowerBound == p.upperBound ? "\(p.lowerBound)" : "\(p.lowerBound)-\(p.upperBound)")") }
@@ -238,6 +259,21 @@ extension Policy {
         }
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// The shortest decimal that reads back (`Double(text)`) as exactly `v`.
+func exactNumber(_ v: Double) -> String {
+    v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)"
+}
+
+/// `v × scale` as a decimal that, read back and divided by `scale`, is exactly `v` (nil if none is
+/// found next to the product).
+func exactScaled(_ v: Double, by scale: Double) -> String? {
+    let x = v * scale
+    for c in [x, x.nextUp, x.nextDown, x.nextUp.nextUp, x.nextDown.nextDown] where c.isFinite && c / scale == v {
+        return exactNumber(c)
+    }
+    return nil
 }
 
 func fmtNumber(_ v: Double) -> String {

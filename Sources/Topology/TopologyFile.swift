@@ -160,7 +160,21 @@ extension Topology {
             $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" || $0 == ".")
         } && !["true", "false", "yes", "no", "on", "off", "null", "~"].contains(s.lowercased())
             && Double(s) == nil && Int(s) == nil
-        return plain ? s : "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        if plain { return s }
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u.value {
+            case 0x5C: out += "\\\\"
+            case 0x22: out += "\\\""
+            // Line breaks and other control characters would be folded or refused inside the quotes
+            // when the file is read again: escape them.
+            case 0..<0x20, 0x7F...0x9F, 0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF:
+                let h = String(u.value, radix: 16, uppercase: true)
+                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
     }
 
     static func parseDPID(_ s: String) -> UInt64? {

@@ -61,6 +61,29 @@ import Testing
         #expect(try Policy(yaml: Policy().yaml) == Policy())
     }
 
+    /// Found by `FuzzPolicy`: a threshold of 1001234 (bits per second) was written back as `1M`.
+    /// Values the short spellings cannot say exactly are written in full.
+    @Test(arguments: [
+        "elephant:\n  threshold: 1001234\nrules:\n  - match: {src: 10.1.0.0/16, proto: udp}\n    action: exclude\n",
+        "elephant: {threshold: 33.333333%, min-samples: 2.5, smoothing-time: 1.0005s}\n",
+        "selector: {smoothing: 0.123456, min-gain: 12.34567%, hot-threshold: 0.7777777, hold-time: 0.0001234s}\n",
+        "flow-table: {idle-timeout: 2.00001}\nsflow: {polling-interval: 999.9999ms}\n",
+        // Also found by `FuzzPolicy`: an IPv6 prefix was written unquoted, `{src: ::9/128}`, not YAML.
+        "rules:\n  - match: {src: 0::9}\n    action: exclude\n",
+        "rules:\n  - match: {src: \"fd00::/8\", dst: \"2001:db8::1\"}\n    action: prioritise\n    priority: 3\n",
+    ])
+    func writtenValuesReadBackExactly(_ text: String) throws {
+        let p = try Policy(yaml: text)
+        #expect(try Policy(yaml: p.yaml) == p, "\(p.yaml)")
+    }
+
+    @Test func theThresholdOfTheFuzzInputIsKept() throws {
+        let p = try Policy(yaml: "elephant:\n  threshold: 1001234\n")
+        #expect(p.elephantThreshold == .bitsPerSecond(1_001_234))
+        #expect(try Policy(yaml: p.yaml).elephantThreshold == .bitsPerSecond(1_001_234))
+        #expect(try Policy(yaml: "elephant: {threshold: 100M}\n").yaml.contains("threshold: 100M"))
+    }
+
     @Test func theExampleInDocsIsValid() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("docs/policy-example.yaml")

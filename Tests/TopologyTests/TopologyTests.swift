@@ -135,6 +135,18 @@ let topologiesDir = URL(fileURLWithPath: #filePath)
         #expect(try Topology(yaml: t.yaml) == t)
     }
 
+    /// Found by `FuzzTopology`: a role holding line breaks (a plain scalar over several lines) was
+    /// written inside quotes unescaped, and read back folded. Control characters are now escaped.
+    @Test(arguments: [
+        "switches:\n  - {name: sw, dpid: 1, role: t\u{FFFD}\u{FFFD}\r\r\r\r\ror}\n",
+        "switches:\n  - {name: sw, dpid: 1, role: \"a\\rb\\nc\\td\\x85e\\u2028f\\\\g\\\"h\"}\n",
+        "name: \"two\\nlines\\t\\u0001\"\nswitches:\n  - {name: s1, dpid: 1}\n",
+    ])
+    func controlCharactersSurviveTheWriter(_ text: String) throws {
+        let t = try Topology(yaml: text)
+        #expect(try Topology(yaml: t.yaml) == t, "\(t.yaml)")
+    }
+
     @Test(arguments: [
         // (file text, line, words the reason must hold)
         ("switches:\n  - {name: s1, dpid: 1}\n  - {name: s2, dpid: 2}\nlinks:\n  - {a: \"s1:1\", b: \"s2:1\", capacity: 1G}\n  - {a: \"s1:1\", b: \"s2:2\", capacity: 1G}\n", 6, "duplicate port s1:1"),
