@@ -30,11 +30,6 @@ source "$here/lib/lab.sh"
 # shellcheck source=lib/controller.sh
 source "$here/lib/controller.sh"
 
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -n ${LAB_DIR:-} && -f $LAB_DIR/tusk.err ]] && { echo "--- tusk log (last 30 lines)" >&2; tail -n 30 "$LAB_DIR/tusk.err" >&2; }
-  exit 1
-}
 
 lab_require iperf3 python3
 lab_init

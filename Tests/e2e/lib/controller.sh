@@ -53,3 +53,10 @@ ctl_reload() {
 }
 ctl_ts_entries() { lab_ofctl "$1" dump-flows | { grep 'cookie=0x5453' || true; }; }
 ctl_txbytes() { lab_ofctl "$1" dump-ports "$2" | tr -d ',' | awk '$1 == "tx" {for (i = 1; i <= NF; i++) if ($i ~ /^bytes=/) {sub("bytes=", "", $i); print $i}}'; }
+
+# fail MESSAGE: report, show the end of the controller's log, and stop the test (cleanup runs on exit).
+fail() {
+  echo "FAIL: $*" >&2
+  [[ -n ${LAB_DIR:-} && -f $LAB_DIR/tusk.err ]] && { echo "--- tusk log (last 40 lines)" >&2; tail -n 40 "$LAB_DIR/tusk.err" >&2; }
+  exit 1
+}
