@@ -88,11 +88,13 @@ for pattern in stride bijection; do
   lab_log "$pattern: $(awk -v p="$pattern" '$1 == p {printf "%s %.1f Mbit/s  ", $2, $3 / 1e6}' "$LAB_DIR/results.tsv")"
 done
 
-# The simulator's prediction: same topology file (link speeds), same patterns.
-"$TUSK_BIN" simulate --topology "$topo" --workload stride:4,bijection --scheduler ecmp,tusk,nonblocking --seeds 5 \
-  --duration 30 --no-progress --format csv >"$LAB_DIR/sim.csv"
-"$TUSK_BIN" simulate --topology "$topo" --workload bijection --scheduler ecmp,tusk --seeds 1 --duration 30 \
-  --no-progress --report "$LAB_DIR/sim-seed1" >/dev/null
+# The simulator's prediction: same topology file (link speeds), same patterns, the same policy (1-in-100
+# sampling, 2 s polling, 1 s rounds) with the tusk selector.
+ctl_policy "$LAB_DIR/sim-policy.yaml" tusk
+"$TUSK_BIN" policy evaluate --policy "$LAB_DIR/sim-policy.yaml" --topology "$topo" --workload stride:4,bijection \
+  --scheduler ecmp,tusk --seeds 5 --duration 30 --no-progress --output "$LAB_DIR/sim.csv" >/dev/null
+"$TUSK_BIN" policy evaluate --policy "$LAB_DIR/sim-policy.yaml" --topology "$topo" --workload bijection \
+  --scheduler ecmp,tusk --seeds 1 --duration 30 --no-progress --output "$LAB_DIR/sim-seed1.csv" >/dev/null
 
 report_ok=1
 python3 - "$LAB_DIR" "$bits" >"$LAB_DIR/report.md" <<'EOF' || report_ok=0
@@ -106,10 +108,10 @@ for line in open(f"{lab}/results.tsv"):
 sim = {}
 for r in csv.DictReader(open(f"{lab}/sim.csv")):
     w = "stride" if r["workload"].startswith("stride") else r["workload"]
-    sim.setdefault((w, r["scheduler"]), []).append(float(r["normalizedThroughput"]))
+    sim.setdefault((w, r["scheduler"]), []).append(float(r["throughput"]))
 seed1 = {}
-for r in csv.DictReader(open(f"{lab}/sim-seed1/results.csv")):
-    seed1[r["scheduler"]] = float(r["normalizedThroughput"])
+for r in csv.DictReader(open(f"{lab}/sim-seed1.csv")):
+    seed1[r["scheduler"]] = float(r["throughput"])
 print(f"# Closed loop on a k=4 fat-tree of Open vSwitch bridges, {int(bits/1e6)} Mbit/s links\n")
 print("Normalised throughput (1.0 = every host at its link rate), lab: last 10 s of 16 iperf3 TCP flows; simulator: 5 seeds, mean (range).\n")
 print("| pattern | lab ECMP | simulator ECMP | lab Tusk | simulator Tusk | lab Tusk / ECMP | Tusk lab vs simulator |")
