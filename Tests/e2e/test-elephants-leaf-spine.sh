@@ -11,7 +11,9 @@
 # Checks (numbers from iperf3's JSON and from the switches, never from Tusk's logs alone):
 #   - ECMP collides in at least one trial (else more trials with other ports: the test must be able
 #     to fail);
-#   - with tusk, every trial carries >= 150 Mbit/s in total over its last 10 s;
+#   - with tusk, no trial stays collided: every trial carries more than 120 Mbit/s in total over its last
+#     10 s (a collided pair carries 92-96); how many reach 150 is reported beside the lab's own ceiling
+#     for two spread flows (the ECMP runs that spread them, 135-185 Mbit/s from run to run);
 #   - every decision Tusk logs as installed is an entry `ovs-ofctl dump-flows` shows on l1 (cookie
 #     0x5453..., the policy's priority and idle timeout), and the ECMP runs hold no such entry;
 #   - after each trial the tusk entries idle out or are deleted: none is left behind.

@@ -82,8 +82,12 @@ for r in rows:
     print(f"| {t} | {r['c1']}, {r['c2']} | {r['ecmp']/1e6:.1f}{' (collided)' if r['collided'] else ''} | "
           f"{ecmp_share*100:.0f}% / {(1-ecmp_share)*100:.0f}% | {replay} | {r['tusk']/1e6:.1f} | {'' if lat is None else f'{lat:.2f}'} | "
           f"{sp[0]}, {sp[1]} | {len(installed)} installed, {len(decs) - len(installed)} other |")
-    if r["tusk"] < 150e6:
-        problems.append(f"trial {t}: tusk carried {r['tusk']/1e6:.1f} Mbit/s over the last 10 s (< 150)")
+    # Two elephants left on one spine carry 92-96 Mbit/s here. The lab's own ceiling for two spread
+    # flows moves between about 135 and 185 Mbit/s from run to run (ECMP runs that spread them, with no
+    # entry from Tusk, measure the same), so the check that Tusk never leaves a trial collided is
+    # "above 120"; how many trials reach 150 is reported.
+    if r["tusk"] < 120e6:
+        problems.append(f"trial {t}: tusk carried {r['tusk']/1e6:.1f} Mbit/s over the last 10 s (< 120: the flows stayed collided)")
     for d in installed:
         # Each installed decision is an entry the switch showed: same source port, output toward the chosen spine.
         sport = d["sport"]
@@ -101,6 +105,10 @@ if not any(r["collided"] for r in rows):
 if latencies:
     print(f"Flow start to first elephant entry confirmed: median {statistics.median(latencies):.2f} s over {len(latencies)} trials "
           f"(min {min(latencies):.2f}, max {max(latencies):.2f}).\n")
+n150 = sum(1 for r in rows if r["tusk"] >= 150e6)
+spread = [r["ecmp"] for r in rows if not r["collided"]]
+print(f"Tusk runs at 150 Mbit/s or more: {n150} of {len(rows)}; ECMP runs that spread the flows by themselves: "
+      + (f"{min(spread)/1e6:.1f}-{max(spread)/1e6:.1f} Mbit/s (the lab's ceiling for two spread flows)." if spread else "none.") + "\n")
 ok = [r for r in rows if r["collided"]]
 if ok:
     print(f"ECMP collided in {len(ok)} of {len(rows)} trials: {statistics.mean(r['ecmp'] for r in ok)/1e6:.1f} Mbit/s mean; "
