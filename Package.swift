@@ -43,7 +43,7 @@ let package = Package(
             "Packets",
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "FlowAnalytics", dependencies: ["Packets", "SFlow", "Topology"]),
+        .target(name: "FlowAnalytics", dependencies: ["CTuskSys", "Packets", "SFlow", "Topology"]),
         .target(name: "PathSelection", dependencies: [
             "CTuskSys", "Packets", "Topology", "FlowAnalytics",
             .product(name: "Yams", package: "Yams"),

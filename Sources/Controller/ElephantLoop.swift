@@ -159,6 +159,28 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
         }
     }
 
+    /// Applies a batch that the collector's reader thread scanned (on the loop).
+    func ingest(_ scanned: ScannedDatagrams, _ batch: DatagramBatch) {
+        loop.preconditionInEventLoop()
+        let wall0 = api.startWall
+        batch.forEach { bytes, t, _ in api.agents.observe(bytes, wallTime: wall0 + Double(t) / 1e9) }
+        analytics.ingest(scanned)
+        for i in scanned.rejected {
+            badDatagrams += 1
+            malformedCounter.increment()
+            if badDatagrams & (badDatagrams - 1) == 0 {
+                let from = i < batch.sources.count ? batch.sources[i] : nil
+                logger.warning("malformed sFlow datagram skipped", metadata: ["from": "\(from.map { "\($0)" } ?? "?")",
+                                                                              "malformedSoFar": "\(badDatagrams)"])
+            }
+        }
+    }
+
+    /// The collector's sink: readers scan on their own threads, the loop applies.
+    public var feed: AnalyticsFeed {
+        AnalyticsFeed(loop: loop) { [self] scanned, batch in ingest(scanned, batch) }
+    }
+
     /// The clock the collector stamps datagrams with (nanoseconds on the analytics' time base).
     public var collectorClock: @Sendable () -> UInt64 {
         let start = startNanos
@@ -570,8 +592,20 @@ public struct ElephantLoopService: Service {
 
     public func run() async throws {
         let e = elephants
-        let collector = try await SFlowCollector.start(config: sflow, group: e.loop, sink: e, clock: e.collectorClock)
-        logger.info("listening for sFlow", metadata: ["address": "\(collector.localAddress.map { "\($0)" } ?? "\(sflow.host):\(sflow.port)")"])
+        // The sockets are read, and their datagrams scanned, on threads of their own: the loop
+        // only applies the samples, and its rounds do not wait behind system calls.
+        let readers = MultiThreadedEventLoopGroup(numberOfThreads: max(1, sflow.sockets))
+        let collector: SFlowCollector
+        do {
+            collector = try await SFlowCollector.start(config: sflow, group: readers, sink: e.feed, clock: e.collectorClock)
+        } catch {
+            try? await readers.shutdownGracefully()
+            throw error
+        }
+        logger.info("listening for sFlow", metadata: ["address": "\(collector.localAddress.map { "\($0)" } ?? "\(sflow.host):\(sflow.port)")",
+                                                     "sockets": "\(collector.socketCount)"])
+        if let note = collector.receiveBufferNote { logger.warning("\(note)") }
+        if let note = collector.shardNote { logger.warning("\(note)") }
         try await e.loop.submit { e.startTimers() }.get()
         await cancelWhenGracefulShutdown {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
@@ -583,6 +617,7 @@ public struct ElephantLoopService: Service {
         meta["datagrams"] = "\(c.datagrams)"
         meta["kernelDrops"] = "\(collector.kernelDrops.map { "\($0)" } ?? "unknown")"
         try? await collector.close()
+        try? await readers.shutdownGracefully()
         logger.notice("elephant loop stopped", metadata: meta)
     }
 }

@@ -211,7 +211,7 @@ public struct FlowAnalytics {
     private var prevs: [Int32] = []
     private var nexts: [Int32] = []
     private var free: [Int32] = []
-    private var index: FlowIndex
+    var index: FlowIndex
     private var head: Int32 = -1  // most recently seen
     private var tail: Int32 = -1  // least recently seen
     public private(set) var evictions = 0

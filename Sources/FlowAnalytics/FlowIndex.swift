@@ -1,3 +1,4 @@
+import CTuskSys
 import Packets
 
 /// An open-addressing hash index from flow keys to cache slots, built for the sample path:
@@ -65,6 +66,27 @@ struct FlowIndex {
                 let s = b[i].slot
                 if s < 0 { return nil }
                 if b[i].hash == h, keyAt(s) == key { return s }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    /// Starts loading the bucket where a lookup of a key with hash `h` begins (a hint).
+    @inline(__always)
+    func prefetch(hash h: UInt64) {
+        buckets.withUnsafeBufferPointer { tusk_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: h) & mask)) }
+    }
+
+    /// The slot of the first entry whose full hash is `h`, without reading the entry (so without
+    /// waiting for it): almost always the key's slot; for prefetching only.
+    @inline(__always)
+    func candidate(hash h: UInt64) -> Int32? {
+        var i = Int(truncatingIfNeeded: h) & mask
+        return buckets.withUnsafeBufferPointer { b in
+            while true {
+                let s = b[i].slot
+                if s < 0 { return nil }
+                if b[i].hash == h { return s }
                 i = (i + 1) & mask
             }
         }

@@ -45,6 +45,18 @@ public struct IngestStats: Sendable {
 
     public init() {}
 
+    /// Adds the counts of another run over other sub-agents (see `SequenceTracker.merge`).
+    public mutating func merge(_ other: IngestStats) {
+        for (k, o) in other.counts {
+            var s = counts[k] ?? SubAgentStats()
+            s.datagrams += o.datagrams; s.flowSamples += o.flowSamples; s.counterSamples += o.counterSamples
+            s.unknownSamples += o.unknownSamples; s.malformed += o.malformed; s.unknownRecords += o.unknownRecords
+            counts[k] = s
+        }
+        notSFlow += other.notSFlow
+        tracker.merge(other.tracker)
+    }
+
     /// Records a datagram that could not be decoded at all.
     public mutating func recordRejected() { notSFlow += 1 }
 

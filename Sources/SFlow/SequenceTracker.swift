@@ -185,6 +185,14 @@ public struct SequenceTracker: Sendable {
         }
     }
 
+    /// Takes in the state of another tracker that watched other sub-agents (a collector reading
+    /// several sockets keeps one tracker per socket, and each sub-agent arrives on one socket only).
+    /// A sub-agent or source both trackers saw keeps the state that received more.
+    public mutating func merge(_ other: SequenceTracker) {
+        for (k, a) in other.agents where (agents[k]?.datagrams.counts.received ?? 0) < a.datagrams.counts.received { agents[k] = a }
+        for (k, v) in other.sources where (sources[k]?.samples.counts.received ?? 0) < v.samples.counts.received { sources[k] = v }
+    }
+
     /// Observes every sample of a decoded datagram.
     public mutating func observe(_ d: SFlowDatagram) {
         observeDatagram(agent: d.agent, subAgentId: d.subAgentId, sequence: d.sequence, uptime: d.uptime)

@@ -69,6 +69,8 @@ struct ControllerCommand: AsyncParsableCommand {
         var policy: String?
         @Option(help: "Listen for sFlow on UDP [HOST:]PORT, or `off` (the fabric only, no elephant loop).")
         var sflow: String = "6343"
+        @Option(name: .customLong("sflow-sockets"), help: "UDP sockets for sFlow (SO_REUSEPORT), each read and scanned on its own thread; agents are spread over them (default: one per core, at most 4).")
+        var sflowSockets: Int?
         @Option(help: "Decision log as JSON Lines: a file (appended to), or - for standard output.")
         var decisions: String?
         @Flag(name: .customLong("dry-run"), help: "Decide and log, but install no elephant entry.")
@@ -92,6 +94,7 @@ struct ControllerCommand: AsyncParsableCommand {
             for c in connect where !c.hasPrefix("tcp:") || OpenFlowEndpoint(parsing: c, defaultHost: "127.0.0.1") == nil {
                 throw ValidationError("--connect takes tcp:HOST:PORT, got \(c)")
             }
+            if let sflowSockets, !(1...64).contains(sflowSockets) { throw ValidationError("--sflow-sockets must be 1...64") }
             if http != "off", HTTPAPIOptions.parse(http) == nil { throw ValidationError("--http takes [HOST:]PORT or off, got \(http)") }
             guard echoInterval > 0, echoMisses > 0 else { throw ValidationError("--echo-interval and --echo-misses must be positive") }
         }
@@ -101,7 +104,8 @@ struct ControllerCommand: AsyncParsableCommand {
             let topo = try ControllerCommand.loadTopology(topology)
             let pol = try PolicyCommand.load(policy)
             var elephants: ElephantLoopOptions?
-            if sflow != "off", let cfg = SFlowCollectorConfig.parse(listen: sflow) {
+            if sflow != "off", var cfg = SFlowCollectorConfig.parse(listen: sflow) {
+                cfg.sockets = sflowSockets ?? SFlowCollectorConfig.defaultSockets
                 elephants = ElephantLoopOptions(policy: pol, policyFile: policy, sflow: cfg, decisions: decisions, dryRun: dryRun, seed: seed)
             }
             var listeners = listen.compactMap { OpenFlowEndpoint(parsing: $0, defaultHost: "0.0.0.0") }

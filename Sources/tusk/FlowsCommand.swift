@@ -1,4 +1,5 @@
 import ArgumentParser
+import Controller
 import FlowAnalytics
 import NIOCore
 import NIOPosix
@@ -166,21 +167,25 @@ struct FlowsCommand: AsyncParsableCommand {
     func live() async throws {
         guard let listen = input.listen, var cfg = SFlowCollectorConfig.parse(listen: listen) else { return }
         cfg.receiveBufferBytes = input.receiveBuffer
+        cfg.sockets = input.receiveSockets ?? SFlowCollectorConfig.defaultSockets
         let sink = LiveAnalyticsSink(analytics: try makeAnalytics())
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Socket 0 reads on the analytics' own loop; the others scan on theirs and hand it samples.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: cfg.sockets)
+        let loop = group.next()
+        let feed = AnalyticsFeed(loop: loop) { scanned, _ in sink.ingest(scanned) }
         let collector: SFlowCollector
         do {
-            collector = try await SFlowCollector.start(config: cfg, group: group, sink: sink, clock: { wallClockNanos() })
+            collector = try await SFlowCollector.start(config: cfg, group: group, sink: feed, clock: { wallClockNanos() })
         } catch {
             try? await group.shutdownGracefully()
             exitWith(CommandFailure(message: "cannot listen on \(listen): \(error)"))
         }
-        FileHandleStderr.write("tusk: listening for sFlow on \(collector.localAddress.map { "\($0)" } ?? listen)\n")
+        FileHandleStderr.write("tusk: listening for sFlow on \(collector.localAddress.map { "\($0)" } ?? listen)\(cfg.sockets > 1 ? " (\(cfg.sockets) sockets)" : "")\n")
         if let note = collector.receiveBufferNote { FileHandleStderr.write("tusk: warning: \(note)\n") }
+        if let note = collector.shardNote { FileHandleStderr.write("tusk: warning: \(note)\n") }
         let stop = StopFlag()
         let signals = installStopSignals(stop)
         let deadline = input.duration.map { monotonicNanos() + UInt64($0 * 1e9) }
-        let loop = group.next()
         let out = Output()
         let asJSON = (format ?? .table) == .json
         let start = Double(wallClockNanos()) / 1e9
@@ -222,8 +227,12 @@ struct FlowsCommand: AsyncParsableCommand {
             }.get()
             if let last { out.write(last); out.flush() }
         }
+        let drops = collector.kernelDrops
         try? await collector.close()
         try? await group.shutdownGracefully()
+        let c = collector.counters
+        let spread = cfg.sockets > 1 ? " (per socket: \(collector.perSocketDatagrams.map(String.init).joined(separator: ", ")))" : ""
+        FileHandleStderr.write("tusk: received \(c.datagrams) datagrams, \(c.bytes) bytes\(spread); \(sink.bad) not sFlow; kernel drops \(drops.map(String.init) ?? "unknown")\n")
     }
 }
 
@@ -236,6 +245,12 @@ final class LiveAnalyticsSink: SFlowDatagramSink, @unchecked Sendable {
 
     func received(_ bytes: UnsafeRawBufferPointer, from: SocketAddress?, timeNanos: UInt64) {
         if !analytics.ingest(datagram: bytes, at: Double(timeNanos) / 1e9) { bad += 1 }
+    }
+
+    /// A batch scanned on a reader thread (called on the analytics' loop).
+    func ingest(_ scanned: ScannedDatagrams) {
+        analytics.ingest(scanned)
+        bad += scanned.rejected.count
     }
 }
 

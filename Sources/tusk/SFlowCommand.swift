@@ -35,8 +35,11 @@ struct SFlowInputOptions: ParsableArguments {
     @Option(name: .long, help: "Stop after this many seconds (live input).")
     var duration: Double?
 
-    @Option(name: .long, help: "Socket receive buffer for --listen, in bytes.")
+    @Option(name: .long, help: "Socket receive buffer for --listen, in bytes (per socket).")
     var receiveBuffer: Int = 16 << 20
+
+    @Option(name: .long, help: "UDP sockets for --listen (SO_REUSEPORT), each read on its own thread; agents are spread over them (default: one per core, at most 4; decode uses one).")
+    var receiveSockets: Int?
 
     func validate() throws {
         let n = [pcap, listen, interface].compactMap { $0 }.count
@@ -46,6 +49,7 @@ struct SFlowInputOptions: ParsableArguments {
             throw ValidationError("--listen '\(listen)' is not [HOST:]PORT")
         }
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
+        if let receiveSockets, !(1...64).contains(receiveSockets) { throw ValidationError("--receive-sockets must be 1...64") }
     }
 }
 
@@ -206,16 +210,21 @@ func runInput(_ input: SFlowInputOptions, processor: SFlowProcessor) async throw
     }
     guard let listen = input.listen, var config = SFlowCollectorConfig.parse(listen: listen) else { return nil }
     config.receiveBufferBytes = input.receiveBuffer
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    // Counting shards cleanly by agent; decoded output keeps one stream in arrival order.
+    config.sockets = processor.mode == .stats ? (input.receiveSockets ?? SFlowCollectorConfig.defaultSockets) : 1
+    let shards = [processor] + (1..<config.sockets).map { _ in SFlowProcessor(mode: processor.mode, out: processor.out) }
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: config.sockets)
     let collector: SFlowCollector
     do {
-        collector = try await SFlowCollector.start(config: config, group: group, sink: processor, clock: { wallClockNanos() })
+        collector = try await SFlowCollector.start(config: config, group: group, sink: ShardedProcessors(shards), clock: { wallClockNanos() })
     } catch {
         try? await group.shutdownGracefully()
         throw CommandFailure(message: "cannot listen on \(listen): \(error)")
     }
-    FileHandleStderr.write("tusk: listening for sFlow on \(collector.localAddress.map { "\($0)" } ?? listen)\n")
+    let socketsNote = config.sockets > 1 ? " (\(config.sockets) sockets)" : ""
+    FileHandleStderr.write("tusk: listening for sFlow on \(collector.localAddress.map { "\($0)" } ?? listen)\(socketsNote)\n")
     if let note = collector.receiveBufferNote { FileHandleStderr.write("tusk: warning: \(note)\n") }
+    if let note = collector.shardNote { FileHandleStderr.write("tusk: warning: \(note)\n") }
     let stop = StopFlag()
     let signals = installStopSignals(stop)
     let deadline = input.duration.map { monotonicNanos() + UInt64($0 * 1e9) }
@@ -226,13 +235,30 @@ func runInput(_ input: SFlowInputOptions, processor: SFlowProcessor) async throw
     signals.forEach { $0.cancel() }
     let drops = collector.kernelDrops
     try? await collector.close()
-    // The sink runs on the event loop: flush there so nothing races the last datagrams.
-    let loop = group.next()
-    try? await loop.submit { processor.out.flush() }.get()
+    // Each shard runs on its socket's event loop: finish there so nothing races the last datagrams.
     try? await group.shutdownGracefully()
+    for extra in shards.dropFirst() {
+        processor.stats.merge(extra.stats)
+        extra.warnings.finish()
+    }
+    processor.out.flush()
     let c = collector.counters
-    FileHandleStderr.write("tusk: received \(c.datagrams) datagrams, \(c.bytes) bytes; kernel drops \(drops.map(String.init) ?? "unknown")\n")
+    let spread = config.sockets > 1 ? " (per socket: \(collector.perSocketDatagrams.map(String.init).joined(separator: ", ")))" : ""
+    FileHandleStderr.write("tusk: received \(c.datagrams) datagrams, \(c.bytes) bytes\(spread); kernel drops \(drops.map(String.init) ?? "unknown")\n")
     return nil
+}
+
+/// Hands each socket's batches to its own processor, on that socket's event loop.
+final class ShardedProcessors: SFlowDatagramSink, @unchecked Sendable {
+    let shards: [SFlowProcessor]
+    init(_ shards: [SFlowProcessor]) { self.shards = shards }
+    func received(_ bytes: UnsafeRawBufferPointer, from: SocketAddress?, timeNanos: UInt64) {
+        shards[0].received(bytes, from: from, timeNanos: timeNanos)
+    }
+    func received(_ batch: DatagramBatch, reader: Int) {
+        let p = shards[reader % shards.count]
+        batch.forEach { p.received($0, from: $2, timeNanos: $1) }
+    }
 }
 
 final class StopFlag: @unchecked Sendable {

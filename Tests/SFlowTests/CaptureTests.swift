@@ -210,6 +210,82 @@ struct CaptureTests {
         try await group.shutdownGracefully()
     }
 
+    /// Records which socket each datagram came in on.
+    final class ReaderSink: SFlowDatagramSink {
+        let got = Mutex<[(reader: Int, bytes: [UInt8])]>([])
+        func received(_ bytes: UnsafeRawBufferPointer, from: SocketAddress?, timeNanos: UInt64) {
+            Issue.record("a batch sink got a single datagram")
+        }
+        func received(_ batch: DatagramBatch, reader: Int) {
+            var all: [(Int, [UInt8])] = []
+            batch.forEach { b, _, _ in all.append((reader, [UInt8](b))) }
+            got.withLock { $0 += all.map { (reader: $0.0, bytes: $0.1) } }
+        }
+        var count: Int { got.withLock { $0.count } }
+    }
+
+    @Test("two SO_REUSEPORT sockets: every datagram once, each sub-agent always on one socket, in order, both sockets used",
+          arguments: ["127.0.0.1", "::1"])
+    func reusePortSharding(host: String) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let sink = ReaderSink()
+        var config = SFlowCollectorConfig(host: host, port: 0)
+        config.sockets = 2
+        let collector: SFlowCollector
+        do {
+            collector = try await SFlowCollector.start(config: config, group: group, sink: sink, clock: { 7 })
+        } catch {
+            try await group.shutdownGracefully()
+            throw error
+        }
+        #expect(collector.socketCount == 2)
+        #expect(collector.shardNote == nil)
+        let port = try #require(collector.localAddress?.port)
+        // One sending socket for every agent, as a replay is: only the agent-sharding program
+        // can spread these (the kernel's own hash of the sender's address would not).
+        let sender = try UDPSender(host: host, port: port)
+        var c = SyntheticSFlow.Config()
+        c.agents = 4
+        c.flows = 50
+        var g = SyntheticSFlow(config: c)
+        var sent: [SFlowDatagram] = []
+        for i in 0..<200 {
+            var d = g.nextDatagram(agent: i % 4, uptimeMs: UInt32(1000 + i))
+            // Agents 10.0.0.1 ... and, for the last two, one address with two sub-agents.
+            if i % 4 >= 2 { d.agent = .v4(IPv4Address(192, 0, 2, 9)); d.subAgentId = UInt32(i % 4) }
+            sent.append(d)
+        }
+        var offset = 0
+        while offset < sent.count {
+            let batch = sent[offset..<min(offset + 20, sent.count)].map { SFlowEncoder.encode($0) }
+            #expect(sender.send(batch[...]) == batch.count)
+            offset += batch.count
+            var polls = 0
+            while sink.count < offset, polls < 2000 {
+                try await Task.sleep(for: .milliseconds(5))
+                polls += 1
+            }
+        }
+        let got = sink.got.withLock { $0 }
+        #expect(got.count == sent.count)
+        var readerOf: [SubAgentKey: Set<Int>] = [:]
+        var sequences: [SubAgentKey: [UInt32]] = [:]
+        for (reader, bytes) in got {
+            let d = try SFlowDecoder.decode(bytes).datagram
+            let k = SubAgentKey(agent: d.agent, subAgentId: d.subAgentId)
+            readerOf[k, default: []].insert(reader)
+            sequences[k, default: []].append(d.sequence)
+        }
+        #expect(readerOf.count == 4)
+        #expect(readerOf.values.allSatisfy { $0.count == 1 })
+        #expect(Set(readerOf.values.flatMap { $0 }) == [0, 1])
+        #expect(sequences.values.allSatisfy { $0 == $0.sorted() && $0.count == 50 })
+        #expect(collector.perSocketDatagrams.reduce(0, +) == UInt64(sent.count))
+        #expect(collector.perSocketDatagrams.allSatisfy { $0 > 0 })
+        try await collector.close()
+        try await group.shutdownGracefully()
+    }
+
     @Test("listen addresses parse")
     func listenParsing() {
         func hp(_ s: String) -> String? { SFlowCollectorConfig.parse(listen: s).map { "\($0.host) \($0.port)" } }

@@ -12,4 +12,9 @@ int tusk_sendmmsg(int fd, const void *const *buffers, const size_t *lengths, uns
 /// issued back to back overlap their memory latency.
 static inline void tusk_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/// Attaches to a UDP socket of a SO_REUSEPORT group of `sockets` sockets a classic BPF program that
+/// picks the group's socket by the sFlow agent address and sub-agent id in the datagram (see ctusksys.c).
+/// Returns 0, or -1 with errno set.
+int tusk_attach_agent_shard(int fd, unsigned int sockets);
+
 #endif
