@@ -69,8 +69,8 @@ one_run() { # receiver rate
   local sock=()
   [[ -n $SOCKETS ]] && sock=(--receive-sockets "$SOCKETS")
   case $rx in
-    stats) "$TUSK" sflow stats --listen "127.0.0.1:$port" --duration $((SECONDS_ + 5)) --format json "${sock[@]}" >"$work/out" 2>"$work/err" & pid=$! ;;
-    flows) "$TUSK" flows --listen "127.0.0.1:$port" --duration $((SECONDS_ + 5)) --format json "${sock[@]}" >"$work/out" 2>"$work/err" & pid=$! ;;
+    stats) "$TUSK" sflow stats --listen "127.0.0.1:$port" --duration $((SECONDS_ * 4 + 5)) --format json "${sock[@]}" >"$work/out" 2>"$work/err" & pid=$! ;;
+    flows) "$TUSK" flows --listen "127.0.0.1:$port" --duration $((SECONDS_ * 4 + 5)) --format json "${sock[@]}" >"$work/out" 2>"$work/err" & pid=$! ;;
     sfacctd)
       cat >"$work/sfacctd.conf" <<CONF
 daemonize: false
@@ -93,9 +93,15 @@ CONF
   sleep 1
   drops=$(drops_of "$port")
   if [[ $rx == sfacctd ]]; then
-    kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+    # sfacctd's processes do not always stop on SIGTERM: stop them for good.
+    kill "$pid" 2>/dev/null || true
+    sleep 1
+    pkill -9 -f '^sfacctd: ' 2>/dev/null || true
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
     received=$((sent - drops))
   else
+    kill -INT "$pid" 2>/dev/null || true   # the collector prints its counts when it stops
     wait "$pid" || true
     received=$(grep -o 'received [0-9]*' "$work/err" | awk '{print $2}')
   fi
