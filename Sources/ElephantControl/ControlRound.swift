@@ -445,11 +445,16 @@ public struct ElephantControl: Sendable {
                                                   pinned: programmer.installed[keys[i]] != nil, firstSeen: picked[i].firstSeen,
                                                   demand: demands[i]))
         }
-        // Measurement lag after a move: counters and sample estimates take a few seconds to show a
-        // flow gone from its old links and arrived on its new ones. Until then the expected part of
-        // the lag is taken out (old links) and put in (new links), fading with the estimator's time
-        // constant plus the selector's own smoothing.
-        let lagTau = policy.smoothingTime + interval * (1 - policy.smoothing) / max(policy.smoothing, 0.01)
+        // Measurement lag after a move: link loads take a few seconds to show a flow gone from its
+        // old links and arrived on its new ones. Until then the expected part of the lag is taken
+        // out (old links) and put in (new links), fading with the time the link loads take: a
+        // port's load is its last counter rate (a polling interval old at most) plus what its
+        // samples saw since, so a move shows in full after one polling interval, not after the
+        // flow estimates' time constant; then the selector's own smoothing. (With the estimators'
+        // time constant in place of the polling interval, the compensation outlived the lag, put
+        // phantom load on the links flows had moved to and phantom room on those they had left, and
+        // a k=16 bijection still moved about 20 flows in its second half.)
+        let lagTau = policy.pollingInterval + interval * (1 - policy.smoothing) / max(policy.smoothing, 0.01)
         recentMoves.removeAll { t - $0.time > 5 * lagTau }
         for m in recentMoves {
             let w = m.rate * exp(-(t - m.time) / lagTau)
