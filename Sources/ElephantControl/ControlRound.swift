@@ -197,6 +197,10 @@ public struct ElephantControl: Sendable {
     private let enumerator: PathEnumerator
     private var linkOfPort: [FlowLink: Int] = [:]
     private var pathCache: [Int: [Path]] = [:]
+    /// The programmer's settings changed since the last plan (a new policy).
+    private var programmingChanged = false
+    /// Large fabrics: the candidates of the pairs this round's elephants use (then `pathCache`).
+    private var pathsInUse: [Int: [Path]] = [:]
     private var recentMoves: [(key: FlowKey, time: Double, rate: Double, from: Path, to: Path)] = []
     /// When adopted pins were adopted: they are kept through the analytics' warm-up after a restart.
     private var adoptedAt: [FlowKey: Double] = [:]
@@ -233,6 +237,7 @@ public struct ElephantControl: Sendable {
         stability.smoothing = min(1, max(0, new.smoothing))
         stability.holdTime = new.holdTime
         programmer.config = ProgrammingConfig(policy: new)
+        programmingChanged = true
         policy = new
         self.interval = interval ?? new.controlInterval
     }
@@ -355,7 +360,7 @@ public struct ElephantControl: Sendable {
         for s in topo.switchIDs {
             let dpid = topo[s].dpid
             for p in topo.ports(of: s) {
-                guard let r = analytics.load(dpid: dpid, port: p.number, at: t) else { continue }
+                guard let r = analytics.rates(dpid: dpid, port: p.number, at: t) else { continue }
                 load[p.egress.index] += r.outBps
                 seen[p.egress.index] += 1
                 load[p.egress.reversed.index] += r.inBps
@@ -366,15 +371,16 @@ public struct ElephantControl: Sendable {
         stability.smooth(links: &load)
 
         // Pins whose flow has gone quiet have timed out on the switches.
-        for pin in programmer.pins {
-            let report = analytics.flow(pin.key, at: t)
+        // (Each pin's outcome depends on its flow alone, so they are read in the table's own order.)
+        for key in programmer.installed.keys {
+            let lastSeen = analytics.lastSeen(key)
             // An adopted pin whose flow the analytics have not seen yet (they start empty after a
             // restart) is kept until its entries would have idled out on the switches.
-            if report == nil, let at = adoptedAt[pin.key], t - at <= policy.idleTimeout + 2 * policy.smoothingTime { continue }
-            adoptedAt[pin.key] = nil
-            if report == nil || t - report!.lastSeen > policy.idleTimeout {
-                programmer.expire(pin.key)
-                stability.forget(pin.key)
+            if lastSeen == nil, let at = adoptedAt[key], t - at <= policy.idleTimeout + 2 * policy.smoothingTime { continue }
+            adoptedAt[key] = nil
+            if lastSeen == nil || t - lastSeen! > policy.idleTimeout {
+                programmer.expire(key)
+                stability.forget(key)
             }
         }
 
@@ -413,6 +419,14 @@ public struct ElephantControl: Sendable {
         var elephants: [ElephantFlow] = []
         elephants.reserveCapacity(keys.count)
         var demandOf: [FlowKey: Double] = [:]
+        pathsInUse = [:]
+        pathsInUse.reserveCapacity(keys.count)
+        defer {
+            if topo.hosts.count > 1024 {
+                pathCache = pathsInUse
+                pathsInUse = [:]
+            }
+        }
         for i in keys.indices {
             let (src, dst) = hosts[i]
             let rule = policy.classify(keys[i])
@@ -431,11 +445,16 @@ public struct ElephantControl: Sendable {
                                                   pinned: programmer.installed[keys[i]] != nil, firstSeen: picked[i].firstSeen,
                                                   demand: demands[i]))
         }
-        // Measurement lag after a move: counters and sample estimates take a few seconds to show a
-        // flow gone from its old links and arrived on its new ones. Until then the expected part of
-        // the lag is taken out (old links) and put in (new links), fading with the estimator's time
-        // constant plus the selector's own smoothing.
-        let lagTau = policy.smoothingTime + interval * (1 - policy.smoothing) / max(policy.smoothing, 0.01)
+        // Measurement lag after a move: link loads take a few seconds to show a flow gone from its
+        // old links and arrived on its new ones. Until then the expected part of the lag is taken
+        // out (old links) and put in (new links), fading with the time the link loads take: a
+        // port's load is its last counter rate (a polling interval old at most) plus what its
+        // samples saw since, so a move shows in full after one polling interval, not after the
+        // flow estimates' time constant; then the selector's own smoothing. (With the estimators'
+        // time constant in place of the polling interval, the compensation outlived the lag, put
+        // phantom load on the links flows had moved to and phantom room on those they had left, and
+        // a k=16 bijection still moved about 20 flows in its second half.)
+        let lagTau = policy.pollingInterval + interval * (1 - policy.smoothing) / max(policy.smoothing, 0.01)
         recentMoves.removeAll { t - $0.time > 5 * lagTau }
         for m in recentMoves {
             let w = m.rate * exp(-(t - m.time) / lagTau)
@@ -470,7 +489,12 @@ public struct ElephantControl: Sendable {
             }
             result.withdrawn.sort()
         }
-        let plan = programmer.program(Array(desired.values))
+        // Nothing to change (no move, every pin as installed, with the same demand and priority, and
+        // the same table settings): the plan would be empty, and is not computed (8,192 pins at k=32).
+        let unchanged = !programmingChanged && selection.decisions.isEmpty && desired.count == programmer.installed.count
+            && desired.allSatisfy { programmer.installed[$0.key]?.pin == $0.value }
+        let plan = unchanged ? ProgrammingPlan() : programmer.program(Array(desired.values))
+        programmingChanged = false
         result.plan = plan
 
         let decisionOf = Dictionary(selection.decisions.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
@@ -508,13 +532,21 @@ public struct ElephantControl: Sendable {
     }
 
     private mutating func candidates(_ src: HostID, _ dst: HostID, hosts: Int) -> [Path] {
-        // Small fabrics keep every pair's paths; large ones (k=32: 256 paths for each of 8192 pairs)
-        // enumerate them each round instead of holding them all.
-        guard hosts <= 1024 else { return enumerator.paths(from: src, to: dst) }
+        // Small fabrics keep every pair's paths. Large ones (k=32: 256 paths for each of 8,192 pairs)
+        // keep the pairs of this round's elephants (`pathsInUse`), from one round to the next: a pair
+        // is enumerated when it first carries an elephant, and forgotten when it no longer does.
+        // The selector knows a pair's candidates by this array's storage and keeps its own tables
+        // for them as long as they are the same.
         let key = src.index * hosts + dst.index
-        if let p = pathCache[key] { return p }
-        let p = enumerator.paths(from: src, to: dst)
-        pathCache[key] = p
+        if hosts <= 1024 {
+            if let p = pathCache[key] { return p }
+            let p = enumerator.paths(from: src, to: dst)
+            pathCache[key] = p
+            return p
+        }
+        if let p = pathsInUse[key] { return p }
+        let p = pathCache[key] ?? enumerator.paths(from: src, to: dst)
+        pathsInUse[key] = p
         return p
     }
 

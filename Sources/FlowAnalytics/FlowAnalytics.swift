@@ -95,7 +95,15 @@ struct FlowEntry {
     var lastTouched: Double
     var elephant = false
     var live = true
+    /// Sampled since its last evaluation (a new entry is).
+    var fresh = true
     var linkCount: UInt8 = 0
+    /// From its last evaluation, for skipping the next ones while it is not sampled (`evaluate(at:)`):
+    /// an upper bound of what its estimate can reach, per unit of source loss factor; the samples
+    /// behind it, all points together; and the lowest elephant threshold of the ports it may enter by.
+    var quietBound = Double.infinity
+    var quietSamples = Double.infinity
+    var quietThreshold = 0.0
     var p0: PointState
     var morePoints: [PointState] = []
     var links: InlineArray<4, LinkSlot> = InlineArray(repeating: .empty)
@@ -120,6 +128,7 @@ struct FlowEntry {
 
     mutating func add(point: Int32, bits: Double, packets: Double, inPort: Int32, outPort: Int32, at t: Double, tau: Double) {
         if t > lastSeen { lastSeen = t }
+        fresh = true
         if p0.point == point {
             p0.rate.add(bits: bits, packets: packets, at: t, tau: tau)
             if p0.input < 0 { p0.input = inPort }
@@ -467,24 +476,41 @@ public struct FlowAnalytics {
     }
 
     static func estimate(_ e: FlowEntry, at t: Double, config: AnalyticsConfig, sources: [SourceLoss]) -> (bps: Double, pps: Double, samples: Double, entry: Int32) {
-        let fw = floorWindow(config)
+        let x = estimate(e, at: t, config: config, sources: sources, floorWindow: floorWindow(config))
+        return (x.bps, x.pps, x.samples, x.entry)
+    }
+
+    /// The estimate, and what bounds it while no new sample comes (`quiet`): the largest of the
+    /// points' rates f_i·S_i/W_i divided by their loss factors f_i, and the samples of all points.
+    ///
+    /// Without a new sample, S_i only decays and the exposure W_i only grows, so each point's
+    /// S_i/W_i falls. A combined estimate, over whichever points are current, is Σ f_i·q_i·S_i over
+    /// at least Σ q_i·W_i, at most the largest f_i·S_i/W_i of its points (a ratio of sums is at most
+    /// the largest ratio): so at most (largest loss factor then) × `quiet.bound`. Its samples only
+    /// decay, and are a part of `quiet.samples`. The sampling rates N_i cancel out.
+    static func estimate(_ e: FlowEntry, at t: Double, config: AnalyticsConfig, sources: [SourceLoss], floorWindow fw: Double)
+        -> (bps: Double, pps: Double, samples: Double, entry: Int32, quietBound: Double, quietSamples: Double) {
         // Pass 1: every point, for the flow's packet rate.
         var bits = 0.0, packets = 0.0, exposure = 0.0, floor = 0.0, samples = 0.0
         var count = 0
         var oldest = Double.infinity
         var entry = e.p0.input, most = -1.0
+        var bound = 0.0
         e.forEachPoint { p in
-            let x = PointTerms(p, at: t, config: config, floorWindow: fw, source: sources[Int(p.point)])
+            let source = sources[Int(p.point)]
+            let x = PointTerms(p, at: t, config: config, floorWindow: fw, source: source)
             bits += x.bits; packets += x.packets; exposure += x.exposure; floor += x.floor; samples += x.samples
             count += 1
             oldest = min(oldest, x.lastSample)
             if x.samples > most, p.input >= 0 { most = x.samples; entry = p.input }
+            if x.bits > 0 { bound = max(bound, x.exposure > 0 ? x.bits / (x.exposure * source.factor) : .infinity) }
         }
+        let quietSamples = max(0, samples)
         let window = max(exposure, floor)
-        guard window > 0 else { return (0, 0, 0, e.p0.input) }
+        guard window > 0 else { return (0, 0, 0, e.p0.input, bound, quietSamples) }
         var bps = bits / window, pps = packets / window
         // Every point sampled the flow within `pointTimeout`: all are current (the common case).
-        if count == 1 || t - oldest <= config.pointTimeout { return (bps, pps, max(0, samples), entry) }
+        if count == 1 || t - oldest <= config.pointTimeout { return (bps, pps, max(0, samples), entry, bound, quietSamples) }
         // Pass 2: only the points that still see the flow (all of them when none does).
         var b = 0.0, pk = 0.0, ex = 0.0, fl = 0.0, n = 0.0
         var currentEntry = entry
@@ -502,7 +528,7 @@ public struct FlowAnalytics {
             samples = n
             entry = currentEntry
         }
-        return (bps, pps, max(0, samples), entry)
+        return (bps, pps, max(0, samples), entry, bound, quietSamples)
     }
 
     /// Speed of a port in bits per second: the override, else ifSpeed, else the default.
@@ -550,13 +576,66 @@ public struct FlowAnalytics {
         let cfg = config
         let loads = self.loads
         let sources = self.sources
+        let fw = Self.floorWindow(cfg)
+        // A flow that is not an elephant and was not sampled since its last evaluation stays what it
+        // is while its bound (see `estimate`) times the largest loss factor of any source is at or
+        // below its threshold, or its samples are fewer than `minSamples`: it is not estimated again.
+        // That holds while time goes forward and the settings and port speeds behind the thresholds
+        // stay as they were; otherwise every flow is evaluated.
+        var speeds = [Double](repeating: 0, count: loads.count)
+        for i in loads.indices { speeds[i] = Self.speed(of: Int32(i), config: cfg, loads: loads) }
+        let settings = EvaluationSettings(cfg)
+        let quiet = !evaluatesEveryFlow && t >= lastEvaluation && settings == lastSettings && speeds.starts(with: lastSpeeds)
+        var factor = 1.0
+        for s in sources { factor = max(factor, s.factor) }
+        let margin = factor * (1 + 1e-6)
+        var skipped = 0
         for i in slots.indices where slots[i].live {
-            if let ev = slots[i].evaluate(at: t, config: cfg, loads: loads, sources: sources) {
+            if quiet && !slots[i].fresh && !slots[i].elephant
+                && (slots[i].quietSamples < cfg.minSamples || slots[i].quietBound * margin <= slots[i].quietThreshold) {
+                // Its links expire as they would have (the only other thing an evaluation changes).
+                slots[i].expireLinks(at: t, timeout: cfg.linkTimeout)
+                skipped += 1
+                continue
+            }
+            if let ev = slots[i].evaluate(at: t, config: cfg, speeds: speeds, sources: sources, floorWindow: fw) {
                 pendingEvents.append(ElephantEvent(type: ev.type, time: t, flow: ev.key, bps: ev.bps, links: ev.links.map(link)))
             }
         }
+        lastEvaluation = t
+        lastSettings = settings
+        lastSpeeds = speeds
+        lastSkipped = skipped
         defer { pendingEvents.removeAll() }
         return pendingEvents
+    }
+
+    /// Flows the last `evaluate(at:)` did not estimate again (not sampled since, and unable to
+    /// become elephants).
+    public private(set) var lastSkipped = 0
+    /// Estimates every flow at every evaluation (tests compare the two ways).
+    var evaluatesEveryFlow = false
+    private var lastEvaluation = -Double.infinity
+    private var lastSettings: EvaluationSettings?
+    private var lastSpeeds: [Double] = []
+
+    /// The settings an evaluation's outcome depends on.
+    struct EvaluationSettings: Equatable {
+        var threshold: RateSpec
+        var timeConstant, minWindow, lowMarkFraction, holdTime, minSamples, pointTimeout, defaultLinkSpeed: Double
+        var linkSpeedOverride: Double?
+
+        init(_ c: AnalyticsConfig) {
+            threshold = c.threshold
+            timeConstant = c.timeConstant
+            minWindow = c.minWindow
+            lowMarkFraction = c.lowMarkFraction
+            holdTime = c.holdTime
+            minSamples = c.minSamples
+            pointTimeout = c.pointTimeout
+            defaultLinkSpeed = c.defaultLinkSpeed
+            linkSpeedOverride = c.linkSpeedOverride
+        }
     }
 
     // MARK: Reports
@@ -601,6 +680,14 @@ public struct FlowAnalytics {
         }
         out.sort { $0.bps != $1.bps ? $0.bps > $1.bps : $0.key < $1.key }
         return out
+    }
+
+    /// When a tracked flow was last sampled (nil: not tracked): `flow(_:at:)`'s `lastSeen` without
+    /// the estimate and the report.
+    public func lastSeen(_ key: FlowKey) -> Double? {
+        let k = config.keySpec.project(key)
+        guard let s = lookup(k), case let e = slots[Int(s)], e.live else { return nil }
+        return e.lastSeen
     }
 
     /// The state of one flow, if tracked.
@@ -716,6 +803,14 @@ public struct FlowAnalytics {
         }.sorted { ($0.identity?.datapathId ?? .max, $0.identity?.portNo ?? .max, $0.port) < ($1.identity?.datapathId ?? .max, $1.identity?.portNo ?? .max, $1.port) }
     }
 
+    /// Receive and transmit rate of one OpenFlow port, by datapath id and port number: `load(dpid:port:at:)`'s
+    /// `inBps` and `outBps` alone (what a control round reads for every port of the fabric).
+    public func rates(dpid: UInt64, port: UInt32, at t: Double) -> (inBps: Double, outBps: Double)? {
+        guard let p = ports.agentPort(dpid: dpid, port: port), let id = portIDs[p] else { return nil }
+        let l = loads[Int(id)]
+        return (l.bps(input: true, at: t, cfg: config), l.bps(input: false, at: t, cfg: config))
+    }
+
     /// Load of one OpenFlow port, by datapath id and port number.
     public func load(dpid: UInt64, port: UInt32, at t: Double) -> LinkReport? {
         guard let p = ports.agentPort(dpid: dpid, port: port), let id = portIDs[p] else { return nil }
@@ -734,10 +829,21 @@ extension FlowEntry {
     }
 
     /// Applies the elephant rules at time `t`, in place; returns the transition it causes, if any.
-    mutating func evaluate(at t: Double, config cfg: AnalyticsConfig, loads: [PortLoad], sources: [SourceLoss]) -> Transition? {
+    /// `speeds`: each port's speed (`FlowAnalytics.speed(of:)`), by port id.
+    mutating func evaluate(at t: Double, config cfg: AnalyticsConfig, speeds: [Double], sources: [SourceLoss], floorWindow: Double) -> Transition? {
         expireLinks(at: t, timeout: cfg.linkTimeout)
-        let est = FlowAnalytics.estimate(self, at: t, config: cfg, sources: sources)
-        let threshold = cfg.threshold.bps(linkSpeed: FlowAnalytics.speed(of: est.entry, config: cfg, loads: loads))
+        let est = FlowAnalytics.estimate(self, at: t, config: cfg, sources: sources, floorWindow: floorWindow)
+        func speed(_ id: Int32) -> Double { id >= 0 && Int(id) < speeds.count ? speeds[Int(id)] : cfg.linkSpeedOverride ?? cfg.defaultLinkSpeed }
+        let threshold = cfg.threshold.bps(linkSpeed: speed(est.entry))
+        fresh = false
+        quietBound = est.quietBound
+        quietSamples = est.quietSamples
+        // The port the estimate takes the flow to enter by is its first point's, or the entry port
+        // of one of its points: the lowest of their thresholds holds whichever it is next time.
+        var lowest = threshold
+        lowest = min(lowest, cfg.threshold.bps(linkSpeed: speed(p0.input)))
+        forEachPoint { p in if p.input >= 0 { lowest = min(lowest, cfg.threshold.bps(linkSpeed: speed(p.input))) } }
+        quietThreshold = lowest
         if !elephant {
             if est.bps > threshold, est.samples >= cfg.minSamples {
                 elephant = true

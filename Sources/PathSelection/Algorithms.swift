@@ -50,6 +50,33 @@ public struct TuskSelector: PathSelector {
     static let chainBudget = 1_000
     public var name: String { "tusk" }
 
+    /// Each host pair's candidates as the chains and the search read them, kept from round to round
+    /// while an elephant of the pair is movable: a settled fabric builds none.
+    private var rowCache: [Int: CandidateRow] = [:]
+    private var scratch: [Int8] = []
+
+    /// The rows of `flows`, from the cache where it holds the same candidates; the cache keeps only
+    /// this round's pairs.
+    private mutating func candidateRows(_ flows: [ElephantFlow]) -> [CandidateRow] {
+        var next: [Int: CandidateRow] = [:]
+        next.reserveCapacity(flows.count)
+        var out: [CandidateRow] = []
+        out.reserveCapacity(flows.count)
+        for f in flows {
+            let pair = f.src.index << 32 | f.dst.index
+            if let r = next[pair] ?? rowCache[pair], r.isBuilt(from: f.candidates) {
+                next[pair] = r
+                out.append(r)
+                continue
+            }
+            let r = CandidateRow(f.candidates, shared: f.sharedLinks(), scratch: &scratch)
+            if next[pair] == nil { next[pair] = r }
+            out.append(r)
+        }
+        rowCache = next
+        return out
+    }
+
     public mutating func select(_ input: SelectionInput, rules: StabilityRules) -> SelectionResult {
         var result = SelectionResult()
         // What the elephants leave: measured load minus their measured rates on their current paths.
@@ -85,9 +112,10 @@ public struct TuskSelector: PathSelector {
 
         var assigned: [Path] = movable.map { $0.current! }
         var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)
-        let shared = movable.map { $0.sharedLinks() }
+        let rows = candidateRows(movable)
+        let shared = rows.map(\.shared)
         // Built once, for phases 1 and 4, only when they run.
-        lazy var table = CandidateLinks(flows: movable, shared: shared)
+        lazy var table = CandidateLinks(flows: movable, rows: rows)
         var moves = 0
 
         // Phases 1, 3 and 4 rearrange. When they found nothing on the same elephants and paths,
@@ -138,8 +166,16 @@ public struct TuskSelector: PathSelector {
         // included (so that it does not land on one of them).
         for (i, f) in movable.enumerated() {
             let cur = assigned[i]
-            plan.add(cur, -f.demand)
             let hot = settled.score(cur, adding: f.demand, shared: shared[i]).peak
+            // A flow whose path is not hot stays whatever its candidates score: they are not scored
+            // (most of a settled fabric's elephants; 256 candidates each at k=32).
+            // (Taken out and put back all the same: the plan's sums round exactly as they did.)
+            plan.add(cur, -f.demand)
+            if hot <= rules.hotThreshold + max(rules.tolerance, 1e-9) {
+                plan.add(cur, f.demand)
+                settled.add(cur, f.demand)
+                continue
+            }
             let now = plan.score(cur, adding: f.demand, shared: shared[i])
             var best = cur, bestScore = now
             for p in f.candidates where p != cur {
@@ -150,7 +186,7 @@ public struct TuskSelector: PathSelector {
                 }
             }
             let gain = now.peak - bestScore.peak
-            if best == cur || gain <= 1e-9 || hot <= rules.hotThreshold + max(rules.tolerance, 1e-9) {
+            if best == cur || gain <= 1e-9 {
                 plan.add(cur, f.demand)
             } else if gain < rules.minGain {
                 plan.add(cur, f.demand)
@@ -173,21 +209,28 @@ public struct TuskSelector: PathSelector {
         // with room (up to `maxChain` flows). Single moves cannot find these rearrangements (each alone
         // gains nothing). Every chain takes an oversubscribed flow to a path with room and leaves every
         // link it touches within capacity, so the total overload falls and rounds cannot cycle.
-        var onLink: [Int: [Int]] = [:]
-        for (i, p) in assigned.enumerated() { for l in p.links { onLink[l.index, default: []].append(i) } }
+        // The flows on each link, built when the first chain starts (a settled round starts none).
+        var onLink: [[Int]] = []
+        func buildOnLink() {
+            guard onLink.isEmpty else { return }
+            onLink = Array(repeating: [], count: input.capacity.count)
+            for (i, p) in assigned.enumerated() { for l in p.links { onLink[l.index].append(i) } }
+        }
         let over = max(rules.hotThreshold, 1e-3) + max(rules.tolerance, 1e-6)
         var steps = rearrange ? rearrangeBudget : 0
         var inChain: Set<Int> = []
         var inPlan = [Bool](repeating: true, count: movable.count)
         var log: [(flow: Int, from: Path)] = []
         func take(_ i: Int) {
+            buildOnLink()
             plan.add(assigned[i], -movable[i].demand)
-            for l in assigned[i].links { onLink[l.index]?.removeAll { $0 == i } }
+            for l in assigned[i].links { onLink[l.index].removeAll { $0 == i } }
             inPlan[i] = false
         }
         func put(_ i: Int, _ p: Path) {
+            buildOnLink()
             plan.add(p, movable[i].demand)
-            for l in p.links { onLink[l.index, default: []].append(i) }
+            for l in p.links { onLink[l.index].append(i) }
             assigned[i] = p
             inPlan[i] = true
         }
@@ -209,7 +252,7 @@ public struct TuskSelector: PathSelector {
                 }
                 guard depth < TuskSelector.maxChain else { continue }
                 var blockerSet: Set<Int> = []
-                for l in blocking { for j in onLink[l.index] ?? [] where j != i { blockerSet.insert(j) } }
+                for l in blocking { for j in onLink[l.index] where j != i { blockerSet.insert(j) } }
                 let blockers = blockerSet.sorted()
                 guard (1...2).contains(blockers.count), blockers.allSatisfy({ !inChain.contains($0) }) else { continue }
                 let olds = blockers.map { ($0, assigned[$0]) }

@@ -231,42 +231,26 @@ struct CandidateLinks {
     let aligned: [Bool]
 
     init(flows: [ElephantFlow], shared: [[DirectedLinkID]]) {
+        var scratch: [Int8] = []
+        let rows = flows.indices.map { CandidateRow(flows[$0].candidates, shared: shared[$0], scratch: &scratch) }
+        self.init(flows: flows, rows: rows)
+    }
+
+    /// From each flow's row (`CandidateRow`, kept between rounds by the selector): the rows are
+    /// copied into the one flat array, nothing is derived again.
+    init(flows: [ElephantFlow], rows: [CandidateRow]) {
         var links: [Int32] = [], start: [Int] = [], width: [Int] = [], count: [Int] = []
         var uniform: [Bool] = [], home: [Int] = [], aligned: [Bool] = []
-        // Position of each link in the flow being read (-1: not seen), reset after each flow.
-        var position: [Int8] = [], seen: [Int32] = []
-        for (i, f) in flows.enumerated() {
-            var w = 0, same = true
-            for (k, p) in f.candidates.enumerated() {
-                var m = 0
-                for l in p.links where !shared[i].contains(l) { m += 1 }
-                if k > 0 && m != w { same = false }
-                w = max(w, m)
-            }
+        links.reserveCapacity(rows.reduce(0) { $0 + $1.links.count })
+        start.reserveCapacity(rows.count)
+        for (f, r) in zip(flows, rows) {
             start.append(links.count)
-            width.append(w)
-            count.append(f.candidates.count)
-            uniform.append(same)
-            var inPlace = w <= Int(Int8.max)
-            for p in f.candidates {
-                var m = 0
-                for l in p.links where !shared[i].contains(l) {
-                    links.append(Int32(l.index))
-                    if l.index >= position.count { position += Array(repeating: -1, count: l.index + 1 - position.count) }
-                    if position[l.index] < 0 {
-                        position[l.index] = Int8(truncatingIfNeeded: m)
-                        seen.append(Int32(l.index))
-                    } else if Int(position[l.index]) != m {
-                        inPlace = false
-                    }
-                    m += 1
-                }
-                for _ in m..<w { links.append(-1) }
-            }
-            for x in seen { position[Int(x)] = -1 }
-            seen.removeAll(keepingCapacity: true)
-            aligned.append(inPlace)
-            home.append(f.current.flatMap { f.candidates.firstIndex(of: $0) } ?? -1)
+            links.append(contentsOf: r.links)
+            width.append(r.width)
+            count.append(r.paths.count)
+            uniform.append(r.uniform)
+            aligned.append(r.aligned)
+            home.append(f.current.flatMap { r.index(of: $0) } ?? -1)
         }
         self.links = links
         self.start = start
@@ -315,5 +299,83 @@ struct CandidateLinks {
                 if x >= 0 && !uses(i, c, x) { body(Int(x)) }
             }
         }
+    }
+}
+
+/// One flow's candidates as `CandidateLinks` holds them: the links not shared by every candidate,
+/// padded with -1 to the longest, and what the table says of them. It depends on the candidates
+/// alone, so the selector keeps it between rounds for as long as the flow is an elephant (at k=32,
+/// 8,192 rows of 256 candidates: rebuilding them was a large part of every round).
+struct CandidateRow {
+    /// The candidates it was built from (the same storage as the flow's, while the flow keeps it).
+    let paths: [Path]
+    let shared: [DirectedLinkID]
+    let links: [Int32]
+    let width: Int
+    let uniform: Bool
+    let aligned: Bool
+
+    /// `scratch`: a position per link index, all -1 (kept so between calls).
+    init(_ candidates: [Path], shared: [DirectedLinkID], scratch position: inout [Int8]) {
+        paths = candidates
+        self.shared = shared
+        var w = 0, same = true
+        for (k, p) in candidates.enumerated() {
+            var m = 0
+            for l in p.links where !shared.contains(l) { m += 1 }
+            if k > 0 && m != w { same = false }
+            w = max(w, m)
+        }
+        var links: [Int32] = []
+        links.reserveCapacity(w * candidates.count)
+        var seen: [Int32] = []
+        var inPlace = w <= Int(Int8.max)
+        for p in candidates {
+            var m = 0
+            for l in p.links where !shared.contains(l) {
+                links.append(Int32(l.index))
+                if l.index >= position.count { position += Array(repeating: -1, count: l.index + 1 - position.count) }
+                if position[l.index] < 0 {
+                    position[l.index] = Int8(truncatingIfNeeded: m)
+                    seen.append(Int32(l.index))
+                } else if Int(position[l.index]) != m {
+                    inPlace = false
+                }
+                m += 1
+            }
+            for _ in m..<w { links.append(-1) }
+        }
+        for x in seen { position[Int(x)] = -1 }
+        self.links = links
+        width = w
+        uniform = same
+        aligned = inPlace
+    }
+
+    /// True when `candidates` is the very array this row was built from (the same storage: the
+    /// control round hands every flow of a host pair the same cached array), so the row holds.
+    func isBuilt(from candidates: [Path]) -> Bool {
+        guard candidates.count == paths.count else { return false }
+        return candidates.withUnsafeBufferPointer { a in paths.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+            || candidates == paths
+    }
+
+    /// Index of `path` among the candidates: its links outside the shared ones are looked up in the
+    /// row (no path is compared link by link but the one found).
+    func index(of path: Path) -> Int? {
+        var key: [Int32] = []
+        key.reserveCapacity(width)
+        for l in path.links where !shared.contains(l) { key.append(Int32(l.index)) }
+        if key.count <= width {
+            for _ in key.count..<width { key.append(-1) }
+            var o = 0
+            for c in 0..<paths.count {
+                var equal = true
+                for k in 0..<width where links[o + k] != key[k] { equal = false; break }
+                if equal && paths[c] == path { return c }
+                o += width
+            }
+        }
+        return nil
     }
 }

@@ -8,6 +8,7 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("simulation", simulationBench),
     ("sflow", sflowBenchmarks),
     ("analytics", analyticsBenchmarks),
+    ("evaluate", evaluateBench),
     ("openflow", openFlowBenchmarks),
     ("selection", selectionBench),
     ("control-round", controlRoundBench),

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Control round time against fabric size (hosts), log-log, as an SVG (no plotting library).
+Usage: round-time-figure.py IN.csv OUT.svg
+IN.csv: version,hosts,round,ms  (from `TuskBench control-round`: version `before` or `after`, round
+`first`, `second` or `settled` (the median of the rounds after the second), CPU ms of one round)."""
+import csv
+import math
+import sys
+
+src, out = sys.argv[1], sys.argv[2]
+rows = list(csv.DictReader(open(src)))
+
+W, H, L, B, T, R = 760, 420, 70, 50, 34, 210
+xmin, xmax = 512, 131072       # hosts
+ymin, ymax = 1, 10000          # ms
+
+
+def x(h):
+    return L + (W - L - R) * (math.log10(h) - math.log10(xmin)) / (math.log10(xmax) - math.log10(xmin))
+
+
+def y(ms):
+    ms = min(max(ms, ymin), ymax)
+    return H - B - (H - B - T) * (math.log10(ms) - math.log10(ymin)) / (math.log10(ymax) - math.log10(ymin))
+
+
+parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+         f'<rect width="{W}" height="{H}" fill="white"/>']
+for e in range(0, 5):
+    v = 10 ** e
+    parts.append(f'<line x1="{L}" y1="{y(v):.1f}" x2="{W-R}" y2="{y(v):.1f}" stroke="#ddd"/>')
+    parts.append(f'<text x="{L-8}" y="{y(v)+4:.1f}" text-anchor="end">{v:,}</text>')
+for h, k in [(1024, 16), (8192, 32), (65536, 64)]:
+    parts.append(f'<line x1="{x(h):.1f}" y1="{T}" x2="{x(h):.1f}" y2="{H-B}" stroke="#eee"/>')
+    parts.append(f'<text x="{x(h):.1f}" y="{H-B+16}" text-anchor="middle">{h:,} (k={k})</text>')
+parts.append(f'<line x1="{L}" y1="{H-B}" x2="{W-R}" y2="{H-B}" stroke="black"/>')
+parts.append(f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H-B}" stroke="black"/>')
+parts.append(f'<text x="{(L+W-R)/2}" y="{H-10}" text-anchor="middle">hosts (fat-tree bijection, every host an elephant)</text>')
+parts.append(f'<text x="18" y="{(T+H-B)/2}" transform="rotate(-90 18 {(T+H-B)/2})" text-anchor="middle">CPU ms per control round (one core)</text>')
+# The control interval: a round longer than this acts on data a round old.
+parts.append(f'<line x1="{L}" y1="{y(1000):.1f}" x2="{W-R}" y2="{y(1000):.1f}" stroke="#888" stroke-dasharray="6 4"/>')
+parts.append(f'<text x="{W-R-4}" y="{y(1000)-5:.1f}" text-anchor="end" fill="#555">control interval (1 s)</text>')
+
+colours = {"first": "#c0392b", "second": "#d68910", "settled": "#2471a3"}
+dashes = {"before": "5 4", "after": ""}
+ly = T + 6
+for version in ("before", "after"):
+    for rnd, colour in colours.items():
+        pts = sorted((int(r["hosts"]), float(r["ms"])) for r in rows if r["version"] == version and r["round"] == rnd)
+        if not pts:
+            continue
+        dash = f' stroke-dasharray="{dashes[version]}"' if dashes[version] else ""
+        poly = " ".join(f"{x(h):.1f},{y(v):.1f}" for h, v in pts)
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{poly}"/>')
+        for h, v in pts:
+            mark = "white" if version == "before" else colour
+            parts.append(f'<circle cx="{x(h):.1f}" cy="{y(v):.1f}" r="4" fill="{mark}" stroke="{colour}" stroke-width="2"/>')
+        parts.append(f'<line x1="{W-R+12}" y1="{ly}" x2="{W-R+36}" y2="{ly}" stroke="{colour}" stroke-width="2"{dash}/>')
+        parts.append(f'<text x="{W-R+42}" y="{ly+4}">{rnd} round, {version}</text>')
+        ly += 18
+parts.append(f'<text x="{L}" y="20">Tusk control round (analytics, selection, plan) in the closed-loop simulator, 1-in-1000 sFlow</text>')
+parts.append('</svg>')
+open(out, "w").write("\n".join(parts) + "\n")
