@@ -18,7 +18,7 @@ cap=$work/load.pcap
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 ofport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$TUSK" controller --topology topologies/leaf-spine-2x2.yaml --listen "127.0.0.1:$ofport" --sflow "127.0.0.1:$port" \
-  --log-level notice 2>"$work/tusk.err" &
+  --http off --log-level notice 2>"$work/tusk.err" &
 pid=$!
 sleep 1
 kill -0 $pid 2>/dev/null || { echo "tusk controller did not start:"; cat "$work/tusk.err"; exit 1; }

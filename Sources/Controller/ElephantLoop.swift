@@ -595,9 +595,10 @@ public struct ElephantLoopService: Service {
         // The sockets are read, and their datagrams scanned, on threads of their own: the loop
         // only applies the samples, and its rounds do not wait behind system calls.
         let readers = MultiThreadedEventLoopGroup(numberOfThreads: max(1, sflow.sockets))
+        let feed = e.feed
         let collector: SFlowCollector
         do {
-            collector = try await SFlowCollector.start(config: sflow, group: readers, sink: e.feed, clock: e.collectorClock)
+            collector = try await SFlowCollector.start(config: sflow, group: readers, sink: feed, clock: e.collectorClock)
         } catch {
             try? await readers.shutdownGracefully()
             throw error
@@ -616,6 +617,7 @@ public struct ElephantLoopService: Service {
         let c = collector.counters
         meta["datagrams"] = "\(c.datagrams)"
         meta["kernelDrops"] = "\(collector.kernelDrops.map { "\($0)" } ?? "unknown")"
+        meta["queueDrops"] = "\(feed.droppedDatagrams)"
         try? await collector.close()
         try? await readers.shutdownGracefully()
         logger.notice("elephant loop stopped", metadata: meta)

@@ -69,7 +69,7 @@ struct ControllerCommand: AsyncParsableCommand {
         var policy: String?
         @Option(help: "Listen for sFlow on UDP [HOST:]PORT, or `off` (the fabric only, no elephant loop).")
         var sflow: String = "6343"
-        @Option(name: .customLong("sflow-sockets"), help: "UDP sockets for sFlow (SO_REUSEPORT), each read and scanned on its own thread; agents are spread over them (default: one per core, at most 4).")
+        @Option(name: .customLong("sflow-sockets"), help: "UDP sockets for sFlow (SO_REUSEPORT), each read and scanned on its own thread; agents are spread over them (default: one per two cores, at most 4).")
         var sflowSockets: Int?
         @Option(help: "Decision log as JSON Lines: a file (appended to), or - for standard output.")
         var decisions: String?

@@ -232,7 +232,7 @@ struct FlowsCommand: AsyncParsableCommand {
         try? await group.shutdownGracefully()
         let c = collector.counters
         let spread = cfg.sockets > 1 ? " (per socket: \(collector.perSocketDatagrams.map(String.init).joined(separator: ", ")))" : ""
-        FileHandleStderr.write("tusk: received \(c.datagrams) datagrams, \(c.bytes) bytes\(spread); \(sink.bad) not sFlow; kernel drops \(drops.map(String.init) ?? "unknown")\n")
+        FileHandleStderr.write("tusk: received \(c.datagrams) datagrams, \(c.bytes) bytes\(spread); \(sink.bad) not sFlow; \(feed.droppedDatagrams) dropped behind the analytics; kernel drops \(drops.map(String.init) ?? "unknown")\n")
     }
 }
 

@@ -38,7 +38,7 @@ struct SFlowInputOptions: ParsableArguments {
     @Option(name: .long, help: "Socket receive buffer for --listen, in bytes (per socket).")
     var receiveBuffer: Int = 16 << 20
 
-    @Option(name: .long, help: "UDP sockets for --listen (SO_REUSEPORT), each read on its own thread; agents are spread over them (default: one per core, at most 4; decode uses one).")
+    @Option(name: .long, help: "UDP sockets for --listen (SO_REUSEPORT), each read on its own thread; agents are spread over them (default: one per two cores, at most 4; decode uses one).")
     var receiveSockets: Int?
 
     func validate() throws {
