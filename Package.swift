@@ -116,8 +116,9 @@ let package = Package(
             "ElephantControl", "Simulation", "PathSelection", "FabricProgramming", "FlowAnalytics", "Topology", "SFlow", "OpenFlow", "Packets",
         ]),
         .testTarget(name: "ControllerTests", dependencies: [
-            "Controller", "OpenFlow", "SFlow", "SFlowIngest", "Packets", "FabricProgramming", "Topology",
+            "Controller", "OpenFlow", "SFlow", "SFlowIngest", "Packets", "FabricProgramming", "Topology", "FlowAnalytics",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,57 @@
+import Controller
+import FlowAnalytics
+import Foundation
+import NIOConcurrencyHelpers
+import NIOPosix
+import Packets
+import SFlow
+import SFlowIngest
+import Testing
+
+/// The hand-off from the sFlow reader threads to the analytics loop is bounded: while the loop is
+/// busy, batches beyond the bound are dropped and counted, never queued without limit, and what was
+/// admitted is applied in order once the loop runs again.
+@Suite struct AnalyticsFeedTests {
+    func batch(_ first: Int, _ n: Int) -> DatagramBatch {
+        var c = SyntheticSFlow.Config()
+        c.agents = 1
+        c.flows = 10
+        var g = SyntheticSFlow(config: c)
+        var b = DatagramBatch()
+        for i in 0..<n {
+            let bytes = SFlowEncoder.encode(g.nextDatagram(agent: 0, uptimeMs: UInt32(1000 + first + i)))
+            bytes.withUnsafeBytes { b.append($0, time: UInt64(first + i), from: nil) }
+        }
+        return b
+    }
+
+    @Test("a busy analytics loop: batches past the bound are dropped and counted, the rest applied in order")
+    func boundedHandOff() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let applied = NIOLockedValueBox<[UInt64]>([])
+        let feed = AnalyticsFeed(loop: loop, maxQueuedDatagrams: 100) { scanned, b in
+            #expect(scanned.datagrams == b.count)
+            #expect(scanned.rejected.isEmpty)
+            applied.withLockedValue { $0 += b.times }
+        }
+        // Hold the loop until every batch has been offered.
+        let release = NIOLockedValueBox(false)
+        let blocked = loop.submit {
+            while !release.withLockedValue({ $0 }) { usleep(1_000) }
+        }
+        for k in 0..<10 { feed.received(batch(k * 30, 30), reader: 1) }   // 300 offered, 100 may wait
+        #expect(feed.droppedDatagrams == 210)                             // 3 batches of 30 fit
+        release.withLockedValue { $0 = true }
+        try await blocked.get()
+        try await loop.submit {}.get()
+        let times = applied.withLockedValue { $0 }
+        #expect(times == (0..<90).map(UInt64.init))
+        // Room again: the next batch is admitted.
+        feed.received(batch(300, 30), reader: 1)
+        try await loop.submit {}.get()
+        #expect(applied.withLockedValue { $0.count } == 120)
+        #expect(feed.droppedDatagrams == 210)
+        try await group.shutdownGracefully()
+    }
+}
