@@ -56,7 +56,8 @@ public final class AnalyticsFeed: SFlowDatagramSink, @unchecked Sendable {
         }
     }
 
-    private static func scan(_ batch: DatagramBatch) -> ScannedDatagrams {
+    /// Scans every datagram of a batch, in order.
+    public static func scan(_ batch: DatagramBatch) -> ScannedDatagrams {
         var scanned = ScannedDatagrams()
         batch.forEach { bytes, t, _ in scanned.scan(bytes, at: Double(t) / 1e9) }
         return scanned

@@ -76,7 +76,7 @@ final class LineWriter: @unchecked Sendable {
 }
 
 /// The live control loop. Every stored property is touched on `loop` only.
-public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
+public final class ElephantLoop: @unchecked Sendable {
     public let loop: any EventLoop
     public let fabric: ControlFabric
     var options: ElephantLoopOptions
@@ -146,17 +146,11 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
 
     // MARK: sFlow (on the collector's event loop, which is `loop`)
 
+    /// One datagram, on the loop (the collector hands batches to `makeFeed()`'s sink instead).
     public func received(_ bytes: UnsafeRawBufferPointer, from: SocketAddress?, timeNanos: UInt64) {
-        api.agents.observe(bytes, wallTime: api.startWall + Double(timeNanos) / 1e9)
-        if !analytics.ingest(datagram: bytes, at: Double(timeNanos) / 1e9) {
-            badDatagrams += 1
-            malformedCounter.increment()
-            // One line per power of two: a stream of garbage cannot flood the log.
-            if badDatagrams & (badDatagrams - 1) == 0 {
-                logger.warning("malformed sFlow datagram skipped", metadata: ["from": "\(from.map { "\($0)" } ?? "?")",
-                                                                              "malformedSoFar": "\(badDatagrams)"])
-            }
-        }
+        var batch = DatagramBatch()
+        batch.append(bytes, time: timeNanos, from: from)
+        ingest(AnalyticsFeed.scan(batch), batch)
     }
 
     /// Applies a batch that the collector's reader thread scanned (on the loop).
@@ -168,16 +162,16 @@ public final class ElephantLoop: SFlowDatagramSink, @unchecked Sendable {
         for i in scanned.rejected {
             badDatagrams += 1
             malformedCounter.increment()
+            // One line per power of two: a stream of garbage cannot flood the log.
             if badDatagrams & (badDatagrams - 1) == 0 {
-                let from = i < batch.sources.count ? batch.sources[i] : nil
-                logger.warning("malformed sFlow datagram skipped", metadata: ["from": "\(from.map { "\($0)" } ?? "?")",
+                logger.warning("malformed sFlow datagram skipped", metadata: ["from": "\(batch.sources[i].map { "\($0)" } ?? "?")",
                                                                               "malformedSoFar": "\(badDatagrams)"])
             }
         }
     }
 
-    /// The collector's sink: readers scan on their own threads, the loop applies.
-    public var feed: AnalyticsFeed {
+    /// A new sink for the collector: readers scan on their own threads, the loop applies.
+    public func makeFeed() -> AnalyticsFeed {
         AnalyticsFeed(loop: loop) { [self] scanned, batch in ingest(scanned, batch) }
     }
 
@@ -595,7 +589,7 @@ public struct ElephantLoopService: Service {
         // The sockets are read, and their datagrams scanned, on threads of their own: the loop
         // only applies the samples, and its rounds do not wait behind system calls.
         let readers = MultiThreadedEventLoopGroup(numberOfThreads: max(1, sflow.sockets))
-        let feed = e.feed
+        let feed = e.makeFeed()
         let collector: SFlowCollector
         do {
             collector = try await SFlowCollector.start(config: sflow, group: readers, sink: feed, clock: e.collectorClock)

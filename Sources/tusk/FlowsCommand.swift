@@ -236,16 +236,12 @@ struct FlowsCommand: AsyncParsableCommand {
     }
 }
 
-/// Feeds live datagrams into the analytics, on the collector's event loop.
-final class LiveAnalyticsSink: SFlowDatagramSink, @unchecked Sendable {
+/// The live analytics, touched only on their event loop (batches come through an `AnalyticsFeed`).
+final class LiveAnalyticsSink: @unchecked Sendable {
     var analytics: FlowAnalytics
     var bad = 0
 
     init(analytics: FlowAnalytics) { self.analytics = analytics }
-
-    func received(_ bytes: UnsafeRawBufferPointer, from: SocketAddress?, timeNanos: UInt64) {
-        if !analytics.ingest(datagram: bytes, at: Double(timeNanos) / 1e9) { bad += 1 }
-    }
 
     /// A batch scanned on a reader thread (called on the analytics' loop).
     func ingest(_ scanned: ScannedDatagrams) {

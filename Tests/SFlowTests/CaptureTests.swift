@@ -182,18 +182,7 @@ struct CaptureTests {
         var sent: [[UInt8]] = Golden.all.map(\.bytes)
         for i in 0..<100 { sent.append(SFlowEncoder.encode(g.nextDatagram(agent: i % 2, uptimeMs: UInt32(1000 + i)))) }
 
-        // Batches small enough for any receive buffer; wait for each before the next (bounded, no timing asserted).
-        var offset = 0
-        while offset < sent.count {
-            let batch = sent[offset..<min(offset + 15, sent.count)]
-            #expect(sender.send(batch) == batch.count)
-            offset += batch.count
-            var polls = 0
-            while sink.count < offset, polls < 2000 {
-                try await Task.sleep(for: .milliseconds(5))
-                polls += 1
-            }
-        }
+        try await Self.sendInSteps(sent, of: 15, with: sender) { sink.count }
         let got = sink.got.withLock { $0 }
         #expect(got.count == sent.count)
         #expect(got.map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) } == sent.sorted { $0.lexicographicallyPrecedes($1) })
@@ -208,6 +197,22 @@ struct CaptureTests {
 
         try await collector.close()
         try await group.shutdownGracefully()
+    }
+
+    /// Sends in steps small enough for any receive buffer, waiting after each until `received()`
+    /// has caught up (bounded polling; no timing is asserted).
+    static func sendInSteps(_ datagrams: [[UInt8]], of step: Int, with sender: UDPSender, received: () -> Int) async throws {
+        var offset = 0
+        while offset < datagrams.count {
+            let batch = datagrams[offset..<min(offset + step, datagrams.count)]
+            #expect(sender.send(batch) == batch.count)
+            offset += batch.count
+            var polls = 0
+            while received() < offset, polls < 2000 {
+                try await Task.sleep(for: .milliseconds(5))
+                polls += 1
+            }
+        }
     }
 
     /// Records which socket each datagram came in on.
@@ -255,17 +260,7 @@ struct CaptureTests {
             if i % 4 >= 2 { d.agent = .v4(IPv4Address(192, 0, 2, 9)); d.subAgentId = UInt32(i % 4) }
             sent.append(d)
         }
-        var offset = 0
-        while offset < sent.count {
-            let batch = sent[offset..<min(offset + 20, sent.count)].map { SFlowEncoder.encode($0) }
-            #expect(sender.send(batch[...]) == batch.count)
-            offset += batch.count
-            var polls = 0
-            while sink.count < offset, polls < 2000 {
-                try await Task.sleep(for: .milliseconds(5))
-                polls += 1
-            }
-        }
+        try await Self.sendInSteps(sent.map { SFlowEncoder.encode($0) }, of: 20, with: sender) { sink.count }
         let got = sink.got.withLock { $0 }
         #expect(got.count == sent.count)
         var readerOf: [SubAgentKey: Set<Int>] = [:]
