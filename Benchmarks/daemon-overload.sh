@@ -3,7 +3,8 @@
 # RATE datagrams/s (default 200,000) of a synthetic capture with FLOWS (default 100,000) distinct flows
 # for DURATION seconds (default 10) from `tusk sflow send` on loopback. Reports what was sent, what the daemon
 # received, the kernel's drops for its socket, its RSS every second, and its control rounds (count,
-# late rounds, median/p99/max round time) from its closing log line.
+# late rounds, median/p99/max round time) from its closing log line, and the CPU time the daemon and
+# the sender each used over the send (the machine's cores are what both share).
 # Usage: Benchmarks/daemon-overload.sh [TUSK_BIN]   (release build; RATE, FLOWS, SECONDS override)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,13 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 echo "rss before: $(rss) kB"
 ( for i in $(seq $((SECONDS_RUN + 2))); do sleep 1; echo "rss t+$i s: $(rss) kB"; done ) &
 mon=$!
-"$TUSK" sflow send --pcap "$cap" --to "127.0.0.1:$port" --rate "$RATE" --loop "$SECONDS_RUN" 2>&1 | tail -2
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }   # utime + stime, in clock ticks
+hz=$(getconf CLK_TCK)
+c0=$(cpu)
+/usr/bin/time -f "sender CPU: %U s user + %S s system over %e s" \
+  "$TUSK" sflow send --pcap "$cap" --to "127.0.0.1:$port" --rate "$RATE" --loop "$SECONDS_RUN" 2>&1 | tail -3
+c1=$(cpu)
+echo "daemon CPU over the send: $(( (c1 - c0) / hz )).$(( ((c1 - c0) % hz) * 100 / hz )) s on $(nproc) cores"
 wait $mon || true
 echo "rss after: $(rss) kB"
 kill -TERM $pid

@@ -11,22 +11,38 @@ import SFlowIngest
 /// The hand-off is a bounded queue: when the loop is more than `maxQueuedDatagrams` behind, a
 /// reader drops the new batch (counted in `droppedDatagrams`, as the kernel counts its own drops)
 /// rather than let the queue, the memory and the rounds' lateness grow without bound.
+///
+/// The loop drains the queue in slices of at most `sliceNanos` of work (at least one batch), each
+/// slice a task of its own: a control round, a timer or a switch's message that falls due while a
+/// backlog waits runs after the current slice, not after the whole backlog. Under overload the
+/// rounds stay on time and the backlog is what gives (it fills and the readers drop).
 public final class AnalyticsFeed: SFlowDatagramSink, @unchecked Sendable {
     public let loop: EventLoop
     public let maxQueuedDatagrams: Int
+    /// Work a drain slice does before it lets the loop's other tasks in (at least one batch).
+    public let sliceNanos: UInt64
     /// Called on `loop` with each batch, scanned, and the batch itself.
     private let apply: (ScannedDatagrams, DatagramBatch) -> Void
-    private struct Queue { var queued = 0; var dropped: UInt64 = 0 }
+    private struct Queue {
+        var pending = CircularBuffer<(ScannedDatagrams, DatagramBatch)>()
+        var queued = 0
+        var dropped: UInt64 = 0
+        var draining = false
+    }
     private let queue = NIOLockedValueBox(Queue())
 
-    public init(loop: EventLoop, maxQueuedDatagrams: Int = 32_768, apply: @escaping (ScannedDatagrams, DatagramBatch) -> Void) {
+    public init(loop: EventLoop, maxQueuedDatagrams: Int = 32_768, sliceNanos: UInt64 = 2_000_000,
+                apply: @escaping (ScannedDatagrams, DatagramBatch) -> Void) {
         self.loop = loop
         self.maxQueuedDatagrams = maxQueuedDatagrams
+        self.sliceNanos = sliceNanos
         self.apply = apply
     }
 
     /// Datagrams dropped because the analytics loop was too far behind.
     public var droppedDatagrams: UInt64 { queue.withLockedValue { $0.dropped } }
+    /// Datagrams handed over and not yet applied.
+    public var queuedDatagrams: Int { queue.withLockedValue { $0.queued } }
 
     public func received(_ bytes: UnsafeRawBufferPointer, from: SocketAddress?, timeNanos: UInt64) {
         var b = DatagramBatch()
@@ -35,10 +51,6 @@ public final class AnalyticsFeed: SFlowDatagramSink, @unchecked Sendable {
     }
 
     public func received(_ batch: DatagramBatch, reader: Int) {
-        if loop.inEventLoop {
-            apply(Self.scan(batch), batch)
-            return
-        }
         let n = batch.count
         let max = maxQueuedDatagrams
         let admitted = queue.withLockedValue { q -> Bool in
@@ -48,11 +60,33 @@ public final class AnalyticsFeed: SFlowDatagramSink, @unchecked Sendable {
         }
         guard admitted else { return }
         let scanned = Self.scan(batch)
-        let apply = self.apply
-        let queue = self.queue
-        loop.execute {
+        let startDrain = queue.withLockedValue { q -> Bool in
+            q.pending.append((scanned, batch))
+            if q.draining { return false }
+            q.draining = true
+            return true
+        }
+        if startDrain { loop.execute { self.drain() } }
+    }
+
+    /// One slice of the backlog, on the loop; schedules the next slice behind whatever else is due.
+    private func drain() {
+        let start = monotonicNanos()
+        while true {
+            let next = queue.withLockedValue { q -> (ScannedDatagrams, DatagramBatch)? in
+                guard let item = q.pending.popFirst() else {
+                    q.draining = false
+                    return nil
+                }
+                return item
+            }
+            guard let (scanned, batch) = next else { return }
             apply(scanned, batch)
-            queue.withLockedValue { $0.queued -= n }
+            queue.withLockedValue { $0.queued -= batch.count }
+            if monotonicNanos() &- start >= sliceNanos {
+                loop.execute { self.drain() }
+                return
+            }
         }
     }
 

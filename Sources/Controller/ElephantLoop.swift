@@ -99,6 +99,8 @@ public final class ElephantLoop: @unchecked Sendable {
     private var warnedAgents: Set<IPAddress> = []
     /// When each unmapped port was first seen (a 1004 record may still be on its way).
     private var unmappedSince: [AgentPort: Double] = [:]
+    /// Ports counted as unmapped (each once: `tusk_sflow_unmapped_ports_total`).
+    private var countedUnmapped: Set<AgentPort> = []
     private var roundTimer: RepeatedTask?
     private var watchTimer: RepeatedTask?
     private var policyStamp: (Date, Int)?
@@ -122,6 +124,7 @@ public final class ElephantLoop: @unchecked Sendable {
     private let reloadOK = Counter(label: "tusk_policy_reloads_total", dimensions: [("result", "ok")])
     private let reloadFailed = Counter(label: "tusk_policy_reloads_total", dimensions: [("result", "failed")])
     private let malformedCounter = Counter(label: "tusk_sflow_malformed_datagrams_total")
+    private let unmappedCounter = Counter(label: "tusk_sflow_unmapped_ports_total")
 
     public init(topology: Topology, options: ElephantLoopOptions, loop: any EventLoop, logger: Logger) throws {
         self.loop = loop
@@ -215,7 +218,7 @@ public final class ElephantLoop: @unchecked Sendable {
         func q(_ p: Double) -> String { sorted.isEmpty ? "-" : "\(Double(Int(sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))] * 100)) / 100)" }
         return ["rounds": "\(roundCount)", "lateRounds": "\(lateRounds)", "roundMsMedian": "\(q(0.5))", "roundMsP99": "\(q(0.99))",
                 "roundMsMax": "\(sorted.last.map { "\(Double(Int($0 * 100)) / 100)" } ?? "-")", "flowsTracked": "\(analytics.flowCount)",
-                "samples": "\(analytics.samplesIngested)", "malformedDatagrams": "\(badDatagrams)", "decisions": "\(nextDecisionID - 1)"]
+                "samples": "\(analytics.samplesIngested)", "malformedDatagrams": "\(badDatagrams)", "unmappedPorts": "\(countedUnmapped.count)", "decisions": "\(nextDecisionID - 1)"]
     }
 
     private static func stamp(_ path: String) -> (Date, Int)? {
@@ -388,7 +391,10 @@ public final class ElephantLoop: @unchecked Sendable {
             }
             let since = unmappedSince[l.port] ?? t
             unmappedSince[l.port] = since
-            if t - since >= grace { unknown[l.port.agent, default: 0] += 1 }
+            if t - since >= grace {
+                unknown[l.port.agent, default: 0] += 1
+                if countedUnmapped.count < 65_536, countedUnmapped.insert(l.port).inserted { unmappedCounter.increment() }
+            }
         }
         for (agent, n) in unknown.sorted(by: { $0.key < $1.key }) where !warnedAgents.contains(agent) {
             warnedAgents.insert(agent)
