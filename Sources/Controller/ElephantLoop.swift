@@ -101,7 +101,9 @@ public final class ElephantLoop: @unchecked Sendable {
     private var unmappedSince: [AgentPort: Double] = [:]
     /// Ports counted as unmapped (each once: `tusk_sflow_unmapped_ports_total`).
     private var countedUnmapped: Set<AgentPort> = []
-    private var roundTimer: RepeatedTask?
+    private var roundTimer: Scheduled<Void>?
+    /// When the next round is due: rounds keep a fixed rate, a long round does not push the next.
+    private var nextRoundDue = NIODeadline.now()
     private var watchTimer: RepeatedTask?
     private var policyStamp: (Date, Int)?
     private var badDatagrams = 0
@@ -202,7 +204,20 @@ public final class ElephantLoop: @unchecked Sendable {
     private func scheduleRounds() {
         roundTimer?.cancel()
         let every = TimeAmount.nanoseconds(Int64(max(0.05, control.interval) * 1e9))
-        roundTimer = loop.scheduleRepeatedTask(initialDelay: every, delay: every) { [self] _ in runRound() }
+        nextRoundDue = .now() + every
+        scheduleNextRound(every: every)
+    }
+
+    /// Schedules the round due at `nextRoundDue` and, from it, the one after: at a fixed rate (the
+    /// next is due one interval after this one was due, whatever this one cost). A round that ends
+    /// past its successor's time has that successor run at once, and no round is ever queued twice.
+    private func scheduleNextRound(every: TimeAmount) {
+        roundTimer = loop.scheduleTask(deadline: nextRoundDue) { [self] in
+            runRound()
+            guard roundTimer != nil else { return }
+            nextRoundDue = max(nextRoundDue + every, .now())
+            scheduleNextRound(every: every)
+        }
     }
 
     func stopTimers() {
