@@ -63,7 +63,12 @@ public struct IngestStats: Sendable {
     /// Records one decoded datagram.
     public mutating func record(_ d: DecodedDatagram) {
         let key = SubAgentKey(agent: d.datagram.agent, subAgentId: d.datagram.subAgentId)
-        var s = counts[key] ?? SubAgentStats()
+        // Updated in place (one lookup a datagram).
+        Self.count(d, into: &counts[key, default: SubAgentStats()])
+        tracker.observe(d.datagram)
+    }
+
+    private static func count(_ d: DecodedDatagram, into s: inout SubAgentStats) {
         s.datagrams += 1
         s.malformed += UInt64(d.malformedSamples)
         // A framing error (not a per-sample one) also marks the datagram malformed.
@@ -80,8 +85,6 @@ public struct IngestStats: Sendable {
                 s.unknownSamples += 1
             }
         }
-        tracker.observe(d.datagram)
-        counts[key] = s
     }
 
     public var totals: SubAgentStats {

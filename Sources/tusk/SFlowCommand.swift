@@ -214,11 +214,19 @@ func runInput(_ input: SFlowInputOptions, processor: SFlowProcessor) async throw
     config.sockets = processor.mode == .stats ? (input.receiveSockets ?? SFlowCollectorConfig.defaultSockets) : 1
     let shards = [processor] + (1..<config.sockets).map { _ in SFlowProcessor(mode: processor.mode, out: processor.out) }
     let group = MultiThreadedEventLoopGroup(numberOfThreads: config.sockets)
+    // Decoding runs on a thread of its own, behind a bounded hand-off: the readers only take the
+    // datagrams off the sockets, so a burst of decoding work never leaves a socket unread.
+    let decoder = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let sharded = ShardedProcessors(shards)
+    let handOff = BatchHandOff<Void>(loop: decoder.next(), prepare: { _ in }) { _, batch, reader in
+        sharded.received(batch, reader: reader)
+    }
     let collector: SFlowCollector
     do {
-        collector = try await SFlowCollector.start(config: config, group: group, sink: ShardedProcessors(shards), clock: { wallClockNanos() })
+        collector = try await SFlowCollector.start(config: config, group: group, sink: handOff, clock: { wallClockNanos() })
     } catch {
         try? await group.shutdownGracefully()
+        try? await decoder.shutdownGracefully()
         throw CommandFailure(message: "cannot listen on \(listen): \(error)")
     }
     let socketsNote = config.sockets > 1 ? " (\(config.sockets) sockets)" : ""
@@ -235,8 +243,10 @@ func runInput(_ input: SFlowInputOptions, processor: SFlowProcessor) async throw
     signals.forEach { $0.cancel() }
     let drops = collector.kernelDrops
     try? await collector.close()
-    // Each shard runs on its socket's event loop: finish there so nothing races the last datagrams.
     try? await group.shutdownGracefully()
+    // The shards run on the decoder's loop: finish there so nothing races the last datagrams.
+    try? await handOff.drained()
+    try? await decoder.shutdownGracefully()
     for extra in shards.dropFirst() {
         processor.stats.merge(extra.stats)
         extra.warnings.finish()
@@ -244,11 +254,11 @@ func runInput(_ input: SFlowInputOptions, processor: SFlowProcessor) async throw
     processor.out.flush()
     let c = collector.counters
     let spread = config.sockets > 1 ? " (per socket: \(collector.perSocketDatagrams.map(String.init).joined(separator: ", ")))" : ""
-    FileHandleStderr.write("tusk: received \(c.datagrams) datagrams, \(c.bytes) bytes\(spread); kernel drops \(drops.map(String.init) ?? "unknown")\n")
+    FileHandleStderr.write("tusk: received \(c.datagrams) datagrams, \(c.bytes) bytes\(spread); \(handOff.droppedDatagrams) dropped behind the decoder; kernel drops \(drops.map(String.init) ?? "unknown")\n")
     return nil
 }
 
-/// Hands each socket's batches to its own processor, on that socket's event loop.
+/// Hands each socket's batches to its own processor (on the decoder's event loop).
 final class ShardedProcessors: SFlowDatagramSink, @unchecked Sendable {
     let shards: [SFlowProcessor]
     init(_ shards: [SFlowProcessor]) { self.shards = shards }

@@ -26,6 +26,17 @@ struct SequenceTrackerTests {
         #expect(c.received == 5 && c.lost == 0 && c.outOfOrder == 0 && c.duplicates == 0 && c.resets == 0)
     }
 
+    @Test("a late arrival is told from a duplicate by the last 64 numbers remembered")
+    func recentWindow() throws {
+        // 1...100 in order, then 50 again (remembered: a duplicate), then 30 (behind the 64
+        // remembered, within the reorder window: late, not a duplicate), then 100 (the newest).
+        let c = try #require(counts(Array(1...100) + [50, 30, 100]))
+        #expect(c.received == 103 && c.lost == 0 && c.duplicates == 2 && c.outOfOrder == 1 && c.resets == 0)
+        // After wrapping the ring several times the same holds.
+        let d = try #require(counts(Array(1...1000).filter { $0 != 990 } + [990, 990, 900]))
+        #expect(d.lost == 0 && d.outOfOrder == 2 && d.duplicates == 1)
+    }
+
     @Test("a gap counts the numbers skipped")
     func gaps() throws {
         let c = try #require(counts([1, 2, 5, 6, 10]))

@@ -34,6 +34,15 @@ func sflowBenchmarks() {
         }
         return n
     }
+    // What `tusk sflow stats` does with each decoded datagram: per sub-agent counts and the
+    // sequence accounting of the datagram and of every sample's data source.
+    let decoded = datagrams.compactMap { try? SFlowDecoder.decode($0) }
+    _ = measureThroughput("sflow.stats-record", unit: "flow samples/s") {
+        var stats = IngestStats()
+        for d in decoded { stats.record(d) }
+        sink &+= Int(stats.totals.flowSamples)
+        return samplesPerRun
+    }
     _ = measureThroughput("sflow.encode", unit: "datagrams/s", runs: 5) {
         var g = SyntheticSFlow(config: cfg)
         var bytes = 0
