@@ -6,6 +6,7 @@
 // and the whole `control` call, which also exports the interval's synthetic samples into the
 // analytics (what a daemon spends on its event loop as datagrams arrive). Decisions are the same on
 // every run (seeded); only the time varies.
+import Foundation
 import Simulation
 import Topology
 
@@ -28,7 +29,8 @@ struct TimedScheduler: FlowScheduler {
 }
 
 func controlRoundBench() {
-    for (k, seconds) in [(16, 12.0), (32, 8.0)] {
+    let only = ProcessInfo.processInfo.environment["TUSK_BENCH_K"].flatMap(Int.init)
+    for (k, seconds) in [(16, 12.0), (32, 8.0)] where only == nil || only == k {
         let t = try! Topology.fatTree(k: k)
         let exp = Experiment(topology: t, workloads: [.bijection], schedulers: [], seeds: [1],
                              config: SimulationConfig(duration: seconds, measureFrom: seconds / 2))
