@@ -59,28 +59,8 @@ cp "$policy.good" "$policy"
 lab_log "invalid policy refused: $(grep -o 'error=.*' "$LAB_DIR/tusk.err" | head -1)"
 
 # 1. Find a pair of client ports that ECMP collides and Tusk places (the old policy still in force).
-placed=""
-# (28805, 57303 collided on every run of the leaf-spine experiment; the rest are seeded random pairs.)
-mapfile -t pairs < <(python3 -c "
-import random; r = random.Random(7)
-print('28805 57303')
-for _ in range(9): print(*r.sample(range(20000, 60000), 2))")
-for pair in "${pairs[@]}"; do
-  read -r c1 c2 <<<"$pair"
-  lab_exec h1 iperf3 -c "$(lab_ip h3)" -p 5201 --cport "$c1" -t 45 -i 0.5 -J >"$LAB_DIR/h1.json" &
-  p1=$!
-  lab_exec h2 iperf3 -c "$(lab_ip h4)" -p 5201 --cport "$c2" -t 45 -i 0.5 -J >"$LAB_DIR/h2.json" &
-  p2=$!
-  for _ in $(seq 40); do
-    sleep 0.25
-    [[ -n $(ctl_ts_entries l1) ]] && { placed=yes; break; }
-  done
-  [[ -n $placed ]] && break
-  kill "$p1" "$p2" 2>/dev/null || true
-  wait "$p1" "$p2" 2>/dev/null || true
-  sleep 1
-done
-[[ -n $placed ]] || fail "no port pair made Tusk place an elephant in ${#pairs[@]} tries"
+ctl_place_elephant 45 || fail "no elephant placed"
+p1=${CTL_IPERF_PIDS[0]}; p2=${CTL_IPERF_PIDS[1]}
 sleep 2
 before=$(ctl_ts_entries l1)
 [[ $(echo "$before" | wc -l) == 1 ]] || fail "expected one elephant entry on l1, got: $before"

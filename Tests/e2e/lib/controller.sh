@@ -6,6 +6,9 @@
 #   ctl_reload FILE ALGORITHM  rewrite it and SIGHUP the controller; wait for "policy reloaded"
 #   ctl_ts_entries SWITCH      the elephant entries (cookie 0x5453...) a bridge holds
 #   ctl_txbytes SWITCH PORT    tx bytes of a bridge port
+#   ctl_place_elephant SECS    iperf3 h1->h3 and h2->h4 (servers on 5201) with client-port pairs that
+#                              ECMP collides, tried until Tusk places one on l1; the runs go on (SECS
+#                              long, JSON in $LAB_DIR/h1.json and h2.json, pids in CTL_IPERF_PIDS)
 : "${TUSK_BIN:?set TUSK_BIN}"
 CTL_PID=""
 CTL_LOG_START=0
@@ -53,6 +56,32 @@ ctl_reload() {
 }
 ctl_ts_entries() { lab_ofctl "$1" dump-flows | { grep 'cookie=0x5453' || true; }; }
 ctl_txbytes() { lab_ofctl "$1" dump-ports "$2" | tr -d ',' | awk '$1 == "tx" {for (i = 1; i <= NF; i++) if ($i ~ /^bytes=/) {sub("bytes=", "", $i); print $i}}'; }
+
+CTL_IPERF_PIDS=()
+ctl_place_elephant() {
+  local secs=${1:-45} pair c1 c2 p1 p2 pairs
+  # (28805, 57303 collided on every run of the leaf-spine experiment; the rest are seeded random pairs.)
+  mapfile -t pairs < <(python3 -c "
+import random; r = random.Random(7)
+print('28805 57303')
+for _ in range(9): print(*r.sample(range(20000, 60000), 2))")
+  for pair in "${pairs[@]}"; do
+    read -r c1 c2 <<<"$pair"
+    lab_exec h1 iperf3 -c "$(lab_ip h3)" -p 5201 --cport "$c1" -t "$secs" -i 0.5 -J >"$LAB_DIR/h1.json" &
+    p1=$!
+    lab_exec h2 iperf3 -c "$(lab_ip h4)" -p 5201 --cport "$c2" -t "$secs" -i 0.5 -J >"$LAB_DIR/h2.json" &
+    p2=$!
+    for _ in $(seq 40); do
+      sleep 0.25
+      if [[ -n $(ctl_ts_entries l1) ]]; then CTL_IPERF_PIDS=("$p1" "$p2"); return 0; fi
+    done
+    kill "$p1" "$p2" 2>/dev/null || true
+    wait "$p1" "$p2" 2>/dev/null || true
+    sleep 1
+  done
+  echo "no port pair made Tusk place an elephant in ${#pairs[@]} tries" >&2
+  return 1
+}
 
 # fail MESSAGE: report, show the end of the controller's log, and stop the test (cleanup runs on exit).
 fail() {
