@@ -41,6 +41,10 @@ run: release
 e2e: deps-e2e release
 	@Tests/e2e/run.sh $(RELEASE_BIN)
 
+# The long reliability run: the controller on the lab for SOAK_MINUTES (default 60) with churn.
+soak: deps-e2e release
+	@TUSK_BIN=$(RELEASE_BIN) bash Tests/e2e/soak.sh
+
 # Checks against the captures and messages in $(SHARED)/conformance.
 conformance: deps release
 	@Tests/conformance/run.sh $(RELEASE_BIN) $(SHARED)/conformance
