@@ -9,7 +9,7 @@ BUILD_PKGS := libpcap-dev pkg-config
 E2E_PKGS := openvswitch-switch iperf3 ethtool iproute2 iputils-ping tshark tcpdump python3 openssl curl chromium python3-websocket
 BENCH_PKGS := pmacct tshark libjemalloc-dev hyperfine wrk curl
 
-.PHONY: all deps deps-e2e deps-bench build release test run e2e bench conformance fuzz fuzz-campaign clean
+.PHONY: all deps deps-e2e deps-bench build release test run e2e soak bench conformance fuzz fuzz-campaign clean
 
 all: build
 
