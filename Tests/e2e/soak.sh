@@ -34,7 +34,11 @@ source "$here/lib/controller.sh"
 lab_require iperf3 python3
 lab_init
 lab_leaf_spine
-topo=$repo/topologies/leaf-spine-2x2.yaml
+# The topology's stated capacities follow the lab's shaping, so that utilization and the elephant
+# threshold (a share of link speed) mean what they do on a real fabric.
+rate_m=${LAB_RATE%mbit}
+topo=$LAB_DIR/leaf-spine.yaml
+sed "s/capacity: 100M/capacity: ${rate_m}M/g" "$repo/topologies/leaf-spine-2x2.yaml" >"$topo"
 for h in h1 h2 h3 h4; do lab_exec "$h" sysctl -qw net.ipv4.tcp_max_tw_buckets=0; done
 ofport=$(lab_free_port tcp)
 sfport=$(lab_free_port udp)
@@ -77,20 +81,21 @@ for i in itertools.count():
     if i % 100 == 0: print(n, flush=True)
     time.sleep(0.05)"
 done
-# Elephants: iperf3 servers on 4 ports of every host; every 20 s a new TCP elephant of 8-30 s
-# between a random pair of hosts across the fabric, on a random client port.
+# Elephants: iperf3 servers on 4 ports of every host; every 6 s a new TCP elephant of 8-30 s
+# between a random pair of hosts across the fabric, on a random client port (about 3 at a time, so
+# that some share a fabric link and Tusk has something to move).
 for h in h1 h2 h3 h4; do for p in 5201 5202 5203 5204; do lab_bg "srv-$h-$p" "$h" iperf3 -s -B "$(lab_ip "$h")" -p "$p"; done; done
 lab_bg elephants - python3 -c "
 import random, subprocess, time
-r = random.Random(11); slot = 0
+r = random.Random(11); slot = {}
 pairs = [('h1','h3'),('h1','h4'),('h2','h3'),('h2','h4'),('h3','h1'),('h3','h2'),('h4','h1'),('h4','h2')]
 ip = {'h1': '$(lab_ip h1)', 'h2': '$(lab_ip h2)', 'h3': '$(lab_ip h3)', 'h4': '$(lab_ip h4)'}
 while True:
-    a, b = r.choice(pairs); port = 5201 + slot % 4; slot += 1
+    a, b = r.choice(pairs); slot[b] = slot.get(b, -1) + 1; port = 5201 + slot[b] % 4
     subprocess.Popen(['ip', 'netns', 'exec', '$(lab_ns h1)'.replace('h1', a), 'iperf3', '-c', ip[b], '-p', str(port),
                       '--cport', str(r.randrange(20000, 60000)), '-t', str(r.randrange(8, 31))],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(20)"
+    time.sleep(6)"
 
 csv=$LAB_DIR/soak.csv
 echo "t_s,rss_kb,fds,ts_max,ts_l1,ts_l2,ts_s1,ts_s2,decisions" >"$csv"

@@ -269,25 +269,8 @@ case $mode in
 
     # 3. ovs-vswitchd restarts (userspace datapath: its tables start empty): everything is re-added.
     if ((CTL_RESTART_OVS)); then
-      # Whatever happens below, leave ovs-vswitchd running for the next test.
-      lab_on_exit 'pgrep -x ovs-vswitchd >/dev/null || /usr/share/openvswitch/scripts/ovs-ctl --no-ovsdb-server --no-monitor --system-id=random start >&2'
       n0=$(log_lines)
-      (
-        flock -w 60 9 || exit 1
-        pidfile=/var/run/openvswitch/ovs-vswitchd.pid
-        old=$(cat "$pidfile" 2>/dev/null || true)
-        ovs-appctl -t ovs-vswitchd exit >/dev/null 2>&1 || true
-        # Start it again only once the old one is gone (else ovs-ctl sees it "already running").
-        # A zombie (nobody reaped it yet) counts as gone.
-        for _ in $(seq 200); do
-          [[ -n $old ]] && kill -0 "$old" 2>/dev/null || break
-          [[ $(awk '{print $3}' "/proc/$old/stat" 2>/dev/null) == Z ]] && break
-          sleep 0.1
-        done
-        # 9>&-: the daemon must not inherit (and hold forever) the lock.
-        /usr/share/openvswitch/scripts/ovs-ctl --no-ovsdb-server --no-monitor --system-id=random start >&2 9>&-
-        pgrep -x ovs-vswitchd >/dev/null
-      ) 9>/run/tusk-lab-ovs.lock || fail "could not restart ovs-vswitchd (lock not free within 60 s, or ovs-ctl failed)"
+      lab_restart_vswitchd || fail "could not restart ovs-vswitchd (lock not free within 60 s, or ovs-ctl failed)"
       lab_wait_connected 60 || fail "bridges did not reconnect after the ovs-vswitchd restart"
       wait_reconciled "$n0" 60
       snapshot "$LAB_DIR/after-ovs"

@@ -39,9 +39,6 @@ lab_require iperf3 python3
 lab_init
 others=$(ovs-vsctl --timeout=10 list-br | { grep -v "^$LAB_PREFIX" || true; })
 [[ -z $others ]] || fail "other bridges exist ($(echo "$others" | tr '\n' ' ')); restarting ovs-vswitchd would disturb them"
-# Whatever happens below, leave ovs-vswitchd running for the labs that come after.
-vswitchd_up() { pgrep -x ovs-vswitchd >/dev/null || /usr/share/openvswitch/scripts/ovs-ctl --no-ovsdb-server --no-monitor start >/dev/null 2>&1 || true; }
-lab_on_exit vswitchd_up
 lab_leaf_spine
 topo=$repo/topologies/leaf-spine-2x2.yaml
 "$TUSK_BIN" controller show-fabric --topology "$topo" >"$LAB_DIR/fabric.txt"
@@ -81,16 +78,10 @@ connected() {  # SWITCH: its controller connection is up (ovsdb)
 now() { date +%s.%N; }
 
 restart_at=$(now)
-vpid=$(cat /var/run/openvswitch/ovs-vswitchd.pid)
-ovs-appctl -t ovs-vswitchd exit
-# `exit` returns before the process is gone; ovs-ctl would find it still running and do nothing.
-for _ in $(seq 100); do kill -0 "$vpid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$vpid" 2>/dev/null && fail "ovs-vswitchd did not exit"
-# The controller's address stays in the database, so l1 reconnects as soon as the daemon is up: cut
-# l1 off from it for the first moments (no controller) to read the table the restart left.
-ovs-vsctl --no-wait --timeout=10 del-controller "$(lab_br l1)"
-/usr/share/openvswitch/scripts/ovs-ctl --no-ovsdb-server --no-monitor start >"$LAB_DIR/ovs-ctl.out" 2>&1 \
-  || fail "ovs-vswitchd did not start again: $(tail -5 "$LAB_DIR/ovs-ctl.out")"
+# The controller's address stays in the database, so l1 would reconnect as soon as the daemon is
+# up: l1's controller is taken off while the daemon is down, to read the table the restart left.
+lab_restart_vswitchd "ovs-vsctl --no-wait --timeout=10 del-controller $(lab_br l1)" \
+  || fail "ovs-vswitchd did not start again (lock not free within 60 s, or ovs-ctl failed)"
 up_at=$(now)
 # The tables are gone: nothing from before survives the restart.
 l1_groups_after=$(lab_ofctl l1 dump-groups | grep -c group_id || true)

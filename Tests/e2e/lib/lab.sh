@@ -84,6 +84,32 @@ lab_ovs_start() {
   ovs-vsctl --timeout=10 show >/dev/null || lab_die "Open vSwitch does not answer"
 }
 
+# lab_restart_vswitchd [BEFORE_START]: stop ovs-vswitchd (`ovs-appctl exit`: with the userspace
+# datapath its flow tables and groups die with it) and start it again from the database, under the
+# lab's OVS lock. BEFORE_START, if given, is run (eval) once the old daemon is gone, before the new
+# one starts. Registers an exit hook that starts it again if anything fails on the way.
+lab_restart_vswitchd() {
+  local before=${1:-}
+  lab_on_exit 'pgrep -x ovs-vswitchd >/dev/null || /usr/share/openvswitch/scripts/ovs-ctl --no-ovsdb-server --no-monitor --system-id=random start >&2'
+  (
+    flock -w 60 9 || exit 1
+    local pidfile=/var/run/openvswitch/ovs-vswitchd.pid old
+    old=$(cat "$pidfile" 2>/dev/null || true)
+    ovs-appctl -t ovs-vswitchd exit >/dev/null 2>&1 || true
+    # Start it again only once the old one is gone (else ovs-ctl sees it "already running").
+    # A zombie (nobody reaped it yet) counts as gone.
+    for _ in $(seq 200); do
+      [[ -n $old ]] && kill -0 "$old" 2>/dev/null || break
+      [[ $(awk '{print $3}' "/proc/$old/stat" 2>/dev/null) == Z ]] && break
+      sleep 0.1
+    done
+    [[ -n $before ]] && eval "$before"
+    # 9>&-: the daemon must not inherit (and hold forever) the lock.
+    /usr/share/openvswitch/scripts/ovs-ctl --no-ovsdb-server --no-monitor --system-id=random start >&2 9>&-
+    pgrep -x ovs-vswitchd >/dev/null
+  ) 9>/run/tusk-lab-ovs.lock
+}
+
 lab_require() {
   [[ $(id -u) -eq 0 ]] || lab_die "needs root"
   local t missing=()
