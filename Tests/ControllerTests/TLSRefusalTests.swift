@@ -70,8 +70,6 @@ struct TLSRefusalTests {
         let s2 = FakeSwitchState(dpid: 11)
         let c2 = try await FakeSwitch.connect(port: h.port, state: s2, tls: try expired.makeClientContext())
         try await expectRefused(c2, "expired")
-        let expiredReason = h.logs.closeLines(peer: c2.localAddress).first?.metadata["reason"] ?? ""
-        #expect(expiredReason.lowercased().contains("expired"), "expired: \(expiredReason)")
 
         // 3. Plain TCP: an OpenFlow HELLO in clear to the TLS port.
         let c3 = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: h.port).get()
