@@ -98,6 +98,10 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
     /// (in `channelInactive`), whatever else fails after.
     private var closeReason: String?
     private var closeCategory: SessionCloseCategory?
+    /// The switch's datapath id once the handshake is done. Kept here because the machine forgets its
+    /// `switchInfo` when it closes, and the close event must still say which switch went (the session
+    /// registries of the fabric keeper and the elephant loop drop it by this id).
+    private var datapathID: UInt64?
     /// PORT_STATUS messages seen: logged one by one up to `portStatusLogged`, then at powers of two,
     /// so that a switch flooding them cannot flood the log.
     private var portStatusCount = 0
@@ -171,7 +175,7 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
         } else {
             logger.warning("switch session closed", metadata: meta)
         }
-        settings.onEvent(.closed(datapathID: machine.switchInfo?.datapathID, reason: reason))
+        settings.onEvent(.closed(datapathID: datapathID, reason: reason))
         context.fireChannelInactive()
     }
 
@@ -264,6 +268,7 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
 
         case .active(let info):
             logger[metadataKey: "dpid"] = "\(info.dpidHex)"
+            datapathID = info.datapathID
             metrics = SessionMetrics(dpid: info.dpidHex)
             let d = info.description
             logger.info("switch active", metadata: [

@@ -19,7 +19,7 @@ func makeExpiredSwitchCertificate(_ certs: (dir: URL, controller: OpenFlowTLSFil
     func sh(_ command: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "cd '\(dir.path)' && \(command) >/dev/null 2>&1"]
+        p.arguments = ["-c", "cd '\(dir.path)' && (\(command)) >/dev/null 2>&1"]
         try p.run()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { throw SessionClosedError(reason: "\(command) failed") }
