@@ -32,7 +32,11 @@ public struct SwitchSession: Sendable {
     /// (with the errors the switch reported for requests of the batch), fails if the connection goes.
     public func submit(_ messages: [OpenFlowMessage]) -> EventLoopFuture<BatchResult> {
         let promise = channel.eventLoop.makePromise(of: BatchResult.self)
-        channel.triggerUserOutboundEvent(SwitchSessionHandler.SubmitBatch(messages: messages, promise: promise), promise: nil)
+        // On a channel that is already closed the handler is gone and would never settle the batch:
+        // the event's own failure fails it (whoever waits on a batch always hears back).
+        let handed = channel.eventLoop.makePromise(of: Void.self)
+        handed.futureResult.whenFailure { promise.fail(SessionClosedError(reason: "session closed: \($0)")) }
+        channel.triggerUserOutboundEvent(SwitchSessionHandler.SubmitBatch(messages: messages, promise: promise), promise: handed)
         return promise.futureResult
     }
 

@@ -616,6 +616,10 @@ public struct SwitchSessionStateMachine {
         case .multipartReply(let r):
             guard case .reading(let desired, let fx, let gx, var flows, var flowsDone, var groups, var groupsDone) = a.reconciliation
             else { return [] }
+            guard env.xid == fx || env.xid == gx else { return [] }
+            // Drop the state's own references to the arrays first: otherwise every append below copies
+            // everything read so far (quadratic in the parts of a large table, or of a reply that never ends).
+            a.reconciliation = .idle
             if env.xid == fx, case .flow(let fs) = r.body {
                 flows += fs
                 flowsDone = !r.flags.contains(.more)
@@ -623,6 +627,8 @@ public struct SwitchSessionStateMachine {
                 groups += gs
                 groupsDone = !r.flags.contains(.more)
             } else {
+                a.reconciliation = .reading(desired: desired, flowXID: fx, groupXID: gx, flows: flows, flowsDone: flowsDone,
+                                            groups: groups, groupsDone: groupsDone)
                 return []
             }
             let held = flows.count + groups.count
