@@ -137,6 +137,14 @@ for name in ("h1", "h2"):
     before = [i["sum"]["bits_per_second"] / 1e6 for i in r["intervals"] if t0 + i["sum"]["start"] < raised]
     check(min(ivs) > 0, f"{name}: {len(ivs)} intervals, lowest {min(ivs):.1f} Mbit/s, mean while full "
           f"{sum(before) / max(1, len(before)):.1f} Mbit/s (on ECMP)")
+def mean(name, lo, hi):
+    r = json.load(open(f"{lab}/{name}.json"))
+    t0 = r["start"]["timestamp"]["timesecs"]
+    v = [i["sum"]["bits_per_second"] / 1e6 for i in r["intervals"] if lo <= t0 + i["sum"]["start"] < hi]
+    return sum(v) / max(1, len(v))
+if placed > 0:
+    print(f"both flows together: {mean('h1', start + 2, raised) + mean('h2', start + 2, raised):.1f} Mbit/s on ECMP while the table "
+          f"was full, {mean('h1', placed + 1, 1e12) + mean('h2', placed + 1, 1e12):.1f} Mbit/s once placed")
 inst = [d for d in after if d["status"] == "installed"]
 check(len(inst) >= 1 and placed > 0, "after the limit was raised a decision was installed "
       + (f"{inst[0]['confirmedTime'] - raised:.1f} s later, and l1 showed its entry {placed - raised:.1f} s after the raise"
