@@ -6,6 +6,8 @@
 #   ctl_reload FILE ALGORITHM  rewrite it and SIGHUP the controller; wait for "policy reloaded"
 #   ctl_ts_entries SWITCH      the elephant entries (cookie 0x5453...) a bridge holds
 #   ctl_txbytes SWITCH PORT    tx bytes of a bridge port
+#   ctl_metric URL NAME        a Prometheus metric from URL/metrics (--http), summed over its labels
+#   ctl_collision_ports SEED   two iperf3 client ports whose flows h1->h3, h2->h4 share one uplink of l1 (ECMP)
 : "${TUSK_BIN:?set TUSK_BIN}"
 CTL_PID=""
 CTL_LOG_START=0
