@@ -9,7 +9,7 @@ BUILD_PKGS := libpcap-dev pkg-config
 E2E_PKGS := openvswitch-switch iperf3 ethtool iproute2 iputils-ping tshark tcpdump python3 openssl curl chromium python3-websocket
 BENCH_PKGS := pmacct tshark libjemalloc-dev hyperfine wrk curl
 
-.PHONY: all deps deps-e2e deps-bench build release test run e2e soak bench conformance fuzz fuzz-campaign clean
+.PHONY: all deps deps-e2e deps-bench build release test run e2e reliability soak bench conformance fuzz fuzz-campaign clean
 
 all: build
 
@@ -40,6 +40,13 @@ run: release
 # Real-switch tests: Open vSwitch bridges, hosts in network namespaces (needs root).
 e2e: deps-e2e release
 	@Tests/e2e/run.sh $(RELEASE_BIN)
+
+# The fault campaign (docs/reliability.md): the hostile-switch and TLS-refusal suites over loopback, then
+# every Tests/e2e/test-fault-*.sh on the Open vSwitch lab (needs root).
+reliability: deps-e2e release
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter 'HostileSwitchTests|TLSRefusalTests'
+	@set -e; for t in Tests/e2e/test-fault-*.sh; do echo "--- $$t"; TUSK_BIN=$(RELEASE_BIN) bash $$t; echo "ok: $$t"; done
 
 # The long reliability run: the controller on the lab for SOAK_MINUTES (default 60) with churn.
 soak: deps-e2e release

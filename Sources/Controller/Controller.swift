@@ -44,15 +44,15 @@ public enum TuskController {
     /// Runs until SIGTERM/SIGINT.
     public static func run(_ options: ControllerOptions, logger: Logger) async throws {
         let desired = options.topology.map { ProactiveFabric(topology: $0).desiredState() } ?? FabricState()
-        // The fabric follows the links that are up (recomputed on port status).
-        let keeper = options.topology.map { FabricKeeper(topology: $0, logger: logger) }
+        let group = MultiThreadedEventLoopGroup.singleton
+        // The fabric follows the links that are up (recomputed on port status, coalesced).
+        let keeper = options.topology.map { FabricKeeper(topology: $0, logger: logger, loop: group.next()) }
         if let t = options.topology {
             logger.info("fabric computed", metadata: [
                 "topology": "\(t.name)", "switches": "\(desired.switches.count)", "flows": "\(desired.flowCount)",
                 "groups": "\(desired.groupCount)",
             ])
         }
-        let group = MultiThreadedEventLoopGroup.singleton
         var services: [any Service] = []
         // The elephant loop: one event loop holds the collector, the analytics and the rounds.
         var elephants: ElephantLoop?

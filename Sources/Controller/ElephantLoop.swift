@@ -104,6 +104,12 @@ public final class ElephantLoop: @unchecked Sendable {
     private var roundTimer: Scheduled<Void>?
     /// When the next round is due: rounds keep a fixed rate, a long round does not push the next.
     private var nextRoundDue = NIODeadline.now()
+    /// Rounds run at once when a link goes down come at most one per `immediateRoundSpacing` seconds
+    /// (a later one waits, and takes every change until it runs): a flapping port, or a switch flooding
+    /// port status, cannot keep the loop doing nothing but rounds.
+    private var lastImmediateRound: Double?
+    private var immediateRoundScheduled = false
+    static let immediateRoundSpacing = 0.1
     private var watchTimer: RepeatedTask?
     private var policyStamp: (Date, Int)?
     private var badDatagrams = 0
@@ -456,12 +462,29 @@ public final class ElephantLoop: @unchecked Sendable {
                                metadata: ["dpid": "\(String(dpid, radix: 16))", "port": "\(port)",
                                           "pins": "\(control.pinsOnDownLinks.count)"])
                 apiPort(dpid, port, up: false)
-                runRound()
+                runRoundSoon()
             } else if control.portUp(dpid: dpid, port: port) {
                 logger.info("fabric port up", metadata: ["dpid": "\(String(dpid, radix: 16))", "port": "\(port)"])
                 apiPort(dpid, port, up: true)
             }
         }
+    }
+
+    /// A round now, or as soon as `immediateRoundSpacing` allows.
+    private func runRoundSoon() {
+        guard !immediateRoundScheduled else { return }
+        let t = now()
+        if let last = lastImmediateRound, t - last < Self.immediateRoundSpacing {
+            immediateRoundScheduled = true
+            loop.scheduleTask(in: .nanoseconds(Int64((last + Self.immediateRoundSpacing - t) * 1e9))) { [self] in
+                immediateRoundScheduled = false
+                lastImmediateRound = now()
+                runRound()
+            }
+            return
+        }
+        lastImmediateRound = t
+        runRound()
     }
 
     static func isDown(_ p: SwitchPort) -> Bool {

@@ -3,9 +3,13 @@
 // which hands batches to the handler as user outbound events, so the handler's state stays on its
 // event loop.
 import FabricProgramming
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Metrics
 import NIOCore
+import NIOSSL
 import OpenFlow
 
 /// Something that happened on a session, for whoever runs the controller (logs are written here too).
@@ -28,7 +32,11 @@ public struct SwitchSession: Sendable {
     /// (with the errors the switch reported for requests of the batch), fails if the connection goes.
     public func submit(_ messages: [OpenFlowMessage]) -> EventLoopFuture<BatchResult> {
         let promise = channel.eventLoop.makePromise(of: BatchResult.self)
-        channel.triggerUserOutboundEvent(SwitchSessionHandler.SubmitBatch(messages: messages, promise: promise), promise: nil)
+        // On a channel that is already closed the handler is gone and would never settle the batch:
+        // the event's own failure fails it (whoever waits on a batch always hears back).
+        let handed = channel.eventLoop.makePromise(of: Void.self)
+        handed.futureResult.whenFailure { promise.fail(SessionClosedError(reason: "session closed: \($0)")) }
+        channel.triggerUserOutboundEvent(SwitchSessionHandler.SubmitBatch(messages: messages, promise: promise), promise: handed)
         return promise.futureResult
     }
 
@@ -90,13 +98,25 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
     private var logger: Logger
     private var promises: [BatchID: EventLoopPromise<BatchResult>] = [:]
     private var timer: RepeatedTask?
+    /// Why the session ends and of which kind: set once, by whatever closed it first, and logged once
+    /// (in `channelInactive`), whatever else fails after.
     private var closeReason: String?
+    private var closeCategory: SessionCloseCategory?
+    /// The switch's datapath id once the handshake is done. Kept here because the machine forgets its
+    /// `switchInfo` when it closes, and the close event must still say which switch went (the session
+    /// registries of the fabric keeper and the elephant loop drop it by this id).
+    private var datapathID: UInt64?
+    /// PORT_STATUS messages seen: logged one by one up to `portStatusLogged`, then at powers of two,
+    /// so that a switch flooding them cannot flood the log.
+    private var portStatusCount = 0
+    private static let portStatusLogged = 16
     /// Per-switch metrics (label: the datapath id, a bounded set), known once the handshake is done.
     private var metrics = SessionMetrics(dpid: "unknown")
 
     struct SessionMetrics {
         let flowMods: Counter
         let batches: Counter
+        let portStatus: Counter
         let failures: Counter
         let malformed: Counter
         let reconciliations: Counter
@@ -104,6 +124,7 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
             let d = [("dpid", dpid)]
             flowMods = Counter(label: "tusk_openflow_flow_mods_total", dimensions: d)
             batches = Counter(label: "tusk_openflow_batches_confirmed_total", dimensions: d)
+            portStatus = Counter(label: "tusk_openflow_port_status_total", dimensions: d)
             failures = Counter(label: "tusk_openflow_request_failures_total", dimensions: d)
             malformed = Counter(label: "tusk_openflow_malformed_total", dimensions: d)
             reconciliations = Counter(label: "tusk_openflow_reconciliations_total", dimensions: d)
@@ -147,11 +168,35 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
         timer = nil
         perform(machine.channelInactive(), context: context)
         let reason = closeReason ?? "connection closed by the switch"
+        let category = closeCategory ?? .peer
         for (_, p) in promises { p.fail(SessionClosedError(reason: reason)) }
         promises = [:]
-        logger.info("switch disconnected", metadata: ["reason": "\(reason)"])
-        settings.onEvent(.closed(datapathID: machine.switchInfo?.datapathID, reason: reason))
+        // The one line for the end of a session, with its reason (nothing else logs a close).
+        Counter(label: "tusk_openflow_sessions_closed_total", dimensions: [("reason", category.rawValue)]).increment()
+        let meta: Logger.Metadata = ["reason": "\(reason)", "category": "\(category.rawValue)"]
+        if category == .peer {
+            logger.info("switch disconnected", metadata: meta)
+        } else {
+            logger.warning("switch session closed", metadata: meta)
+        }
+        settings.onEvent(.closed(datapathID: datapathID, reason: reason))
         context.fireChannelInactive()
+    }
+
+    /// Backpressure: while the socket cannot take more (a switch that does not read what Tusk writes,
+    /// such as the replies to a flood of echo requests), the switch is not read either, so that what
+    /// is buffered for it stays bounded. A switch that never reads again misses its echo replies and
+    /// is closed by the keepalive.
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Records the first reason the session ends for (later ones are consequences).
+    private func closing(_ reason: String, _ category: SessionCloseCategory) {
+        guard closeReason == nil else { return }
+        closeReason = reason
+        closeCategory = category
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -161,14 +206,15 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // Framing errors (a length the stream cannot recover from), TLS failures, socket errors:
         // this session ends; no other session is affected.
-        let reason: String
         if let e = error as? OpenFlowError {
-            reason = "unrecoverable framing error: \(e)"
+            closing("unrecoverable framing error: \(e)", .framing)
+        } else if error is NIOSSLError || error is BoringSSLError {
+            closing("TLS: \(error)", .tls)
+        } else if let e = error as? IOError, e.errnoCode == ECONNRESET || e.errnoCode == EPIPE {
+            closing("connection reset by the switch", .peer)
         } else {
-            reason = "\(error)"
+            closing("\(error)", .other)
         }
-        if closeReason == nil { closeReason = reason }
-        logger.warning("closing switch session", metadata: ["reason": "\(reason)"])
         context.close(promise: nil)
     }
 
@@ -206,8 +252,7 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
             if flowMods > 0 { metrics.flowMods.increment(by: flowMods) }
 
         case .sendAndClose(let envelopes, let reason):
-            closeReason = reason
-            logger.warning("closing switch session", metadata: ["reason": "\(reason)"])
+            closing(reason, machine.closeCategory ?? .other)
             // A close discards pending writes: close once the ERROR has been written.
             let written = context.eventLoop.makePromise(of: Void.self)
             if envelopes.isEmpty { written.succeed(()) }
@@ -219,8 +264,7 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
             written.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
 
         case .close(let reason):
-            closeReason = reason
-            logger.warning("closing switch session", metadata: ["reason": "\(reason)"])
+            closing(reason, machine.closeCategory ?? .other)
             context.close(promise: nil)
 
         case .handshake(let stage):
@@ -228,6 +272,7 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
 
         case .active(let info):
             logger[metadataKey: "dpid"] = "\(info.dpidHex)"
+            datapathID = info.datapathID
             metrics = SessionMetrics(dpid: info.dpidHex)
             let d = info.description
             logger.info("switch active", metadata: [
@@ -267,8 +312,13 @@ public final class SwitchSessionHandler: ChannelDuplexHandler {
             logger.warning("\(why)")
 
         case .portStatus(let p):
-            logger.info("port status", metadata: ["port": "\(p.port.portNumber)", "reason": "\(p.reason.rawValue)",
-                                                   "state": "\(p.port.state)", "config": "\(p.port.config)"])
+            portStatusCount += 1
+            metrics.portStatus.increment()
+            if portStatusCount <= Self.portStatusLogged || portStatusCount & (portStatusCount - 1) == 0 {
+                logger.info("port status", metadata: ["port": "\(p.port.portNumber)", "reason": "\(p.reason.rawValue)",
+                                                       "state": "\(p.port.state)", "config": "\(p.port.config)",
+                                                       "portStatusSoFar": "\(portStatusCount)"])
+            }
             if let d = machine.switchInfo?.datapathID { settings.onEvent(.portStatus(datapathID: d, p)) }
 
         case .flowRemoved(let f):

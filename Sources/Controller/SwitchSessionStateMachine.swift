@@ -33,15 +33,43 @@ public struct SwitchSessionConfiguration: Sendable, Hashable {
     public var missSendLength: UInt16
     /// Malformed messages tolerated (each answered with an ERROR) before the session is closed.
     public var malformedLimit: Int
+    /// What one multipart reply (its parts flagged OFPMPF_REPLY_MORE, OF 1.3.5 §7.3.5) may make the
+    /// session hold before its last part: entries (flows, groups, ports), a part without entries
+    /// counting as one. A switch that goes past it (a reply that never ends) is closed: what it
+    /// would make Tusk hold is bounded, not only how long it may take.
+    public var multipartLimit: Int
 
     public init(echoInterval: TimeAmount = .seconds(5), echoMissLimit: Int = 3, handshakeTimeout: TimeAmount = .seconds(15),
-                missSendLength: UInt16 = 128, malformedLimit: Int = 32) {
+                missSendLength: UInt16 = 128, malformedLimit: Int = 32, multipartLimit: Int = 1 << 18) {
         self.echoInterval = echoInterval
         self.echoMissLimit = max(1, echoMissLimit)
         self.handshakeTimeout = handshakeTimeout
         self.missSendLength = missSendLength
         self.malformedLimit = max(0, malformedLimit)
+        self.multipartLimit = max(1, multipartLimit)
     }
+}
+
+/// Why a session ended, as a bounded set (a metric label; the log line carries the full reason).
+public enum SessionCloseCategory: String, Sendable, Hashable, CaseIterable {
+    /// The handshake failed: no HELLO, no common version, a refused request, or too slow.
+    case handshake
+    /// The switch stopped answering echo requests.
+    case keepalive
+    /// Too many malformed messages (or one during the handshake).
+    case malformed
+    /// A header length no stream can be framed past, or the connection ended inside a message.
+    case framing
+    /// A message of another OpenFlow version after 1.3 was agreed.
+    case version
+    /// The switch made Tusk hold more than a limit allows (a multipart reply that never ends).
+    case limit
+    /// The TLS handshake or record layer failed (certificate refused, not TLS at all).
+    case tls
+    /// The switch closed the connection.
+    case peer
+    /// A socket error, or Tusk closed the session itself (shutdown).
+    case other
 }
 
 /// What the handshake learned about a switch.
@@ -154,6 +182,8 @@ public struct SwitchSessionStateMachine {
         var xid: UInt32
         var features: FeaturesReply?
         var ports: [SwitchPort] = []
+        /// PORT_DESC reply parts received.
+        var parts = 0
     }
 
     private enum Purpose {
@@ -202,11 +232,15 @@ public struct SwitchSessionStateMachine {
 
     public let configuration: SwitchSessionConfiguration
     private var state: State = .idle
+    /// Why the machine closed the session (nil while open, or when the connection was closed under it).
+    public private(set) var closeCategory: SessionCloseCategory?
     private var nextXID: UInt32 = 1
     private var nextBatch: UInt64 = 1
     private var echoOutstanding = 0
     private var nextEcho: NIODeadline = .uptimeNanoseconds(0)
     private var malformedCount = 0
+    /// Parts of the current reconciliation read received so far.
+    private var readParts = 0
     /// Batches submitted before the handshake finished; sent once active.
     private var queued: [(BatchID, [OpenFlowMessage], NIODeadline)] = []
 
@@ -270,8 +304,9 @@ public struct SwitchSessionStateMachine {
         OpenFlowEnvelope(version: openFlow13Version, xid: xid, message: m)
     }
 
-    private mutating func close(_ reason: String) -> Action {
+    private mutating func close(_ reason: String, _ category: SessionCloseCategory) -> Action {
         state = .closed(reason: reason)
+        closeCategory = category
         return .close(reason: reason)
     }
 
@@ -318,7 +353,7 @@ public struct SwitchSessionStateMachine {
             return []
         case .awaitingHello(let h), .awaitingFeatures(let h), .awaitingPortDescription(let h), .awaitingDescription(let h, _):
             if now - h.started >= configuration.handshakeTimeout {
-                return [close("handshake did not finish within \(configuration.handshakeTimeout.nanoseconds / 1_000_000) ms (\(stageName))")]
+                return [close("handshake did not finish within \(configuration.handshakeTimeout.nanoseconds / 1_000_000) ms (\(stageName))", .handshake)]
             }
             return keepalive(now: now)
         case .active:
@@ -342,7 +377,7 @@ public struct SwitchSessionStateMachine {
     private mutating func keepalive(now: NIODeadline) -> [Action] {
         guard now >= nextEcho else { return [] }
         if echoOutstanding >= configuration.echoMissLimit {
-            return [close("\(echoOutstanding) echo requests unanswered (interval \(configuration.echoInterval.nanoseconds / 1_000_000) ms, limit \(configuration.echoMissLimit))")]
+            return [close("\(echoOutstanding) echo requests unanswered (interval \(configuration.echoInterval.nanoseconds / 1_000_000) ms, limit \(configuration.echoMissLimit))", .keepalive)]
         }
         echoOutstanding += 1
         nextEcho = now + configuration.echoInterval
@@ -368,9 +403,21 @@ public struct SwitchSessionStateMachine {
     }
 
     private mutating func malformed(_ e: OpenFlowError) -> [Action] {
+        if e.code == .unsupportedVersion, isActive {
+            // The version agreed in HELLO holds for the whole connection (OF 1.3.5 §6.3.1): a switch that
+            // changes it has lost track of the session, and nothing it sends after can be trusted.
+            // Answered with BAD_VERSION (OF 1.3.5 §7.4.4.2), then closed.
+            let reason = "switch changed OpenFlow version after 1.3 was agreed: \(e)"
+            let reply = e.messageType == .error ? [] : [envelope(.error(ErrorMessage(kind: .badRequestBadVersion,
+                                                                                    data: e.offendingMessage ?? ByteBuffer())),
+                                                                 xid: e.xid ?? 0)]
+            state = .closed(reason: reason)
+            closeCategory = .version
+            return [.sendAndClose(reply, reason: reason)]
+        }
         // Never answer an ERROR with an ERROR (OF 1.3.5 §7.5.4: two peers would loop).
         // The ERROR carries the first 64 bytes of the offending message (OF 1.3.5 §7.4.4).
-        refuse(e.messageType == .error ? nil : e.suggestedReply, xid: e.xid ?? 0, why: "\(e)",
+        return refuse(e.messageType == .error ? nil : e.suggestedReply, xid: e.xid ?? 0, why: "\(e)",
                data: e.offendingMessage ?? ByteBuffer())
     }
 
@@ -386,6 +433,7 @@ public struct SwitchSessionStateMachine {
             if malformedCount > configuration.malformedLimit {
                 let reason = "\(why); \(malformedCount) malformed messages, limit \(configuration.malformedLimit)"
                 state = .closed(reason: reason)
+                closeCategory = .malformed
                 return [.sendAndClose(reply, reason: reason)]
             }
             let answered = kind.map { "; answered with ERROR \($0)" } ?? ""
@@ -393,6 +441,7 @@ public struct SwitchSessionStateMachine {
         case .idle, .awaitingHello, .awaitingFeatures, .awaitingPortDescription, .awaitingDescription, .closed:
             let reason = why + " (\(stageName))"
             state = .closed(reason: reason)
+            closeCategory = .malformed
             return [.sendAndClose(reply, reason: reason)]
         }
     }
@@ -414,7 +463,7 @@ public struct SwitchSessionStateMachine {
 
         case .awaitingHello(var h):
             guard case .hello(let hello) = env.message else {
-                return [close("expected HELLO, got \(env.message.type)")]
+                return [close("expected HELLO, got \(env.message.type)", .handshake)]
             }
             let agreed: Bool
             if let versions = hello.versions {
@@ -429,6 +478,7 @@ public struct SwitchSessionStateMachine {
                 var data = ByteBuffer()
                 data.writeString("OpenFlow 1.3 only")
                 state = .closed(reason: why)
+                closeCategory = .handshake
                 return [.sendAndClose([envelope(.error(ErrorMessage(kind: .helloFailedIncompatible, data: data)), xid: env.xid)],
                                       reason: why)]
             }
@@ -445,19 +495,24 @@ public struct SwitchSessionStateMachine {
                         .handshake(.featuresReceived)]
             }
             if case .error(let e) = env.message, env.xid == h.xid {
-                return [close("switch refused FEATURES_REQUEST: \(e.kind)")]
+                return [close("switch refused FEATURES_REQUEST: \(e.kind)", .handshake)]
             }
             return handshakeOther(env)
 
         case .awaitingPortDescription(var h):
             if case .multipartReply(let r) = env.message, env.xid == h.xid {
-                guard case .portDesc(let ports) = r.body else { return [close("expected PORT_DESC reply, got \(r.body.type)")] }
+                guard case .portDesc(let ports) = r.body else { return [close("expected PORT_DESC reply, got \(r.body.type)", .handshake)] }
                 h.ports += ports
+                h.parts += 1
+                if h.ports.count + h.parts > configuration.multipartLimit {
+                    return [close("PORT_DESC reply exceeds the multipart limit (\(h.ports.count) ports in \(h.parts) parts, "
+                                  + "limit \(configuration.multipartLimit))", .limit)]
+                }
                 guard !r.flags.contains(.more) else {
                     state = .awaitingPortDescription(h)
                     return []
                 }
-                guard let f = h.features else { return [close("PORT_DESC before FEATURES_REPLY")] }
+                guard let f = h.features else { return [close("PORT_DESC before FEATURES_REPLY", .handshake)] }
                 h.xid = xid()
                 let info = SwitchInfo(datapathID: f.datapathID, features: f, ports: h.ports, description: nil)
                 let everything: UInt32 = 0b111
@@ -476,13 +531,13 @@ public struct SwitchSessionStateMachine {
                 return [.send(msgs), .handshake(.portsReceived)]
             }
             if case .error(let e) = env.message, env.xid == h.xid {
-                return [close("switch refused PORT_DESC request: \(e.kind)")]
+                return [close("switch refused PORT_DESC request: \(e.kind)", .handshake)]
             }
             return handshakeOther(env)
 
         case .awaitingDescription(let h, var info):
             if case .multipartReply(let r) = env.message, env.xid == h.xid {
-                guard case .desc(let d) = r.body else { return [close("expected DESC reply, got \(r.body.type)")] }
+                guard case .desc(let d) = r.body else { return [close("expected DESC reply, got \(r.body.type)", .handshake)] }
                 info.description = d
                 state = .active(Active(info: info))
                 var actions: [Action] = [.active(info)]
@@ -561,6 +616,10 @@ public struct SwitchSessionStateMachine {
         case .multipartReply(let r):
             guard case .reading(let desired, let fx, let gx, var flows, var flowsDone, var groups, var groupsDone) = a.reconciliation
             else { return [] }
+            guard env.xid == fx || env.xid == gx else { return [] }
+            // Drop the state's own references to the arrays first: otherwise every append below copies
+            // everything read so far (quadratic in the parts of a large table, or of a reply that never ends).
+            a.reconciliation = .idle
             if env.xid == fx, case .flow(let fs) = r.body {
                 flows += fs
                 flowsDone = !r.flags.contains(.more)
@@ -568,7 +627,19 @@ public struct SwitchSessionStateMachine {
                 groups += gs
                 groupsDone = !r.flags.contains(.more)
             } else {
+                a.reconciliation = .reading(desired: desired, flowXID: fx, groupXID: gx, flows: flows, flowsDone: flowsDone,
+                                            groups: groups, groupsDone: groupsDone)
                 return []
+            }
+            let held = flows.count + groups.count
+            readParts += 1
+            if held + readParts > configuration.multipartLimit {
+                // A reply that never ends (OFPMPF_REPLY_MORE forever) would grow without bound.
+                let reason = "reconciliation read exceeds the multipart limit (\(flows.count) flows, \(groups.count) groups "
+                    + "in \(readParts) parts, limit \(configuration.multipartLimit))"
+                state = .closed(reason: reason)
+                closeCategory = .limit
+                return [.close(reason: reason)]
             }
             guard flowsDone, groupsDone else {
                 a.reconciliation = .reading(desired: desired, flowXID: fx, groupXID: gx, flows: flows, flowsDone: flowsDone,
@@ -692,6 +763,7 @@ public struct SwitchSessionStateMachine {
         }
         let fx = xid()
         let gx = xid()
+        readParts = 0
         a.reconciliation = .reading(desired: desired, flowXID: fx, groupXID: gx, flows: [], flowsDone: false, groups: [],
                                     groupsDone: false)
         // All tables, any cookie: foreign entries are counted, never touched.

@@ -102,8 +102,15 @@ public struct OpenFlowMessageDecoder: ByteToMessageDecoder, Sendable {
 
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer,
                                     seenEOF: Bool) throws -> DecodingState {
-        // A partial message at EOF is dropped: it can never complete.
         while try decode(context: context, buffer: &buffer) == .continue {}
+        // A partial message when the stream ends can never complete: it is dropped, and said (the
+        // session's close reason), so that a switch cut off mid-message is told from one that hung up.
+        if buffer.readableBytes > 0 {
+            let have = buffer.readableBytes
+            let want = buffer.readableBytes >= 4 ? OpenFlowFrameDecoder.needed(buffer) : OpenFlowHeader.size
+            buffer.moveReaderIndex(forwardBy: have)
+            throw OpenFlowError(.truncated, "the stream ended inside a message: \(have) of \(want) bytes")
+        }
         return .needMoreData
     }
 }

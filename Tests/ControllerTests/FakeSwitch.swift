@@ -25,6 +25,8 @@ struct FakeTables: Sendable {
     var groupModCount = 0
     var errorsSeen: [ErrorMessage] = []
     var barriers = 0
+    /// Flow stats reply parts written by a switch whose reply never ends.
+    var endlessParts = 0
 
     mutating func apply(_ f: FlowMod) {
         flowModCount += 1
@@ -86,11 +88,26 @@ final class FakeSwitchHandler: ChannelInboundHandler {
     let helloVersions: [UInt8]
     /// Answer echo requests (false: a switch that went silent).
     let answersEcho: Bool
+    /// Answer a flow stats request with parts flagged OFPMPF_REPLY_MORE, forever (a hostile switch).
+    let endlessFlowStats: Bool
 
-    init(state: FakeSwitchState, helloVersions: [UInt8] = [4], answersEcho: Bool = true) {
+    init(state: FakeSwitchState, helloVersions: [UInt8] = [4], answersEcho: Bool = true, endlessFlowStats: Bool = false) {
         self.state = state
         self.helloVersions = helloVersions
         self.answersEcho = answersEcho
+        self.endlessFlowStats = endlessFlowStats
+    }
+
+    /// Writes one more part of a reply that never ends, then the next once that one is written (on a
+    /// fresh stack each time), until the connection is gone.
+    private static func writeEndless(_ bound: NIOLoopBound<(FakeSwitchHandler, ChannelHandlerContext)>, xid: UInt32,
+                                     part: MultipartReply) {
+        let (handler, context) = bound.value
+        guard context.channel.isActive else { return }
+        handler.state.tables.withLock { $0.endlessParts += 1 }
+        context.writeAndFlush(handler.wrapOutboundOut(OpenFlowEnvelope(xid: xid, message: .multipartReply(part)))).whenSuccess {
+            bound.value.1.eventLoop.execute { writeEndless(bound, xid: xid, part: part) }
+        }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -114,6 +131,13 @@ final class FakeSwitchHandler: ChannelInboundHandler {
             case .desc:
                 reply(.multipartReply(MultipartReply(body: .desc(SwitchDescription(
                     manufacturer: "Tusk tests", hardware: "fake switch", software: "0", serialNumber: "", datapath: "")))))
+            case .flow where endlessFlowStats:
+                let entry = FlowStats(tableID: 0, durationSec: 1, durationNsec: 0, priority: 7, idleTimeout: 0, hardTimeout: 0,
+                                      flags: [], cookie: 0x7e57, packetCount: 0, byteCount: 0,
+                                      match: [.ethType(0x0800), .ipv4Dst(IPv4Address(10, 9, 9, 9))],
+                                      instructions: [.applyActions([.output(port: PortNumber(1), maxLength: 0)])])
+                let part = MultipartReply(flags: .more, body: .flow(Array(repeating: entry, count: 50)))
+                Self.writeEndless(NIOLoopBound((self, context), eventLoop: context.eventLoop), xid: env.xid, part: part)
             case .flow:
                 let flows = state.tables.withLock { $0.flows }
                 let stats = flows.map {
@@ -155,16 +179,41 @@ final class FakeSwitchHandler: ChannelInboundHandler {
 enum FakeSwitch {
     /// Connects a fake switch to `port` on localhost.
     static func connect(port: Int, state: FakeSwitchState, tls: NIOSSLContext? = nil, helloVersions: [UInt8] = [4],
-                        answersEcho: Bool = true) async throws -> any Channel {
+                        answersEcho: Bool = true, endlessFlowStats: Bool = false) async throws -> any Channel {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
+                    // First in the pipeline: raw bytes written here go to the socket past the encoder.
+                    try ch.pipeline.syncOperations.addHandler(RawGate())
                     try OpenFlowPipeline.addCodec(ch, tls: tls, isServer: false)
                     try ch.pipeline.syncOperations.addHandler(
-                        FakeSwitchHandler(state: state, helloVersions: helloVersions, answersEcho: answersEcho))
+                        FakeSwitchHandler(state: state, helloVersions: helloVersions, answersEcho: answersEcho,
+                                          endlessFlowStats: endlessFlowStats))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
+    }
+}
+
+/// The socket end of a fake switch's pipeline: `writeRaw` sends bytes as they are (hostile input that
+/// the encoder would never make: bad lengths, other versions, junk).
+final class RawGate: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+}
+
+extension Channel {
+    /// Writes `bytes` to the socket as they are; completes once written.
+    func writeRaw(_ bytes: ByteBuffer) async throws {
+        try await eventLoop.flatSubmit { [self] in
+            do {
+                let ctx = try pipeline.syncOperations.context(handlerType: RawGate.self)
+                let p = eventLoop.makePromise(of: Void.self)
+                ctx.writeAndFlush(NIOAny(bytes), promise: p)
+                return p.futureResult
+            } catch {
+                return eventLoop.makeFailedFuture(error)
+            }
+        }.get()
     }
 }
 

@@ -290,6 +290,49 @@ struct StateMachineTests {
         #expect(a.sent.isEmpty)
     }
 
+    @Test("a message of another version after 1.3 was agreed: BAD_VERSION, then closed")
+    func versionChangeCloses() {
+        var m = activeMachine()
+        var e = OpenFlowError(.unsupportedVersion, "version 6 is not OpenFlow 1.3", xid: 77, messageType: .echoRequest)
+        e.offendingMessage = ByteBuffer(bytes: [6, 2, 0, 8, 0, 0, 0, 77])
+        let a = m.received(.failure(e), now: at(1))
+        guard case .error(let em) = a.sent.first?.message else { Issue.record("no ERROR: \(a)"); return }
+        #expect(em.kind == .badRequestBadVersion)
+        #expect(a.sent[0].xid == 77)
+        #expect(a.closeReason?.contains("version") == true)
+        #expect(m.isClosed)
+        #expect(m.closeCategory == .version)
+    }
+
+    @Test("a multipart reply that never ends is bounded: the session closes at the limit")
+    func endlessMultipartBounded() throws {
+        let table = ProactiveFabric(topology: try leafSpine()).desiredState()[11]!
+        var m = activeMachine(.init(multipartLimit: 100))
+        let reads = m.reconcile(with: table).sent
+        let part = MultipartReply(flags: .more, body: .flow(Array(repeating: stats(table.flows.values.first!), count: 7)))
+        var closedAt: Int?
+        for i in 1...1000 where closedAt == nil {
+            if m.received(ok(.multipartReply(part), xid: reads[0].xid), now: at(Int64(i))).closeReason != nil { closedAt = i }
+        }
+        // 7 entries and one part each: past 100 at the 13th part.
+        #expect(closedAt == 13)
+        #expect(m.isClosed)
+        #expect(m.closeCategory == .limit)
+
+        // PORT_DESC parts with nothing in them, forever, during the handshake.
+        var h = Machine(configuration: .init(multipartLimit: 50))
+        _ = h.channelActive(now: at(0))
+        let fx = h.received(ok(.hello(Hello(versions: [4]))), now: at(1)).sent[0].xid
+        let px = h.received(ok(.featuresReply(FeaturesReply(datapathID: testDPID)), xid: fx), now: at(2)).sent[0].xid
+        var n = 0
+        while !h.isClosed && n < 1000 {
+            n += 1
+            _ = h.received(ok(.multipartReply(MultipartReply(flags: .more, body: .portDesc([]))), xid: px), now: at(3))
+        }
+        #expect(n == 51)
+        #expect(h.closeCategory == .limit)
+    }
+
     @Test("closing fails pending batches")
     func inactiveRejects() {
         var m = activeMachine()

@@ -9,6 +9,8 @@
 #   ctl_place_elephant SECS    iperf3 h1->h3 and h2->h4 (servers on 5201) with client-port pairs that
 #                              ECMP collides, tried until Tusk places one on l1; the runs go on (SECS
 #                              long, JSON in $LAB_DIR/h1.json and h2.json, pids in CTL_IPERF_PIDS)
+#   ctl_metric URL NAME        a Prometheus metric from URL/metrics (--http), summed over its labels
+#   ctl_collision_ports SEED   two iperf3 client ports whose flows h1->h3, h2->h4 share one uplink of l1 (ECMP)
 : "${TUSK_BIN:?set TUSK_BIN}"
 CTL_PID=""
 CTL_LOG_START=0
@@ -88,4 +90,33 @@ fail() {
   echo "FAIL: $*" >&2
   [[ -n ${LAB_DIR:-} && -f $LAB_DIR/tusk.err ]] && { echo "--- tusk log (last 40 lines)" >&2; tail -n 40 "$LAB_DIR/tusk.err" >&2; }
   exit 1
+}
+
+# ctl_metric URL NAME: the sum of a Prometheus metric's samples (every label set) from URL/metrics, or 0.
+ctl_metric() {
+  curl -s --max-time 5 "$1/metrics" | awk -v n="$2" '$1 == n || index($1, n "{") == 1 {s += $2} END {printf "%d\n", s}'
+}
+
+# ctl_collision_ports SEED [TRIES=12]: two client ports whose iperf3 TCP flows h1 -> h3 (port 5201) and
+# h2 -> h4 (port 5201) share one uplink of l1 under plain ECMP (run with the ecmp policy, both iperf3
+# servers up, TIME_WAIT off in the hosts). Prints "CPORT1 CPORT2"; each try runs both flows for 3 s and
+# reads l1's uplink counters (ports 3, 4): collided when one uplink carried under 10 % of the bytes.
+ctl_collision_ports() {
+  local seed=$1 tries=${2:-12} i c1 c2 a3 a4 d3 d4 p1 p2 ports
+  mapfile -t ports < <(python3 -c "import random; r = random.Random($seed); print('\n'.join(map(str, r.sample(range(20000, 60000), 2 * $tries))))")
+  for ((i = 0; i < tries; i++)); do
+    c1=${ports[2 * i]}; c2=${ports[2 * i + 1]}
+    lab_exec h1 iperf3 -c "$(lab_ip h3)" -p 5201 --cport "$c1" -t 3 >/dev/null 2>&1 &
+    p1=$!
+    lab_exec h2 iperf3 -c "$(lab_ip h4)" -p 5201 --cport "$c2" -t 3 >/dev/null 2>&1 &
+    p2=$!
+    sleep 1
+    a3=$(ctl_txbytes l1 3); a4=$(ctl_txbytes l1 4)
+    sleep 1.5
+    d3=$(($(ctl_txbytes l1 3) - a3)); d4=$(($(ctl_txbytes l1 4) - a4))
+    wait "$p1" "$p2" || true
+    sleep 0.5
+    if ((d3 * 10 < d3 + d4 || d4 * 10 < d3 + d4)); then echo "$c1 $c2"; return 0; fi
+  done
+  return 1
 }
