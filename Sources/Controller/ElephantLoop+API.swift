@@ -207,20 +207,29 @@ extension ElephantLoop {
         let views = analytics.loadViews(at: t)
         return Self.json { w in
             w.beginArray()
+            // Interface metrics are the counters' rates (octet deltas over the agent's uptime), as an
+            // interface poller reads them; a port whose counters have not come yet, or have stopped,
+            // falls back to the samples' estimate. (`/links` is the control loop's view: counters
+            // plus the samples since, which reacts faster and is noisier.)
+            let rates = links.map { l -> (inBps: Double, outBps: Double) in
+                if let v = views[l.port], let ct = v.lastCounterTime, t - ct < analytics.config.idleTimeout,
+                   let i = v.counterInBps, let o = v.counterOutBps { return (i, o) }
+                return (l.inBps, l.outBps)
+            }
             for m in metrics {
                 var values: [(v: Double, l: FlowAnalytics.LinkReport)] = []
-                for l in links {
-                    let inU = l.speedBps > 0 ? l.inBps / l.speedBps * 100 : 0
-                    let outU = l.speedBps > 0 ? l.outBps / l.speedBps * 100 : 0
+                for (l, r) in zip(links, rates) {
+                    let inU = l.speedBps > 0 ? r.inBps / l.speedBps * 100 : 0
+                    let outU = l.speedBps > 0 ? r.outBps / l.speedBps * 100 : 0
                     let v: Double
                     switch m.name {
                     case "ifinutilization": v = inU
                     case "ifoututilization": v = outU
                     case "ifutilization": v = max(inU, outU)
-                    case "ifinoctets": v = l.inBps / 8
-                    case "ifoutoctets": v = l.outBps / 8
-                    case "ifinbps": v = l.inBps
-                    case "ifoutbps": v = l.outBps
+                    case "ifinoctets": v = r.inBps / 8
+                    case "ifoutoctets": v = r.outBps / 8
+                    case "ifinbps": v = r.inBps
+                    case "ifoutbps": v = r.outBps
                     default: v = l.speedBps
                     }
                     values.append((v, l))
@@ -230,7 +239,10 @@ extension ElephantLoop {
                 w.field("metricN", values.count)
                 if let s = Summary(values.map(\.v)), let v = s.value(m.reducer) {
                     w.field("metricValue", (v * 1e6).rounded() / 1e6)
-                    // max and min name the interface that has the value.
+                    let ages = links.compactMap { views[$0.port]?.lastCounterTime }.map { max(0, t - $0) * 1000 }
+                    var lastUpdate = ages.max() ?? 0
+                    // max and min name the interface that has the value; lastUpdate is then its own
+                    // counters' age (the value covers the polling interval that ended then).
                     if m.reducer == "max" || m.reducer == "min",
                        let at = values.first(where: { $0.v == v }) {
                         w.field("agent", "\(at.l.port.agent)")
@@ -239,9 +251,9 @@ extension ElephantLoop {
                             w.field("dpid", String(d, radix: 16))
                             if let p = id.portNo { w.field("port", p) }
                         }
+                        if let ct = views[at.l.port]?.lastCounterTime { lastUpdate = max(0, t - ct) * 1000 }
                     }
-                    let ages = links.compactMap { views[$0.port]?.lastCounterTime }.map { max(0, t - $0) * 1000 }
-                    w.field("lastUpdate", Int64((ages.max() ?? 0).rounded()))
+                    w.field("lastUpdate", Int64(lastUpdate.rounded()))
                     w.field("lastUpdateMax", Int64((ages.max() ?? 0).rounded()))
                     w.field("lastUpdateMin", Int64((ages.min() ?? 0).rounded()))
                 }

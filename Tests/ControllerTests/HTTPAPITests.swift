@@ -195,6 +195,40 @@ import Topology
         }
     }
 
+    /// `/metric` reads interface counters as a poller does: the octet delta over the agent's uptime
+    /// delta, not counters plus the samples since (the control loop's faster, noisier view).
+    @Test func interfaceMetricsAreTheCountersRates() async throws {
+        let e = try await Self.loop()
+        let clock = e.collectorClock
+        let agent = IPAddress.v4(IPv4Address(192, 0, 2, 11))
+        try await e.loop.submit {
+            // Port 3's counters: 25,000,000 octets out over 4 s of uptime = 50 Mbit/s = 50 %.
+            for (i, (uptime, octets)) in [(UInt32(100_000), UInt64(1_000_000)), (104_000, 26_000_000)].enumerated() {
+                var g = GenericInterfaceCounters()
+                g.ifIndex = 3
+                g.ifSpeed = 100_000_000
+                g.ifStatus = 3
+                g.ifOutOctets = octets
+                let c = CounterSample(sequence: UInt32(i + 1), source: DataSource(type: 0, index: 3), records: [.genericInterface(g)])
+                let bytes = SFlowEncoder.encode(SFlowDatagram(agent: agent, subAgentId: 1, sequence: UInt32(i + 1), uptime: uptime,
+                                                              samples: [.counters(c)]))
+                bytes.withUnsafeBytes { e.received($0, from: nil, timeNanos: clock()) }
+            }
+        }.get()
+        let (metric, combined) = try await e.loop.submit { () -> ([UInt8], Double) in
+            let m = e.metricJSON(agents: nil, metrics: [("max", "ifoututilization", "max:ifoututilization")])
+            let port3 = e.analytics.links(at: e.now()).first { $0.port.ifIndex == 3 }
+            return (m, port3?.outBps ?? -1)
+        }.get()
+        let v = try #require(try JSONSerialization.jsonObject(with: Data(metric)) as? [[String: Any]])
+        let value = try #require(v.first?["metricValue"] as? Double)
+        #expect(abs(value - 50) < 1e-6, "max:ifoututilization \(value) % should be the counters' 50 %")
+        #expect(v.first?["dataSource"] as? String == "3")
+        // The control loop's view adds the samples' change since the counters (the test would not
+        // tell the two apart if they agreed).
+        #expect(combined > 0 && abs(combined - 50e6) > 1e3, "combined \(combined) bit/s")
+    }
+
     @Test(arguments: [
         ("/nothing/here", HTTPResponse.Status.notFound),
         ("/activeflows/ALL/mice/json", .notFound),

@@ -13,7 +13,7 @@
 #   - every placement in /elephants and every installed decision in /decisions is a TS entry that
 #     `ovs-ofctl dump-flows` shows on l1 (cookie, 5-tuple, output port);
 #   - /metric/ALL/max:ifinutilization/json within 10 % of the utilization computed from
-#     `ovs-ofctl dump-ports` deltas over the same seconds;
+#     `ovs-ofctl dump-ports` deltas over the same seconds (the API's counter window);
 #   - /agents/json names the four switches; /links/json has every directed link, the busy spine
 #     links loaded; /topology/json shows every session reconciled; /events/json and the SSE feeds
 #     carry the elephants' start and the move; /metrics carries the per-agent and per-switch series;
@@ -108,7 +108,10 @@ portbytes() {  # SWITCH: "port rx_bytes tx_bytes" per OpenFlow port
   lab_ofctl "$1" dump-ports | tr -d ',' | awk '/port/ && /rx/ {p=$2; sub(":", "", p); for (i = 1; i <= NF; i++) if ($i ~ /^bytes=/) {sub("bytes=", "", $i); rx=$i}}
     /tx/ && !/rx/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes=/) {sub("bytes=", "", $i); print p, rx, $i}}'
 }
-snapshot_ports() { local s; for s in l1 l2 s1 s2; do portbytes "$s" | sed "s/^/$s /"; done; }
+snapshot_ports() {  # "time switch port rx tx", each switch stamped just before it is read
+  local s ts
+  for s in l1 l2 s1 s2; do ts=$(date +%s.%N); portbytes "$s" | sed "s/^/$ts $s /"; done
+}
 
 mapfile -t ports < <($PY -c "
 import random; r = random.Random($SEED)
@@ -133,11 +136,14 @@ while ((attempt < 6)); do
   fi
   moved=1
   lab_log "attempt $attempt (ports $c1, $c2): $n decision(s) installed; checking the API against the switches"
-  # Utilization over the same 4 seconds: dump-ports deltas and the API.
-  snapshot_ports >"$LAB_DIR/ports.0"; t0=$(date +%s.%N)
-  sleep 4
-  snapshot_ports >"$LAB_DIR/ports.1"; t1=$(date +%s.%N)
+  # Utilization over the same seconds: the port counters every 0.2 s for 5.5 s, then /metric, whose
+  # counter rates cover the 2 s polling interval that ended `lastUpdateMin` ms before the answer.
+  : >"$LAB_DIR/ports.log"
+  until_ns=$(($(date +%s%N) + 5500000000))
+  while (($(date +%s%N) < until_ns)); do snapshot_ports >>"$LAB_DIR/ports.log"; sleep 0.2; done
+  t0=$(date +%s.%N)
   api '/metric/ALL/max:ifinutilization,max:ifoututilization/json' >"$LAB_DIR/metric.json"
+  t1=$(date +%s.%N)
   for e in activeflows/ALL/elephants/json elephants/json "decisions/json?after=$before" links/json agents/json \
            "events/json?eventID=0&maxEvents=10000" version; do
     api "/$e" >"$LAB_DIR/$(echo "$e" | cut -d'?' -f1 | tr '/' '_')"
@@ -155,9 +161,9 @@ while ((attempt < 6)); do
 done
 ((moved)) || fail "no attempt made ECMP collide (6 port pairs)"
 
-$PY - "$LAB_DIR" "$(lab_ip h1)" "$(lab_ip h3)" "$c1" "$(lab_ip h2)" "$(lab_ip h4)" "$c2" "$t0" "$t1" <<'EOF' || fail "the API disagrees with the switches"
+$PY - "$LAB_DIR" "$(lab_ip h1)" "$(lab_ip h3)" "$c1" "$(lab_ip h2)" "$(lab_ip h4)" "$c2" "$t0" "$t1" "$repo" <<'EOF' || fail "the API disagrees with the switches"
 import json, re, sys
-d, h1, h3, c1, h2, h4, c2, t0, t1 = sys.argv[1:]
+d, h1, h3, c1, h2, h4, c2, t0, t1, repo = sys.argv[1:]
 ld = lambda n: json.load(open(f"{d}/{n}"))
 iperf = {f"{h1},{h3},6,{c1},5201", f"{h2},{h4},6,{c2},5201"}
 errors = []
@@ -189,21 +195,30 @@ for x in decisions:
     hit = [l for c, l in entries if f"tp_src={x['sport']}" in l and f"nw_src={x['src']}" in l]
     check(key in iperf and bool(hit), f"decision {x['id']} ({key} -> {'>'.join(x['to'])}) is a TS entry dump-flows shows")
 
-# Utilization from dump-ports deltas against /metric (percent of the stated 100 Mbit/s).
-def ports(n):
-    out = {}
-    for line in open(f"{d}/{n}"):
-        sw, port, rx, tx = line.split()
-        if port.isdigit(): out[(sw, int(port))] = (int(rx), int(tx))
-    return out
-p0, p1, dt = ports("ports.0"), ports("ports.1"), float(t1) - float(t0)
-rx = {k: (p1[k][0] - p0[k][0]) * 8 / dt / 1e6 for k in p1 if k in p0}
-tx = {k: (p1[k][1] - p0[k][1]) * 8 / dt / 1e6 for k in p1 if k in p0}
+# Utilization from dump-ports against /metric (percent of the stated 100 Mbit/s), for the interface
+# the API names (dpid, port) over its counter window: the 2 s polling interval that ended lastUpdate ms
+# before the answer. The port's byte counts are interpolated to the window's ends between the 0.2 s
+# snapshots.
+series = {}
+for line in open(f"{d}/ports.log"):
+    ts, sw, port, rx, tx = line.split()
+    if port.isdigit(): series.setdefault((sw, int(port)), []).append((float(ts), int(rx), int(tx)))
+def at(points, t, i):
+    if t <= points[0][0]: return points[0][i]
+    for a, b in zip(points, points[1:]):
+        if t <= b[0]: return a[i] + (b[i] - a[i]) * (t - a[0]) / (b[0] - a[0])
+    return points[-1][i]
 m = {x["metricName"]: x for x in ld("metric.json")}
-for name, table in (("max:ifinutilization", rx), ("max:ifoututilization", tx)):
-    ovs = max(table.values())
-    api = m[name].get("metricValue", -1)
-    check(abs(api - ovs) <= 0.10 * ovs, f"{name}: API {api:.1f} % vs dump-ports {ovs:.1f} % (within 10 %)")
+t_api = (float(t0) + float(t1)) / 2
+names = {int(dp): n for n, dp in re.findall(r"name: (\w+), dpid: (\d+)", open(f"{repo}/topologies/leaf-spine-2x2.yaml").read())}
+for name, i in (("max:ifinutilization", 1), ("max:ifoututilization", 2)):
+    x = m[name]
+    end = t_api - x.get("lastUpdate", 0) / 1000
+    p = series.get((names.get(int(x.get("dpid", "0"), 16)), x.get("port")))
+    check(p is not None, f"{name} names a switch port ({x.get('dpid')}, {x.get('port')})")
+    ovs = (at(p, end, i) - at(p, end - 2, i)) * 8 / 2 / 1e6 if p else -100
+    api = x.get("metricValue", -1)
+    check(abs(api - ovs) <= 0.10 * ovs, f"{name}: API {api:.1f} % vs dump-ports {ovs:.1f} % on {names.get(int(x.get('dpid', '0'), 16))} port {x.get('port')} (within 10 %)")
 
 agents = ld("agents_json")
 check({a["switch"] for a in agents.values()} >= {"l1", "l2", "s1", "s2"} and all(a["datagrams"] > 0 for a in agents.values()),
