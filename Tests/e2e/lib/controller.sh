@@ -1,6 +1,6 @@
 # Helpers for e2e tests that run `tusk controller` on a lab (source after lib/lab.sh and lab_init).
 #   ctl_start ARGS...          start `tusk controller ARGS...` (log in $LAB_DIR/tusk.err; pid in CTL_PID)
-#   ctl_connect PORT           point every bridge at tcp:127.0.0.1:PORT (quick reconnects)
+#   ctl_connect PORT [SW=P..]  point every bridge at tcp:127.0.0.1:PORT (quick reconnects); SW=P: that one at P
 #   ctl_wait_reconciled [S]    until every switch has been reconciled by the current run (since its start)
 #   ctl_policy FILE ALGORITHM  write the e2e policy (1-in-100 sampling, 2 s polling, 1 s rounds)
 #   ctl_reload FILE ALGORITHM  rewrite it and SIGHUP the controller; wait for "policy reloaded"
@@ -24,9 +24,11 @@ ctl_start() {
   return 0
 }
 ctl_connect() {
-  local s args=()
+  local s p args=() over=("${@:2}")
   for s in "${LAB_SWITCHES[@]}"; do
-    args+=(-- set-controller "$(lab_br "$s")" "tcp:127.0.0.1:$1" -- set controller "$(lab_br "$s")" max_backoff=1000)
+    p=$1
+    for o in "${over[@]}"; do [[ ${o%%=*} == "$s" ]] && p=${o#*=}; done
+    args+=(-- set-controller "$(lab_br "$s")" "tcp:127.0.0.1:$p" -- set controller "$(lab_br "$s")" max_backoff=1000)
   done
   lab_vsctl "${args[@]}"
 }
