@@ -42,11 +42,11 @@ e2e: deps-e2e release
 	@Tests/e2e/run.sh $(RELEASE_BIN)
 
 # The fault campaign (docs/reliability.md): the hostile-switch and TLS-refusal suites over loopback, then
-# every Tests/e2e/test-fault-*.sh on the Open vSwitch lab (needs root).
+# every Tests/e2e/test-fault-*.sh and the 60 s sFlow overload on the Open vSwitch lab (needs root).
 reliability: deps-e2e release
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter 'HostileSwitchTests|TLSRefusalTests'
-	@set -e; for t in Tests/e2e/test-fault-*.sh; do echo "--- $$t"; TUSK_BIN=$(RELEASE_BIN) bash $$t; echo "ok: $$t"; done
+	@set -e; for t in Tests/e2e/test-fault-*.sh Tests/e2e/sflow-overload-lab.sh; do echo "--- $$t"; TUSK_BIN=$(RELEASE_BIN) bash $$t; echo "ok: $$t"; done
 
 # The long reliability run: the controller on the lab for SOAK_MINUTES (default 60) with churn.
 soak: deps-e2e release

@@ -132,6 +132,9 @@ public final class ElephantLoop: @unchecked Sendable {
     private let reloadOK = Counter(label: "tusk_policy_reloads_total", dimensions: [("result", "ok")])
     private let reloadFailed = Counter(label: "tusk_policy_reloads_total", dimensions: [("result", "failed")])
     private let malformedCounter = Counter(label: "tusk_sflow_malformed_datagrams_total")
+    /// Port claims refused (another agent holds the OpenFlow port), as logged so far.
+    private var portConflicts = 0
+    private let portConflictCounter = Counter(label: "tusk_sflow_port_conflicts_total")
     private let unmappedCounter = Counter(label: "tusk_sflow_unmapped_ports_total")
 
     public init(topology: Topology, options: ElephantLoopOptions, loop: any EventLoop, logger: Logger) throws {
@@ -170,6 +173,7 @@ public final class ElephantLoop: @unchecked Sendable {
         let wall0 = api.startWall
         batch.forEach { bytes, t, _ in api.agents.observe(bytes, wallTime: wall0 + Double(t) / 1e9) }
         analytics.ingest(scanned)
+        notePortConflicts()
         for i in scanned.rejected {
             badDatagrams += 1
             malformedCounter.increment()
@@ -179,6 +183,23 @@ public final class ElephantLoop: @unchecked Sendable {
                                                                               "malformedSoFar": "\(badDatagrams)"])
             }
         }
+    }
+
+    /// Counts and logs (one line per power of two) counter samples naming an OpenFlow port that
+    /// another agent holds: the holder keeps it (`PortMap`).
+    private func notePortConflicts() {
+        let n = analytics.ports.conflicts
+        guard n > portConflicts else { return }
+        portConflictCounter.increment(by: n - portConflicts)
+        for k in (portConflicts + 1)...n where k & (k - 1) == 0 {
+            if let c = analytics.ports.lastConflict {
+                logger.warning("sFlow agent names an OpenFlow port another agent holds; the holder keeps it",
+                               metadata: ["dpid": "\(String(c.port.dpid, radix: 16))", "port": "\(c.port.port)", "holder": "\(c.holder)",
+                                          "claimant": "\(c.claimant)", "conflictsSoFar": "\(k)"])
+            }
+            break
+        }
+        portConflicts = n
     }
 
     /// A new sink for the collector: readers scan on their own threads, the loop applies.
@@ -239,7 +260,7 @@ public final class ElephantLoop: @unchecked Sendable {
         func q(_ p: Double) -> String { sorted.isEmpty ? "-" : "\(Double(Int(sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))] * 100)) / 100)" }
         return ["rounds": "\(roundCount)", "lateRounds": "\(lateRounds)", "roundMsMedian": "\(q(0.5))", "roundMsP99": "\(q(0.99))",
                 "roundMsMax": "\(sorted.last.map { "\(Double(Int($0 * 100)) / 100)" } ?? "-")", "flowsTracked": "\(analytics.flowCount)",
-                "samples": "\(analytics.samplesIngested)", "malformedDatagrams": "\(badDatagrams)", "unmappedPorts": "\(countedUnmapped.count)", "decisions": "\(nextDecisionID - 1)"]
+                "samples": "\(analytics.samplesIngested)", "malformedDatagrams": "\(badDatagrams)", "unmappedPorts": "\(countedUnmapped.count)", "portConflicts": "\(analytics.ports.conflicts)", "decisions": "\(nextDecisionID - 1)"]
     }
 
     private static func stamp(_ path: String) -> (Date, Int)? {

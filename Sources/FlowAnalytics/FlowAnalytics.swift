@@ -348,14 +348,14 @@ public struct FlowAnalytics {
     /// Ingests a counter sample: learns port identities (1004/1005) and counter rates (1).
     public mutating func ingestCounters(_ c: CounterSample, agent: IPAddress, uptime: UInt32, at t: Double) {
         let known = ports.count
-        ports.learn(agent: agent, counters: c)
+        let moved = ports.learn(agent: agent, counters: c, at: t)
         for r in c.records {
             if case .genericInterface(let g) = r {
                 let id = portID(AgentPort(agent: agent, ifIndex: g.ifIndex))
                 loads[Int(id)].addCounters(g, uptime: uptime, at: t, cfg: config)
             }
         }
-        if ports.count != known { applyStatedSpeeds() }
+        if ports.count != known || moved { applyStatedSpeeds() }
     }
 
     /// Maps an ifIndex by hand (for switches that send no 1004/1005 records).

@@ -30,10 +30,24 @@ public struct PortIdentity: Hashable, Sendable {
 }
 
 /// ifIndex → datapath id, OpenFlow port and name, learned from counter samples.
+///
+/// One OpenFlow port is one agent port. When a second agent claims a (dpid, port) that another agent
+/// holds (a misconfigured or forged agent, or a flood of synthetic datagrams naming the same datapath
+/// ids), the holder keeps it while it keeps claiming it: the claimant takes over only once the holder
+/// has not named the port for `takeoverSeconds`. The claim is counted (`conflicts`). The same agent
+/// naming the port under another ifIndex (ports renumbered) takes it over at once.
 public struct PortMap: Sendable {
     private var map: [AgentPort: PortIdentity] = [:]
     /// Reverse index: (dpid, port) → agent port, for looking up a topology link's sFlow view.
     private var reverse: [DpidPort: AgentPort] = [:]
+    /// When each (dpid, port) was last named by its holder's counters (analytics time).
+    private var claimed: [DpidPort: Double] = [:]
+    /// Claims refused because another agent holds the port.
+    public private(set) var conflicts = 0
+    /// The last refused claim: the port, its holder and the claimant.
+    public private(set) var lastConflict: (port: DpidPort, holder: AgentPort, claimant: AgentPort)?
+    /// How long a holder may fall silent before another agent's claim on its port wins.
+    public static let takeoverSeconds = 60.0
 
     public init() {}
 
@@ -41,8 +55,10 @@ public struct PortMap: Sendable {
 
     public func agentPort(dpid: UInt64, port: UInt32) -> AgentPort? { reverse[DpidPort(dpid: dpid, port: port)] }
 
-    /// Learns from one counter sample (its data source index is the ifIndex it describes).
-    public mutating func learn(agent: IPAddress, counters: CounterSample) {
+    /// Learns from one counter sample (its data source index is the ifIndex it describes), at
+    /// analytics time `t`. Returns true when the (dpid, port) → agent port index changed.
+    @discardableResult
+    public mutating func learn(agent: IPAddress, counters: CounterSample, at t: Double = 0) -> Bool {
         var id = PortIdentity()
         var ifIndex = counters.source.index
         for r in counters.records {
@@ -58,18 +74,46 @@ public struct PortMap: Sendable {
                 break
             }
         }
-        guard id.datapathId != nil || id.name != nil else { return }
-        set(AgentPort(agent: agent, ifIndex: ifIndex), id, merge: true)
+        guard id.datapathId != nil || id.name != nil else { return false }
+        let p = AgentPort(agent: agent, ifIndex: ifIndex)
+        var v = map[p] ?? PortIdentity()
+        if let n = id.name { v.name = n }
+        if let d = id.datapathId, let n = id.portNo {
+            let key = DpidPort(dpid: d, port: n)
+            if let holder = reverse[key], holder != p, holder.agent != agent,
+               t - (claimed[key] ?? -.infinity) < Self.takeoverSeconds {
+                // Refused: the claimant gets no OpenFlow identity (its samples map to no link).
+                conflicts += 1
+                lastConflict = (key, holder, p)
+                map[p] = v
+                return false
+            }
+            v.datapathId = d
+            v.portNo = n
+            map[p] = v
+            claimed[key] = t
+            guard reverse[key] != p else { return false }
+            if let old = reverse[key] { map[old]?.datapathId = nil; map[old]?.portNo = nil }
+            reverse[key] = p
+            return true
+        }
+        if let d = id.datapathId { v.datapathId = d }
+        if let n = id.portNo { v.portNo = n }
+        map[p] = v
+        return false
     }
 
-    /// Sets a mapping by hand (from the topology file or policy).
+    /// Sets a mapping by hand (from the topology file or policy): it holds the port from then on.
     public mutating func set(_ p: AgentPort, _ id: PortIdentity, merge: Bool = false) {
         var v = merge ? (map[p] ?? PortIdentity()) : PortIdentity()
         if let d = id.datapathId { v.datapathId = d }
         if let n = id.portNo { v.portNo = n }
         if let n = id.name { v.name = n }
         map[p] = v
-        if let d = v.datapathId, let n = v.portNo { reverse[DpidPort(dpid: d, port: n)] = p }
+        if let d = v.datapathId, let n = v.portNo {
+            reverse[DpidPort(dpid: d, port: n)] = p
+            claimed[DpidPort(dpid: d, port: n)] = .infinity
+        }
     }
 
     public var count: Int { map.count }

@@ -196,6 +196,47 @@ func sin3(_ t: Double) -> Double { sin(2 * Double.pi * t / 3) }
         #expect(abs((l?.utilization ?? 0) - 0.1) < 1e-9)
     }
 
+    /// A second agent naming an OpenFlow port another agent holds (a forged or misconfigured agent, a
+    /// synthetic flood) does not take the port while the holder keeps naming it: the port's load stays
+    /// the holder's, and the claimant's port gets no OpenFlow identity. A holder silent for
+    /// `takeoverSeconds` loses it; the same agent renumbering its port takes it at once.
+    @Test func aSecondAgentCannotTakeAPortItsHolderKeepsNaming() {
+        var a = FlowAnalytics(config: AnalyticsConfig())
+        let forger = IPAddress.v4(IPv4Address(198, 51, 100, 7))
+        // The holder: 50 Mbit/s in on dpid 1 port 1 (ifIndex 5).
+        a.ingestCounters(counters(ifIndex: 5, inOctets: 0, outOctets: 0, dpid: 1, port: 1), agent: agent, uptime: 1_000, at: 1)
+        a.ingestCounters(counters(ifIndex: 5, inOctets: 12_500_000, outOctets: 0, dpid: 1, port: 1), agent: agent, uptime: 3_000, at: 3)
+        // The forger claims the same port with a huge rate, every second, while the holder goes on.
+        var octets: UInt64 = 0
+        for t in 3...20 {
+            octets += 1_000_000_000_000
+            a.ingestCounters(counters(ifIndex: 1, inOctets: octets, outOctets: 0, dpid: 1, port: 1, seq: UInt32(t)), agent: forger,
+                             uptime: UInt32(t * 1000), at: Double(t) + 0.5)
+            if t % 2 == 1 {
+                a.ingestCounters(counters(ifIndex: 5, inOctets: 12_500_000 * UInt64(t - 1) / 2, outOctets: 0, dpid: 1, port: 1),
+                                 agent: agent, uptime: UInt32(t * 1000), at: Double(t))
+            }
+        }
+        let l = a.load(dpid: 1, port: 1, at: 20)
+        #expect(l?.port == AgentPort(agent: agent, ifIndex: 5))
+        #expect(abs((l?.inBps ?? 0) - 50e6) < 1, "\(l?.inBps ?? -1)")
+        #expect(a.ports[AgentPort(agent: forger, ifIndex: 1)]?.datapathId == nil)
+        #expect(a.ports.conflicts == 18)
+        #expect(a.ports.lastConflict?.holder == AgentPort(agent: agent, ifIndex: 5))
+        // The holder falls silent: after takeoverSeconds the claimant's next claim wins.
+        let late = 19 + PortMap.takeoverSeconds + 1
+        a.ingestCounters(counters(ifIndex: 1, inOctets: octets, outOctets: 0, dpid: 1, port: 1), agent: forger, uptime: 90_000, at: late)
+        #expect(a.ports.agentPort(dpid: 1, port: 1) == AgentPort(agent: forger, ifIndex: 1))
+        #expect(a.ports[AgentPort(agent: agent, ifIndex: 5)]?.datapathId == nil)
+        // The same agent renumbering the port (ifIndex 2) takes it at once.
+        a.ingestCounters(counters(ifIndex: 2, inOctets: 0, outOctets: 0, dpid: 1, port: 1), agent: forger, uptime: 91_000, at: late + 1)
+        #expect(a.ports.agentPort(dpid: 1, port: 1) == AgentPort(agent: forger, ifIndex: 2))
+        // A port the topology maps by hand is never taken.
+        a.setPortIdentity(AgentPort(agent: agent, ifIndex: 9), PortIdentity(datapathId: 2, portNo: 2))
+        a.ingestCounters(counters(ifIndex: 1, inOctets: 0, outOctets: 0, dpid: 2, port: 2), agent: forger, uptime: 92_000, at: late + 500)
+        #expect(a.ports.agentPort(dpid: 2, port: 2) == AgentPort(agent: agent, ifIndex: 9))
+    }
+
     @Test func thirtyTwoBitCounterWrap() {
         var a = FlowAnalytics(config: AnalyticsConfig())
         let base: UInt64 = (1 << 32) - 1_000_000
