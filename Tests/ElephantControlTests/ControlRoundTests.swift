@@ -96,6 +96,32 @@ struct LeafAgent {
         return (c, a, agent, r)
     }
 
+    /// No moves on stale data: the same collision, but the samples stopped 3.5 s before the round (the
+    /// switches' sFlow went away). The analytics still hold both flows above the threshold (their
+    /// estimates only decay), yet the round leaves them where they are. With fresh samples up to the
+    /// same time, the round moves one (the case is not empty).
+    @Test func noMoveOnStaleData() throws {
+        var agent = LeafAgent()
+        var stale = analytics(agent)
+        agent.feed(&stale, [(Self.a, 80e6, 1, 3), (Self.b, 80e6, 2, 3)], from: 0, to: 3)
+        _ = stale.evaluate(at: 3)
+        let t = 6.5
+        _ = stale.evaluate(at: t)
+        let still = stale.elephants(at: t).map(\.key)
+        #expect(Set(still) == [Self.a, Self.b], "both still elephants by their decaying estimates: \(still)")
+        var c = ElephantControl(fabric: ControlFabric(topology: topo), policy: Policy(), seed: 1)
+        let r = c.round(stale, at: t)
+        #expect(r.decisions.isEmpty, "moved on stale data: \(r.decisions.map(\.decision.key))")
+        #expect(r.plan.changes.isEmpty && r.plan.pinned.isEmpty)
+
+        var fresh = analytics(LeafAgent())
+        var agent2 = LeafAgent()
+        agent2.feed(&fresh, [(Self.a, 80e6, 1, 3), (Self.b, 80e6, 2, 3)], from: 0, to: t)
+        _ = fresh.evaluate(at: t)
+        var c2 = ElephantControl(fabric: ControlFabric(topology: topo), policy: Policy(), seed: 1)
+        #expect(c2.round(fresh, at: t).decisions.count == 1)
+    }
+
     @Test func twoElephantsOnOneSpineAreSpread() throws {
         let (c, _, _, r) = collided()
         #expect(r.elephants.count == 2)
