@@ -158,7 +158,7 @@ extension Topology {
     static func quote(_ s: String) -> String {
         let plain = !s.isEmpty && s.unicodeScalars.allSatisfy {
             $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" || $0 == ".")
-        } && !["true", "false", "yes", "no", "on", "off", "null", "~"].contains(s.lowercased())
+        } && !["true", "false", "yes", "no", "on", "off", "null", "~", "-"].contains(s.lowercased())
             && Double(s) == nil && Int(s) == nil
         if plain { return s }
         var out = "\""

@@ -141,6 +141,10 @@ let topologiesDir = URL(fileURLWithPath: #filePath)
         "switches:\n  - {name: sw, dpid: 1, role: t\u{FFFD}\u{FFFD}\r\r\r\r\ror}\n",
         "switches:\n  - {name: sw, dpid: 1, role: \"a\\rb\\nc\\td\\x85e\\u2028f\\\\g\\\"h\"}\n",
         "name: \"two\\nlines\\t\\u0001\"\nswitches:\n  - {name: s1, dpid: 1}\n",
+        // Also found by `FuzzTopology`: a name that is a lone "-" was written plain (`name: -`), a
+        // block sequence entry where a value belongs: the written file did not read.
+        "name: |#[De}\n  -",
+        "name: \"-\"\nswitches:\n  - {name: \"-\", dpid: 1, role: \"-\"}\n",
     ])
     func controlCharactersSurviveTheWriter(_ text: String) throws {
         let t = try Topology(yaml: text)
