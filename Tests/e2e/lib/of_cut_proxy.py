@@ -38,17 +38,21 @@ def matches(cut, mtype, body):
     return False
 
 
+def close_both(*socks):
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def pump_up(src, dst):  # switch -> controller: relayed as is
     try:
         while data := src.recv(65536):
             dst.sendall(data)
     except OSError:
         pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    close_both(src, dst)
 
 
 def pump_down(src, dst, conn_id):  # controller -> switch: message by message, cut on a match
@@ -77,11 +81,7 @@ def pump_down(src, dst, conn_id):  # controller -> switch: message by message, c
                 dst.sendall(out)
     except OSError:
         pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    close_both(src, dst)
 
 
 def main():
