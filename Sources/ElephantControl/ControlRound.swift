@@ -86,23 +86,8 @@ public struct PathEnumerator: Sendable {
     }
 
     public func paths(from src: HostID, to dst: HostID) -> [Path] {
-        let s = SwitchID(Int(hostSwitch[src.index])), t = SwitchID(Int(hostSwitch[dst.index]))
-        var out: [Path] = []
-        var stack: [DirectedLinkID] = [topology.uplink(of: src)]
-        func walk(_ at: SwitchID, _ depth: Int) {
-            if at == t {
-                out.append(Path(stack + [topology.downlink(of: dst)]))
-                return
-            }
-            guard depth < 64 else { return }
-            for h in routing.nextHops(at: at, toward: t) {
-                stack.append(h.egress)
-                walk(h.neighbour, depth + 1)
-                stack.removeLast()
-            }
-        }
-        walk(s, 0)
-        return out
+        routing.paths(from: SwitchID(Int(hostSwitch[src.index])), to: SwitchID(Int(hostSwitch[dst.index])),
+                      first: topology.uplink(of: src), last: topology.downlink(of: dst))
     }
 }
 
@@ -196,6 +181,9 @@ public struct ElephantControl: Sendable {
     private var stability: StabilityState
     private let enumerator: PathEnumerator
     private var linkOfPort: [FlowLink: Int] = [:]
+    /// The analytics' slot of each switch port that has one, and the analytics' port index
+    /// generation they were read at.
+    private var portSlots: (generation: PortSlotGeneration?, slots: [(slot: Int32, egress: DirectedLinkID)]) = (nil, [])
     private var pathCache: [Int: [Path]] = [:]
     /// The programmer's settings changed since the last plan (a new policy).
     private var programmingChanged = false
@@ -357,15 +345,25 @@ public struct ElephantControl: Sendable {
         let n = fabric.directedLinkCount
         var load = [Double](repeating: 0, count: n)
         var seen = [UInt8](repeating: 0, count: n)
-        for s in topo.switchIDs {
-            let dpid = topo[s].dpid
-            for p in topo.ports(of: s) {
-                guard let r = analytics.rates(dpid: dpid, port: p.number, at: t) else { continue }
-                load[p.egress.index] += r.outBps
-                seen[p.egress.index] += 1
-                load[p.egress.reversed.index] += r.inBps
-                seen[p.egress.reversed.index] += 1
+        // Every switch port's slot in the analytics, looked up again only when the analytics' port
+        // index changed (in switch and port order: the sums below add up as they always did).
+        let generation = analytics.portSlotGeneration
+        if portSlots.generation != generation {
+            var slots: [(slot: Int32, egress: DirectedLinkID)] = []
+            for s in topo.switchIDs {
+                let dpid = topo[s].dpid
+                for p in topo.ports(of: s) {
+                    if let id = analytics.portSlot(dpid: dpid, port: p.number) { slots.append((id, p.egress)) }
+                }
             }
+            portSlots = (generation, slots)
+        }
+        for (id, egress) in portSlots.slots {
+            let r = analytics.rates(slot: id, at: t)
+            load[egress.index] += r.outBps
+            seen[egress.index] += 1
+            load[egress.reversed.index] += r.inBps
+            seen[egress.reversed.index] += 1
         }
         for i in 0..<n where seen[i] > 1 { load[i] /= Double(seen[i]) }
         stability.smooth(links: &load)
@@ -385,7 +383,9 @@ public struct ElephantControl: Sendable {
         }
 
         // Elephants, with their hosts, paths and candidates.
-        let reports = analytics.elephants(at: t)
+        // (The ports a flow was seen on are read only for flows without a pin: they give its path.)
+        let installed = programmer.installed
+        let reports = analytics.elephants(at: t, links: { installed[$0] == nil })
         var keys: [FlowKey] = [], hosts: [(HostID, HostID)] = [], rawRates: [(FlowKey, Double)] = []
         var errors: [Double] = []
         var currents: [Path?] = []
@@ -458,9 +458,10 @@ public struct ElephantControl: Sendable {
         recentMoves.removeAll { t - $0.time > 5 * lagTau }
         for m in recentMoves {
             let w = m.rate * exp(-(t - m.time) / lagTau)
-            let from = Set(m.from.links), to = Set(m.to.links)
-            for l in from.subtracting(to) { load[l.index] -= w }
-            for l in to.subtracting(from) { load[l.index] += w }
+            // (Paths are a few links long: a search of the other path beats building two sets, for
+            // every move of the last few seconds, thousands after a first round at k=32.)
+            for l in m.from.links where !m.to.links.contains(l) { load[l.index] -= w }
+            for l in m.to.links where !m.from.links.contains(l) { load[l.index] += w }
         }
         let input = SelectionInput(time: t, flows: elephants, load: load, capacity: capacity)
         let selection = selector.select(input, rules: policy.stabilityRules(topo.hosts.count))
@@ -470,13 +471,16 @@ public struct ElephantControl: Sendable {
         // the policy now excludes, or all of them when the policy moves nothing, are withdrawn.
         var desired: [FlowKey: Pin] = [:]
         let keepsPins = policy.algorithm != .ecmp
-        for pin in programmer.pins {
+        // (In the table's own order: `program` orders the pins itself, and nothing else here depends on it.)
+        for (_, installed) in programmer.installed {
+            let pin = installed.pin
             if !keepsPins || policy.classify(pin.key).excluded { continue }
             var p = pin
             if let d = demandOf[p.key] { p.demand = d }
             desired[p.key] = p
         }
-        let byKey = Dictionary(elephants.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        // Built only for a round that moves something (a settled k=32 fabric has 8,192 elephants).
+        let byKey = selection.decisions.isEmpty ? [:] : Dictionary(elephants.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         for d in selection.decisions {
             guard let f = byKey[d.key] else { continue }
             desired[d.key] = Pin(key: d.key, dst: f.dst, path: d.to, demand: f.demand, priority: f.priority)
@@ -498,7 +502,8 @@ public struct ElephantControl: Sendable {
         result.plan = plan
 
         let decisionOf = Dictionary(selection.decisions.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        let measured = Dictionary(result.elephants.map { ($0.key, $0) }, uniquingKeysWith: { (a: RoundElephant, _: RoundElephant) in a })
+        let measured = decisionOf.isEmpty ? [:]
+            : Dictionary(result.elephants.map { ($0.key, $0) }, uniquingKeysWith: { (a: RoundElephant, _: RoundElephant) in a })
         var after = load
         for (key, path) in plan.pinned {
             guard let d = decisionOf[key] else { continue }

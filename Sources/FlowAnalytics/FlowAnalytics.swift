@@ -196,6 +196,8 @@ public struct FlowAnalytics {
     public private(set) var ports = PortMap()
     // Interned ports (agent, ifIndex) and observation points, so flow entries hold small ids.
     private var portIDs: [AgentPort: Int32] = [:]
+    /// Tells these analytics from others for `portSlotGeneration` (never used for a result).
+    private let instance = UInt64.random(in: 1...UInt64.max)
     private var portTable: [AgentPort] = []
     private var loads: [PortLoad] = []
     private var pointIDs: [ObservationPoint: Int32] = [:]
@@ -670,12 +672,18 @@ public struct FlowAnalytics {
     /// The elephants only, in the order `flows(at:)` gives them (highest rate first): what a control
     /// round reads, without building a report for every mouse.
     public func elephants(at t: Double) -> [FlowReport] {
+        elephants(at: t, links: { _ in true })
+    }
+
+    /// `elephants(at:)`, with the links only of the flows `links` wants (the others' are empty): a
+    /// control round needs them only for the flows it has not placed itself.
+    public func elephants(at t: Double, links wanted: (FlowKey) -> Bool) -> [FlowReport] {
         var out: [FlowReport] = []
         for e in slots where e.live && e.elephant {
             let est = estimate(e, at: t)
             out.append(FlowReport(key: e.key, bps: est.bps, pps: est.pps, samples: est.samples,
                                   errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: true,
-                                  links: e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }.map(link),
+                                  links: wanted(e.key) ? e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }.map(link) : [],
                                   firstSeen: e.firstSeen, lastSeen: e.lastSeen))
         }
         out.sort { $0.bps != $1.bps ? $0.bps > $1.bps : $0.key < $1.key }
@@ -806,7 +814,26 @@ public struct FlowAnalytics {
     /// Receive and transmit rate of one OpenFlow port, by datapath id and port number: `load(dpid:port:at:)`'s
     /// `inBps` and `outBps` alone (what a control round reads for every port of the fabric).
     public func rates(dpid: UInt64, port: UInt32, at t: Double) -> (inBps: Double, outBps: Double)? {
-        guard let p = ports.agentPort(dpid: dpid, port: port), let id = portIDs[p] else { return nil }
+        guard let id = portSlot(dpid: dpid, port: port) else { return nil }
+        return rates(slot: id, at: t)
+    }
+
+    /// The analytics' own number for an OpenFlow port (nil: none yet), for `rates(slot:at:)`. It
+    /// holds while `portSlotGeneration` is the same: a control round that reads every port of a
+    /// large fabric (40,960 at k=32) looks them up once, not with two hash lookups each round.
+    public func portSlot(dpid: UInt64, port: UInt32) -> Int32? {
+        guard let p = ports.agentPort(dpid: dpid, port: port) else { return nil }
+        return portIDs[p]
+    }
+
+    /// Changes whenever a `portSlot(dpid:port:)` answer may have changed (a port mapped anew, or a
+    /// port seen for the first time).
+    public var portSlotGeneration: PortSlotGeneration {
+        PortSlotGeneration(instance: instance, mapping: ports.generation, ports: portTable.count)
+    }
+
+    /// `rates(dpid:port:at:)` by the port's slot.
+    public func rates(slot id: Int32, at t: Double) -> (inBps: Double, outBps: Double) {
         let l = loads[Int(id)]
         return (l.bps(input: true, at: t, cfg: config), l.bps(input: false, at: t, cfg: config))
     }
@@ -818,6 +845,14 @@ public struct FlowAnalytics {
         return LinkReport(port: p, identity: ports[p], speedBps: speed(of: p),
                           inBps: l.bps(input: true, at: t, cfg: config), outBps: l.bps(input: false, at: t, cfg: config))
     }
+}
+
+/// See `FlowAnalytics.portSlotGeneration`.
+public struct PortSlotGeneration: Hashable, Sendable {
+    /// Which analytics (one drawn at random when they are made: slots mean nothing to another).
+    public var instance: UInt64
+    public var mapping: Int
+    public var ports: Int
 }
 
 extension FlowEntry {

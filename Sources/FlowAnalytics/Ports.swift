@@ -49,6 +49,10 @@ public struct PortMap: Sendable {
     /// How long a holder may fall silent before another agent's claim on its port wins.
     public static let takeoverSeconds = 60.0
 
+    /// Counts the changes to the (dpid, port) → agent port index: a reader that caches lookups
+    /// through it knows they still hold while this is the same.
+    public private(set) var generation = 0
+
     public init() {}
 
     public subscript(_ p: AgentPort) -> PortIdentity? { map[p] }
@@ -95,6 +99,7 @@ public struct PortMap: Sendable {
             guard reverse[key] != p else { return false }
             if let old = reverse[key] { map[old]?.datapathId = nil; map[old]?.portNo = nil }
             reverse[key] = p
+            generation += 1
             return true
         }
         if let d = id.datapathId { v.datapathId = d }
@@ -113,6 +118,7 @@ public struct PortMap: Sendable {
         if let d = v.datapathId, let n = v.portNo {
             reverse[DpidPort(dpid: d, port: n)] = p
             claimed[DpidPort(dpid: d, port: n)] = .infinity
+            generation += 1
         }
     }
 

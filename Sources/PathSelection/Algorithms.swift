@@ -56,10 +56,15 @@ public struct TuskSelector: PathSelector {
     private var scratch: [Int8] = []
 
     /// The rows of `flows`, from the cache where it holds the same candidates; the cache keeps only
-    /// this round's pairs.
-    private mutating func candidateRows(_ flows: [ElephantFlow]) -> [CandidateRow] {
+    /// the pairs of this round's elephants: the rows of `others` (elephants that may not move this
+    /// round, such as those held after a move) are kept for when they may move again, not built.
+    private mutating func candidateRows(_ flows: [ElephantFlow], keeping others: [ElephantFlow]) -> [CandidateRow] {
         var next: [Int: CandidateRow] = [:]
-        next.reserveCapacity(flows.count)
+        next.reserveCapacity(flows.count + others.count)
+        for f in others {
+            let pair = f.src.index << 32 | f.dst.index
+            if next[pair] == nil, let r = rowCache[pair], r.isBuilt(from: f.candidates) { next[pair] = r }
+        }
         var out: [CandidateRow] = []
         out.reserveCapacity(flows.count)
         for f in flows {
@@ -75,6 +80,21 @@ public struct TuskSelector: PathSelector {
         }
         rowCache = next
         return out
+    }
+
+    /// The last table the rearranging phases used, with the rows it was built from (kept alive, so
+    /// that a row's storage stands for its contents).
+    private var tableCache: (rows: [CandidateRow], table: CandidateLinks)?
+
+    private mutating func candidateTable(_ flows: [ElephantFlow], _ rows: [CandidateRow]) -> CandidateLinks {
+        let table: CandidateLinks
+        if let c = tableCache, c.rows.count == rows.count, zip(c.rows, rows).allSatisfy({ $0.isSame(as: $1) }) {
+            table = CandidateLinks(reusing: c.table, flows: flows, rows: rows)
+        } else {
+            table = CandidateLinks(flows: flows, rows: rows)
+        }
+        tableCache = (rows, table)
+        return table
     }
 
     public mutating func select(_ input: SelectionInput, rules: StabilityRules) -> SelectionResult {
@@ -112,10 +132,11 @@ public struct TuskSelector: PathSelector {
 
         var assigned: [Path] = movable.map { $0.current! }
         var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)
-        let rows = candidateRows(movable)
+        let rows = candidateRows(movable, keeping: input.flows.filter { !($0.movable && $0.candidates.count > 1) && $0.candidates.count > 1 })
         let shared = rows.map(\.shared)
-        // Built once, for phases 1 and 4, only when they run.
-        lazy var table = CandidateLinks(flows: movable, rows: rows)
+        // Built once, for phases 1 and 4, only when they run; kept from the last round when the
+        // rows are the same.
+        lazy var table = candidateTable(movable, rows)
         var moves = 0
 
         // Phases 1, 3 and 4 rearrange. When they found nothing on the same elephants and paths,

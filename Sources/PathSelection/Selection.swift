@@ -261,6 +261,19 @@ struct CandidateLinks {
         self.aligned = aligned
     }
 
+    /// `previous` again, for the same rows in the same order (each row the very one `previous` was
+    /// built from): the flat array is kept (at k=32 it is 8,192 rows of 256 candidates, 33 MB to
+    /// copy), only where each flow is now is looked up again.
+    init(reusing previous: CandidateLinks, flows: [ElephantFlow], rows: [CandidateRow]) {
+        links = previous.links
+        start = previous.start
+        width = previous.width
+        count = previous.count
+        uniform = previous.uniform
+        aligned = previous.aligned
+        home = zip(flows, rows).map { f, r in f.current.flatMap { r.index(of: $0) } ?? -1 }
+    }
+
     @inline(__always) func offset(_ i: Int, _ c: Int) -> Int { start[i] + c * width[i] }
 
     /// Index of `path` among the candidates of flow `i` (`flow`), nil if none; the current path is
@@ -350,6 +363,12 @@ struct CandidateRow {
         width = w
         uniform = same
         aligned = inPlace
+    }
+
+    /// True when `other` is this very row (the same storage, so the same contents).
+    func isSame(as other: CandidateRow) -> Bool {
+        links.withUnsafeBufferPointer { a in other.links.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+            && links.count == other.links.count
     }
 
     /// True when `candidates` is the very array this row was built from (the same storage: the

@@ -161,4 +161,47 @@ public struct RoutingTable: Sendable {
         guard here != 255, here > 0 else { return [] }
         return neighbours[s.index].filter { d[$0.neighbour.index] == here - 1 }
     }
+
+    /// Every shortest path from switch `s` to switch `t` as host paths: `first`, the switch links
+    /// in the order `equalCostPaths` gives them (by egress port at each hop), then `last`. A loop
+    /// with its own stack, not a recursive walk: the control round asks this for every host pair
+    /// that carries an elephant (8,192 pairs of 256 paths in the first round of a k=32 bijection),
+    /// and a walk that allocates a next-hop array per switch, or captures its stack in a closure,
+    /// cost most of that round's path enumeration.
+    public func paths(from s: SwitchID, to t: SwitchID, first: DirectedLinkID, last: DirectedLinkID) -> [Path] {
+        let r = row[t.index]
+        guard r >= 0 else { return [] }
+        return distances[r].withUnsafeBufferPointer { d -> [Path] in
+            guard d[s.index] != 255 else { return [] }
+            var out: [Path] = []
+            var links: [DirectedLinkID] = [first]
+            var nodes: [Int] = [s.index]
+            var next: [Int] = [0]
+            links.reserveCapacity(16)
+            while let at = nodes.last {
+                if at == t.index {
+                    var p = [DirectedLinkID]()
+                    p.reserveCapacity(links.count + 1)
+                    p.append(contentsOf: links)
+                    p.append(last)
+                    out.append(Path(p))
+                } else {
+                    let nb = neighbours[at], want = d[at] &- 1
+                    var k = next[next.count - 1]
+                    while k < nb.count && d[nb[k].neighbour.index] != want { k += 1 }
+                    if k < nb.count {
+                        next[next.count - 1] = k + 1
+                        links.append(nb[k].egress)
+                        nodes.append(nb[k].neighbour.index)
+                        next.append(0)
+                        continue
+                    }
+                }
+                nodes.removeLast()
+                next.removeLast()
+                links.removeLast()
+            }
+            return out
+        }
+    }
 }

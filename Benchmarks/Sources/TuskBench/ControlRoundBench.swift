@@ -29,8 +29,12 @@ struct TimedScheduler: FlowScheduler {
 }
 
 func controlRoundBench() {
-    let only = ProcessInfo.processInfo.environment["TUSK_BENCH_K"].flatMap(Int.init)
-    for (k, seconds) in [(16, 12.0), (32, 8.0)] where only == nil || only == k {
+    let env = ProcessInfo.processInfo.environment
+    let only = env["TUSK_BENCH_K"].flatMap(Int.init)
+    // TUSK_BENCH_SECONDS: a shorter run (for a profile of the first rounds only).
+    let limit = env["TUSK_BENCH_SECONDS"].flatMap(Double.init)
+    for (k, full) in [(16, 12.0), (32, 8.0)] where only == nil || only == k {
+        let seconds = limit ?? full
         let t = try! Topology.fatTree(k: k)
         let exp = Experiment(topology: t, workloads: [.bijection], schedulers: [], seeds: [1],
                              config: SimulationConfig(duration: seconds, measureFrom: seconds / 2))
