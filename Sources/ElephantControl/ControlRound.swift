@@ -385,7 +385,7 @@ public struct ElephantControl: Sendable {
         // Elephants, with their hosts, paths and candidates.
         // (The ports a flow was seen on are read only for flows without a pin: they give its path.)
         let installed = programmer.installed
-        let reports = analytics.elephants(at: t, links: { installed[$0] == nil })
+        let reports = analytics.elephants(at: t, links: { installed.index(forKey: $0) == nil })
         var keys: [FlowKey] = [], hosts: [(HostID, HostID)] = [], rawRates: [(FlowKey, Double)] = []
         var errors: [Double] = []
         var currents: [Path?] = []
@@ -401,8 +401,8 @@ public struct ElephantControl: Sendable {
             rawRates.append((r.key, r.bps))
             errors.append(r.bps * r.errorPercent / 100)
             picked.append(r)
-            if let pinned = programmer.installed[r.key] {
-                currents.append(pinned.pin.path)
+            if let path = programmer.installed[r.key]?.pin.path {
+                currents.append(path)
             } else {
                 currents.append(inferPath(src: src, dst: dst, links: r.links, analytics: analytics))
             }
@@ -442,7 +442,7 @@ public struct ElephantControl: Sendable {
             demandOf[keys[i]] = demands[i]
             result.elephants.append(RoundElephant(key: keys[i], src: src, dst: dst, rate: rates[i], measuredBps: picked[i].bps,
                                                   errorPercent: picked[i].errorPercent, current: currents[i],
-                                                  pinned: programmer.installed[keys[i]] != nil, firstSeen: picked[i].firstSeen,
+                                                  pinned: programmer.installed.index(forKey: keys[i]) != nil, firstSeen: picked[i].firstSeen,
                                                   demand: demands[i]))
         }
         // Measurement lag after a move: link loads take a few seconds to show a flow gone from its
@@ -471,8 +471,15 @@ public struct ElephantControl: Sendable {
         // the policy now excludes, or all of them when the policy moves nothing, are withdrawn.
         var desired: [FlowKey: Pin] = [:]
         let keepsPins = policy.algorithm != .ecmp
+        // The common case first: no move, no new settings, no link down, and every pin kept with the
+        // same demand. Then the desired pins are the installed ones, and the plan is empty: neither
+        // is built (8,192 pins at k=32).
+        let quiet = !programmingChanged && selection.decisions.isEmpty && keepsPins && downLinks.isEmpty
+            && programmer.installed.allSatisfy { key, held in
+                (demandOf[key] ?? held.pin.demand) == held.pin.demand && !policy.classify(key).excluded
+            }
         // (In the table's own order: `program` orders the pins itself, and nothing else here depends on it.)
-        for (_, installed) in programmer.installed {
+        for (_, installed) in programmer.installed where !quiet {
             let pin = installed.pin
             if !keepsPins || policy.classify(pin.key).excluded { continue }
             var p = pin
@@ -495,8 +502,8 @@ public struct ElephantControl: Sendable {
         }
         // Nothing to change (no move, every pin as installed, with the same demand and priority, and
         // the same table settings): the plan would be empty, and is not computed (8,192 pins at k=32).
-        let unchanged = !programmingChanged && selection.decisions.isEmpty && desired.count == programmer.installed.count
-            && desired.allSatisfy { programmer.installed[$0.key]?.pin == $0.value }
+        let unchanged = quiet || (!programmingChanged && selection.decisions.isEmpty && desired.count == programmer.installed.count
+            && desired.allSatisfy { programmer.installed[$0.key]?.pin == $0.value })
         let plan = unchanged ? ProgrammingPlan() : programmer.program(Array(desired.values))
         programmingChanged = false
         result.plan = plan
