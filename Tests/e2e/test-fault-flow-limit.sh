@@ -20,7 +20,6 @@
 # Usage (root): TUSK_BIN=.build/release/tusk bash Tests/e2e/test-fault-flow-limit.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
 : "${TUSK_BIN:?set TUSK_BIN to the tusk binary (make e2e does)}"
 LAB_PREFIX=${LAB_PREFIX:-tkfm-}
 LAB_STATIC_ARP=0
@@ -35,34 +34,8 @@ source "$here/lib/lab.sh"
 source "$here/lib/controller.sh"
 
 lab_require iperf3 python3 curl
-lab_init
-lab_leaf_spine
-topo=$repo/topologies/leaf-spine-2x2.yaml
-for h in h1 h2 h3 h4; do lab_exec "$h" sysctl -qw net.ipv4.tcp_max_tw_buckets=0; done
-
-ofport=$(lab_free_port tcp)
-sfport=$(lab_free_port udp)
-httpport=$(lab_free_port tcp)
-http=http://127.0.0.1:$httpport
-policy=$LAB_DIR/policy.yaml
-decisions=$LAB_DIR/decisions.jsonl
-ctl_policy "$policy" ecmp
-ctl_start --topology "$topo" --listen "127.0.0.1:$ofport" --sflow "127.0.0.1:$sfport" --policy "$policy" \
-  --decisions "$decisions" --http "127.0.0.1:$httpport" --echo-interval 2 || fail "tusk controller did not start"
-tusk_pid=$CTL_PID
-lab_wait_listen udp "$sfport" - 20 "$tusk_pid" || fail "tusk controller does not listen for sFlow on $sfport"
-ctl_connect "$ofport"
-ctl_wait_reconciled 30 || fail "the switches were not reconciled within 30 s"
-lab_sflow_enable "$sfport" 100 2
-lab_ping_all >/dev/null || fail "hosts do not reach each other through the fabric"
-lab_wait_listen tcp "$httpport" - 10 "$tusk_pid" || fail "HTTP API not listening"
-
-lab_bg srv3 h3 iperf3 -s -B "$(lab_ip h3)" -p 5201
-lab_bg srv4 h4 iperf3 -s -B "$(lab_ip h4)" -p 5201
-lab_wait_listen tcp 5201 h3 10 || fail "iperf3 server on h3"
-lab_wait_listen tcp 5201 h4 10 || fail "iperf3 server on h4"
-read -r c1 c2 < <(ctl_collision_ports "$SEED") || fail "no pair of client ports collided under ECMP"
-lab_log "client ports $c1, $c2 share one uplink of l1 under ECMP"
+# The lab, the controller under ECMP, iperf3 servers on h3 and h4, colliding client ports c1, c2.
+ctl_leaf_spine_experiment "$SEED"
 
 # l1's table 0 full: the limit is what it holds now (the fabric), further adds are refused.
 held=$(lab_ofctl l1 dump-flows table=0 | grep -c 'cookie=' || true)

@@ -11,6 +11,8 @@
 #                              long, JSON in $LAB_DIR/h1.json and h2.json, pids in CTL_IPERF_PIDS)
 #   ctl_metric URL NAME        a Prometheus metric from URL/metrics (--http), summed over its labels
 #   ctl_collision_ports SEED   two iperf3 client ports whose flows h1->h3, h2->h4 share one uplink of l1 (ECMP)
+#   ctl_leaf_spine_experiment SEED  the lab, `tusk controller` under ECMP, iperf3 servers and a colliding
+#                              client-port pair (c1, c2), ready for two elephants (see below)
 : "${TUSK_BIN:?set TUSK_BIN}"
 CTL_PID=""
 CTL_LOG_START=0
@@ -121,4 +123,53 @@ ctl_collision_ports() {
     if ((d3 * 10 < d3 + d4 || d4 * 10 < d3 + d4)); then echo "$c1 $c2"; return 0; fi
   done
   return 1
+}
+
+# ctl_leaf_spine_experiment SEED: the common set-up of the two-elephant fault tests (call it after
+# lab_require, in place of lab_init; not from a conditional, so that `set -e` still applies inside):
+#   - lab_init, lab_leaf_spine, no TIME_WAIT in h1..h4 (client ports are used again);
+#   - `tusk controller` on free ports under the ecmp policy (ctl_policy: 1-in-100 sampling, 2 s
+#     polling, 1 s rounds) with a decision log, the HTTP API and 2 s echoes; every bridge connected
+#     and reconciled, sFlow 1-in-100 with 2 s polling to it, all hosts pinging each other;
+#   - iperf3 servers on h3 and h4 (port 5201), and two client ports that ECMP puts on one uplink of
+#     l1 (ctl_collision_ports SEED).
+# Any step that goes wrong ends the test through `fail`. Sets these globals for the test:
+#   topo       topologies/leaf-spine-2x2.yaml (absolute)
+#   ofport, sfport, httpport   the controller's OpenFlow (tcp), sFlow (udp) and HTTP (tcp) ports
+#   http       http://127.0.0.1:$httpport (for ctl_metric)
+#   policy     $LAB_DIR/policy.yaml (algorithm ecmp; ctl_reload "$policy" tusk to switch)
+#   decisions  $LAB_DIR/decisions.jsonl
+#   tusk_pid   the controller's pid (also CTL_PID)
+#   c1, c2     the colliding iperf3 client ports for h1 -> h3 and h2 -> h4
+ctl_leaf_spine_experiment() {
+  local seed=$1 h
+  lab_init
+  lab_leaf_spine
+  topo=$(cd "$LAB_LIB_DIR/../../.." && pwd)/topologies/leaf-spine-2x2.yaml
+  for h in h1 h2 h3 h4; do lab_exec "$h" sysctl -qw net.ipv4.tcp_max_tw_buckets=0; done
+
+  ofport=$(lab_free_port tcp)
+  sfport=$(lab_free_port udp)
+  httpport=$(lab_free_port tcp)
+  # shellcheck disable=SC2034  # read by the caller (ctl_metric "$http" ...)
+  http=http://127.0.0.1:$httpport
+  policy=$LAB_DIR/policy.yaml
+  decisions=$LAB_DIR/decisions.jsonl
+  ctl_policy "$policy" ecmp
+  ctl_start --topology "$topo" --listen "127.0.0.1:$ofport" --sflow "127.0.0.1:$sfport" --policy "$policy" \
+    --decisions "$decisions" --http "127.0.0.1:$httpport" --echo-interval 2 || fail "tusk controller did not start"
+  tusk_pid=$CTL_PID
+  lab_wait_listen udp "$sfport" - 20 "$tusk_pid" || fail "tusk controller does not listen for sFlow on $sfport"
+  ctl_connect "$ofport"
+  ctl_wait_reconciled 30 || fail "the switches were not reconciled within 30 s"
+  lab_sflow_enable "$sfport" 100 2
+  lab_ping_all >/dev/null || fail "hosts do not reach each other through the fabric"
+  lab_wait_listen tcp "$httpport" - 10 "$tusk_pid" || fail "HTTP API not listening"
+
+  lab_bg srv3 h3 iperf3 -s -B "$(lab_ip h3)" -p 5201
+  lab_bg srv4 h4 iperf3 -s -B "$(lab_ip h4)" -p 5201
+  lab_wait_listen tcp 5201 h3 10 || fail "iperf3 server on h3"
+  lab_wait_listen tcp 5201 h4 10 || fail "iperf3 server on h4"
+  read -r c1 c2 < <(ctl_collision_ports "$seed") || fail "no pair of client ports collided under ECMP"
+  lab_log "client ports $c1, $c2 share one uplink of l1 under ECMP"
 }
