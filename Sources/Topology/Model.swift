@@ -45,10 +45,21 @@ public struct LinkID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
 /// One direction of a link: `2 * link + 0` goes from `a` to `b`, `2 * link + 1` from `b` to `a`.
 /// Paths are lists of these, because a link's two directions are loaded independently.
+///
+/// Held in 32 bits: every candidate path of every elephant is a list of these (at k=32, two million
+/// paths), and half the width is half the memory they take and the cache they pass through. It hashes
+/// and compares as its `index` (an `Int`), exactly as it did when it stored one, so that no set or
+/// dictionary of them changes its order.
 public struct DirectedLinkID: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public var index: Int
-    @inlinable public init(_ index: Int) { self.index = index }
-    @inlinable public init(link: LinkID, fromA: Bool) { index = link.index &* 2 &+ (fromA ? 0 : 1) }
+    @usableFromInline var raw: Int32
+    @inlinable public var index: Int {
+        get { Int(raw) }
+        set { raw = Int32(newValue) }
+    }
+    @inlinable public init(_ index: Int) { raw = Int32(index) }
+    @inlinable public init(link: LinkID, fromA: Bool) { raw = Int32(link.index &* 2 &+ (fromA ? 0 : 1)) }
+    @inlinable public func hash(into hasher: inout Hasher) { hasher.combine(index) }
+    @inlinable public static func == (a: Self, b: Self) -> Bool { a.raw == b.raw }
     @inlinable public var link: LinkID { LinkID(index >> 1) }
     /// True when this direction runs from the link's `a` end to its `b` end.
     @inlinable public var fromA: Bool { index & 1 == 0 }
