@@ -46,8 +46,8 @@ func threadCPUNanos() -> UInt64 {
 
 /// Runs `body` `runs` times; `body` returns how many items it processed; reports items per second
 /// of thread CPU time (one core), and the wall-clock figure beside it.
-func measureThroughput(_ name: String, unit: String = "items/s", runs: Int = 7, _ body: () -> Int) -> Measurement {
-    _ = body() // warm-up
+func measureThroughput(_ name: String, unit: String = "items/s", runs: Int = 7, warmUp: Bool = true, _ body: () -> Int) -> Measurement {
+    if warmUp { _ = body() }
     var values: [Double] = []
     var wall: [Double] = []
     for _ in 0..<runs {

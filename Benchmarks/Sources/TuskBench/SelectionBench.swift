@@ -4,13 +4,20 @@
 // round's moves applied), and a settled one (after five rounds), each with a fresh selector, then the
 // settled one round after round with the same selector (its backoff); Hedera's Global First Fit
 // runs on the same inputs beside it. Decisions are the same on every run (seeded); only the time varies.
+//
+// TUSK_BENCH_K=64 runs the k=64 case alone (65,536 elephants of 1,024 candidates each: it takes
+// minutes and gigabytes, so it is not part of the default run), each timing once.
+import Foundation
 import Packets
 import PathSelection
 import Simulation
 import Topology
 
 func selectionBench() {
-    for k in [16, 32] {
+    let only = ProcessInfo.processInfo.environment["TUSK_BENCH_K"].flatMap(Int.init)
+    for k in only.map({ [$0] }) ?? [16, 32] {
+        let runs = k >= 64 ? 1 : 3
+        let setUp = threadCPUNanos()
         let t = try! Topology.fatTree(k: k)
         let n = t.hosts.count
         var rng = SeededGenerator(seed: 11)
@@ -34,6 +41,7 @@ func selectionBench() {
             let l = input(fs, time: 0).load
             return l.indices.filter { l[$0] > cap[$0] * 1.0001 }.count
         }
+        print("k=\(k): \(n) elephants, \(flows.reduce(0) { $0 + $1.candidates.count }) candidate paths, set up in \(formatNumber(Double(threadCPUNanos() - setUp) / 1e9)) s")
         let rules = StabilityRules(maxMoves: n)
         // The three states: ECMP, after one round, after five.
         var states = [flows]
@@ -46,17 +54,15 @@ func selectionBench() {
             if round == 1 || round == 5 { states.append(cur) }
         }
         for (name, state) in zip(["first round (ECMP start)", "second round", "settled (after 5)"], states) {
-            let moves = { () -> Int in
+            print("k=\(k) \(name): \(n) elephants, \(overloaded(state)) oversubscribed links")
+            var moves = 0
+            let tusk = measureThroughput("  tusk round, k=\(k), \(name)", unit: "rounds/s", runs: runs, warmUp: k < 64) {
                 var s = TuskSelector(seed: 1)
-                return s.select(input(state, time: 1), rules: rules).decisions.count
-            }()
-            print("k=\(k) \(name): \(n) elephants, \(overloaded(state)) oversubscribed links, tusk moves \(moves)")
-            let tusk = measureThroughput("  tusk round, k=\(k), \(name)", unit: "rounds/s", runs: 3) {
-                var s = TuskSelector(seed: 1)
-                _ = s.select(input(state, time: 1), rules: rules)
+                moves = s.select(input(state, time: 1), rules: rules).decisions.count
                 return 1
             }
-            let gff = measureThroughput("  gff round, k=\(k), \(name)", unit: "rounds/s", runs: 3) {
+            print("  tusk moves \(moves)")
+            let gff = measureThroughput("  gff round, k=\(k), \(name)", unit: "rounds/s", runs: runs, warmUp: k < 64) {
                 var g = GlobalFirstFit()
                 _ = g.select(input(state, time: 1), rules: rules)
                 return 1
@@ -67,11 +73,12 @@ func selectionBench() {
         // rearranging phases found nothing, they back off while the elephants and paths stay the same.
         var again = TuskSelector(seed: 1)
         var round = 0.0
-        let repeated = measureThroughput("  tusk round, k=\(k), settled, repeated", unit: "rounds/s", runs: 9) {
+        let repeated = measureThroughput("  tusk round, k=\(k), settled, repeated", unit: "rounds/s", runs: 3 * runs, warmUp: k < 64) {
             round += 1
             _ = again.select(input(states[2], time: round), rules: rules)
             return 1
         }
-        print("  tusk round, settled and repeated: \(formatNumber(1000 / repeated.median)) ms (CPU time, median of 9 rounds)")
+        print("  tusk round, settled and repeated: \(formatNumber(1000 / repeated.median)) ms (CPU time, median of \(3 * runs) rounds)")
+        print("  resident: \(residentBytes() >> 20) MB")
     }
 }
