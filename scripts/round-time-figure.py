@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Control round time against fabric size (hosts), log-log, as an SVG (no plotting library).
 Usage: round-time-figure.py IN.csv OUT.svg
-IN.csv: version,hosts,round,ms  (from `TuskBench control-round`: version `before` or `after`, round
-`first`, `second` or `settled` (the median of the rounds after the second), CPU ms of one round)."""
+IN.csv: version,hosts,round,ms  (from `TuskBench control-round`: version, any name (the builds in the
+order of the file, the last drawn solid, the earlier ones dashed, then dotted), round `first`, `second`
+or `settled` (the median of the rounds after the second), CPU ms of one round)."""
 import csv
 import math
 import sys
@@ -42,9 +43,11 @@ parts.append(f'<line x1="{L}" y1="{y(1000):.1f}" x2="{W-R}" y2="{y(1000):.1f}" s
 parts.append(f'<text x="{W-R-4}" y="{y(1000)-5:.1f}" text-anchor="end" fill="#555">control interval (1 s)</text>')
 
 colours = {"first": "#c0392b", "second": "#d68910", "settled": "#2471a3"}
-dashes = {"before": "5 4", "after": ""}
+versions = list(dict.fromkeys(r["version"] for r in rows))
+styles = ["2 3", "6 4"]
+dashes = {v: (styles[(len(versions) - 2 - i) % len(styles)] if i < len(versions) - 1 else "") for i, v in enumerate(versions)}
 ly = T + 6
-for version in ("before", "after"):
+for version in versions:
     for rnd, colour in colours.items():
         pts = sorted((int(r["hosts"]), float(r["ms"])) for r in rows if r["version"] == version and r["round"] == rnd)
         if not pts:
@@ -53,7 +56,7 @@ for version in ("before", "after"):
         poly = " ".join(f"{x(h):.1f},{y(v):.1f}" for h, v in pts)
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{poly}"/>')
         for h, v in pts:
-            mark = "white" if version == "before" else colour
+            mark = "white" if dashes[version] else colour
             parts.append(f'<circle cx="{x(h):.1f}" cy="{y(v):.1f}" r="4" fill="{mark}" stroke="{colour}" stroke-width="2"/>')
         parts.append(f'<line x1="{W-R+12}" y1="{ly}" x2="{W-R+36}" y2="{ly}" stroke="{colour}" stroke-width="2"{dash}/>')
         parts.append(f'<text x="{W-R+42}" y="{ly+4}">{rnd} round, {version}</text>')
