@@ -91,6 +91,8 @@ public struct TuskSelector: PathSelector {
         if let c = tableCache, c.rows.count == rows.count, zip(c.rows, rows).allSatisfy({ $0.isSame(as: $1) }) {
             table = CandidateLinks(reusing: c.table, flows: flows, rows: rows)
         } else {
+            // The old table goes first: at k=64 each is a gigabyte, and two at once would be the peak.
+            tableCache = nil
             table = CandidateLinks(flows: flows, rows: rows)
         }
         tableCache = (rows, table)
