@@ -134,7 +134,7 @@ public struct TuskSelector: PathSelector {
 
         var assigned: [Path] = movable.map { $0.current! }
         var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)
-        let rows = candidateRows(movable, keeping: input.flows.filter { !($0.movable && $0.candidates.count > 1) && $0.candidates.count > 1 })
+        let rows = candidateRows(movable, keeping: input.flows.filter { !$0.movable && $0.candidates.count > 1 })
         let shared = rows.map(\.shared)
         // Built once, for phases 1 and 4, only when they run; kept from the last round when the
         // rows are the same.

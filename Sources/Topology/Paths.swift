@@ -128,28 +128,8 @@ public struct RoutingTable: Sendable {
     /// `Topology.equalCostPaths` gives them, without a search per call.
     public func equalCostPaths(from src: HostID, to dst: HostID, in topology: Topology, limit: Int = 65_536) -> [Path] {
         guard src != dst else { return [] }
-        let s = topology.hosts[src.index].attachment.switchID, t = topology.hosts[dst.index].attachment.switchID
-        let r = row[t.index]
-        guard r >= 0, distances[r][s.index] != 255 else { return [] }
-        let d = distances[r]
-        var out: [Path] = []
-        var stack: [DirectedLinkID] = [topology.uplink(of: src)]
-        let down = topology.downlink(of: dst)
-        func walk(_ at: Int) {
-            guard out.count < limit else { return }
-            if at == t.index {
-                out.append(Path(stack + [down]))
-                return
-            }
-            let here = d[at]
-            for (egress, n) in neighbours[at] where d[n.index] &+ 1 == here {
-                stack.append(egress)
-                walk(n.index)
-                stack.removeLast()
-            }
-        }
-        walk(s.index)
-        return out
+        return paths(from: topology.hosts[src.index].attachment.switchID, to: topology.hosts[dst.index].attachment.switchID,
+                     first: topology.uplink(of: src), last: topology.downlink(of: dst), limit: limit)
     }
 
     /// The equal-cost next hops at `s` toward `target`, by egress port number (empty at `target`).
@@ -167,10 +147,10 @@ public struct RoutingTable: Sendable {
     /// with its own stack, not a recursive walk: the control round asks this for every host pair
     /// that carries an elephant (8,192 pairs of 256 paths in the first round of a k=32 bijection),
     /// and a walk that allocates a next-hop array per switch, or captures its stack in a closure,
-    /// cost most of that round's path enumeration.
-    public func paths(from s: SwitchID, to t: SwitchID, first: DirectedLinkID, last: DirectedLinkID) -> [Path] {
+    /// cost most of that round's path enumeration. Stops after `limit` paths.
+    public func paths(from s: SwitchID, to t: SwitchID, first: DirectedLinkID, last: DirectedLinkID, limit: Int = .max) -> [Path] {
         let r = row[t.index]
-        guard r >= 0 else { return [] }
+        guard r >= 0, limit > 0 else { return [] }
         return distances[r].withUnsafeBufferPointer { d -> [Path] in
             guard d[s.index] != 255 else { return [] }
             var out: [Path] = []
@@ -185,6 +165,7 @@ public struct RoutingTable: Sendable {
                     p.append(contentsOf: links)
                     p.append(last)
                     out.append(Path(p))
+                    if out.count >= limit { break }
                 } else {
                     let nb = neighbours[at], want = d[at] &- 1
                     var k = next[next.count - 1]
