@@ -343,12 +343,21 @@ public final class ElephantLoop: @unchecked Sendable {
         for (dpid, changes) in batches { send(changes, to: dpid) }
     }
 
+    /// How a message names a switch: its topology name and datapath id ("switch l1 (dpid
+    /// 000000000000000b)"), the id alone for one the topology does not have.
+    private func switchLabel(_ dpid: UInt64) -> String {
+        let hex = String(dpid, radix: 16)
+        let id = String(repeating: "0", count: max(0, 16 - hex.count)) + hex
+        guard let s = fabric.topology.switchID(dpid: dpid) else { return "switch with dpid \(id)" }
+        return "switch \(fabric.topology.switches[s.index].name) (dpid \(id))"
+    }
+
     /// Writes one switch's changes as a barrier-confirmed batch, and settles the decisions it carries
     /// when the reply comes.
     private func send(_ changes: [EntryChange], to dpid: UInt64) {
         let keys = Set(changes.map(\.entry.key))
         guard let session = sessions[dpid] else {
-            for k in keys { placementFailed(k, dpid: dpid, why: "switch \(String(dpid, radix: 16)) is not connected") }
+            for k in keys { placementFailed(k, dpid: dpid, why: "\(switchLabel(dpid)) is not connected") }
             return
         }
         let messages = changes.map { OpenFlowMessage.flowMod($0.flowMod) }
@@ -358,13 +367,13 @@ public final class ElephantLoop: @unchecked Sendable {
                 var refused: [FlowKey: String] = [:]
                 for f in batch.failures {
                     if case .flowMod(let fm)? = f.request, let k = FlowKey(elephantMatch: fm.match) {
-                        refused[k] = "switch \(String(dpid, radix: 16)) refused the entry: \(f.error.kind)"
+                        refused[k] = "\(switchLabel(dpid)) refused the entry: \(f.error.kind)"
                     }
                 }
                 for (k, why) in refused.sorted(by: { $0.key < $1.key }) { placementFailed(k, dpid: dpid, why: why) }
                 for k in keys where refused[k] == nil { confirmed(k, dpid: dpid) }
             case .failure(let e):
-                for k in keys.sorted() { placementFailed(k, dpid: dpid, why: "batch to \(String(dpid, radix: 16)) not confirmed: \(e)") }
+                for k in keys.sorted() { placementFailed(k, dpid: dpid, why: "batch to \(switchLabel(dpid)) not confirmed: \(e)") }
             }
         }
     }

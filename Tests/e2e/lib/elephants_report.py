@@ -22,6 +22,12 @@ with open(os.path.join(lab, "trials.tsv")) as f:
                          start=float(start)))
 
 
+def last_share(lab, name):
+    """l1's spine-port tx bytes over the run's last 10 s: (share of the busier port, s1 share)."""
+    a, b = map(int, open(os.path.join(lab, name + ".ports-last")).read().split())
+    return max(a, b) / max(1, a + b), a / max(1, a + b)
+
+
 def entries(path):
     """Elephant entries of a dump-flows: tcp source port -> (output port, bytes)."""
     out = {}
@@ -52,8 +58,9 @@ def spines(lab, name, c1, c2, ents):
 print("# Closed loop on Open vSwitch: leaf-spine 2x2, two iperf3 TCP elephants h1->h3, h2->h4\n")
 print("100 Mbit/s fabric links, sFlow 1-in-100, counters every 2 s, control interval 1 s; totals are the mean of the")
 print("last 10 s of each 20 s run (iperf3 receiver-side intervals, both flows).\n")
-print("| trial | client ports | ECMP total Mbit/s | ECMP l1 uplink share s1/s2 | `tusk replay` of the ECMP capture | Tusk total Mbit/s | flow start -> first entry confirmed (s) | spines with Tusk (h1, h2) | Tusk decisions |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("Collided: one of l1's spine ports carried more than 80 % of l1's uplink bytes over the run's last 10 s.\n")
+print("| trial | client ports | ECMP total Mbit/s | ECMP l1 uplink share s1/s2 | `tusk replay` of the ECMP capture | Tusk total Mbit/s | Tusk l1 uplink share s1/s2, last 10 s | flow start -> first entry confirmed (s) | spines with Tusk (h1, h2) | Tusk decisions |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 latencies = []
 for r in rows:
     t = r["trial"]
@@ -79,15 +86,21 @@ for r in rows:
     if installed:
         lat = min(d["confirmedTime"] for d in installed) - r["start"]
         latencies.append(lat)
+    busier, tusk_s1 = last_share(lab, f"t{t}-tusk")
     print(f"| {t} | {r['c1']}, {r['c2']} | {r['ecmp']/1e6:.1f}{' (collided)' if r['collided'] else ''} | "
-          f"{ecmp_share*100:.0f}% / {(1-ecmp_share)*100:.0f}% | {replay} | {r['tusk']/1e6:.1f} | {'' if lat is None else f'{lat:.2f}'} | "
+          f"{ecmp_share*100:.0f}% / {(1-ecmp_share)*100:.0f}% | {replay} | {r['tusk']/1e6:.1f} | "
+          f"{tusk_s1*100:.0f}% / {(1-tusk_s1)*100:.0f}% | {'' if lat is None else f'{lat:.2f}'} | "
           f"{sp[0]}, {sp[1]} | {len(installed)} installed, {len(decs) - len(installed)} other |")
-    # Two elephants left on one spine carry 92-96 Mbit/s here. The lab's own ceiling for two spread
-    # flows moves between about 135 and 185 Mbit/s from run to run (ECMP runs that spread them, with no
-    # entry from Tusk, measure the same), so the check that Tusk never leaves a trial collided is
-    # "above 120"; how many trials reach 150 is reported.
-    if r["tusk"] < 120e6:
-        problems.append(f"trial {t}: tusk carried {r['tusk']/1e6:.1f} Mbit/s over the last 10 s (< 120: the flows stayed collided)")
+    # Two elephants left on one spine carry 92-96 Mbit/s here, and l1 sends all their bytes out of one
+    # spine port. The lab's own ceiling for two spread flows moves from run to run (135-190 Mbit/s on a
+    # quiet machine, about 115 on a busy one; ECMP runs that spread them, with no entry from Tusk,
+    # measure the same), so the checks are the switch's byte split and "more than one link carries".
+    if busier > 0.8:
+        problems.append(f"trial {t}: with tusk, one spine port of l1 carried {busier*100:.0f}% of the uplink bytes "
+                        f"over the last 10 s (the flows stayed collided)")
+    if r["tusk"] <= 105e6:
+        problems.append(f"trial {t}: tusk carried {r['tusk']/1e6:.1f} Mbit/s over the last 10 s (not more than one "
+                        f"100 Mbit/s spine link carries: the flows stayed collided)")
     for d in installed:
         # Each installed decision is an entry the switch showed: same source port, output toward the chosen spine.
         sport = d["sport"]
