@@ -99,12 +99,24 @@ extension Topology {
 /// Built once per topology (one breadth-first search per host-facing switch).
 public struct RoutingTable: Sendable {
     public let neighbours: [[(egress: DirectedLinkID, neighbour: SwitchID)]]
+    /// `neighbours` end to end (switch `s`'s are `flat[firstNeighbour[s] ..< firstNeighbour[s + 1]]`),
+    /// for the path enumeration: one array, read without retaining an inner one at every step.
+    private let flat: [(egress: DirectedLinkID, neighbour: Int32)]
+    private let firstNeighbour: [Int]
     /// Row per destination switch with hosts: hop count from each switch (UInt8.max: unreachable).
     private let distances: [[UInt8]]
     private let row: [Int] // switch index -> row in `distances`, or -1
 
     public init(_ topology: Topology) {
         neighbours = topology.switchNeighbours
+        var flat: [(egress: DirectedLinkID, neighbour: Int32)] = [], first: [Int] = []
+        for nb in neighbours {
+            first.append(flat.count)
+            for (e, n) in nb { flat.append((e, Int32(n.index))) }
+        }
+        first.append(flat.count)
+        self.flat = flat
+        firstNeighbour = first
         var row = [Int](repeating: -1, count: topology.switches.count)
         var distances: [[UInt8]] = []
         for h in topology.hosts {
@@ -153,36 +165,44 @@ public struct RoutingTable: Sendable {
         guard r >= 0, limit > 0 else { return [] }
         return distances[r].withUnsafeBufferPointer { d -> [Path] in
             guard d[s.index] != 255 else { return [] }
-            var out: [Path] = []
-            var links: [DirectedLinkID] = [first]
-            var nodes: [Int] = [s.index]
-            var next: [Int] = [0]
-            links.reserveCapacity(16)
-            while let at = nodes.last {
-                if at == t.index {
-                    var p = [DirectedLinkID]()
-                    p.reserveCapacity(links.count + 1)
-                    p.append(contentsOf: links)
-                    p.append(last)
-                    out.append(Path(p))
-                    if out.count >= limit { break }
-                } else {
-                    let nb = neighbours[at], want = d[at] &- 1
-                    var k = next[next.count - 1]
-                    while k < nb.count && d[nb[k].neighbour.index] != want { k += 1 }
-                    if k < nb.count {
-                        next[next.count - 1] = k + 1
-                        links.append(nb[k].egress)
-                        nodes.append(nb[k].neighbour.index)
-                        next.append(0)
-                        continue
+            return flat.withUnsafeBufferPointer { nb in
+                firstNeighbour.withUnsafeBufferPointer { firstOf in
+                    var out: [Path] = []
+                    var links: [DirectedLinkID] = [first]
+                    var nodes: [Int] = [s.index]
+                    // Per switch on the stack: the next of its neighbours to try, as an index into `nb`.
+                    var next: [Int] = [firstOf[s.index]]
+                    links.reserveCapacity(16)
+                    nodes.reserveCapacity(16)
+                    next.reserveCapacity(16)
+                    while let at = nodes.last {
+                        if at == t.index {
+                            var p = [DirectedLinkID]()
+                            p.reserveCapacity(links.count + 1)
+                            p.append(contentsOf: links)
+                            p.append(last)
+                            out.append(Path(p))
+                            if out.count >= limit { break }
+                        } else {
+                            let end = firstOf[at + 1], want = d[at] &- 1
+                            var k = next[next.count - 1]
+                            while k < end && d[Int(nb[k].neighbour)] != want { k += 1 }
+                            if k < end {
+                                next[next.count - 1] = k + 1
+                                links.append(nb[k].egress)
+                                let n = Int(nb[k].neighbour)
+                                nodes.append(n)
+                                next.append(firstOf[n])
+                                continue
+                            }
+                        }
+                        nodes.removeLast()
+                        next.removeLast()
+                        links.removeLast()
                     }
+                    return out
                 }
-                nodes.removeLast()
-                next.removeLast()
-                links.removeLast()
             }
-            return out
         }
     }
 }

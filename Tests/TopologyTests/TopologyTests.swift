@@ -65,6 +65,17 @@ let topologiesDir = URL(fileURLWithPath: #filePath)
             let fromTable = r.equalCostPaths(from: HostID(a), to: HostID(b), in: t)
             #expect(fromTable == t.equalCostPaths(from: HostID(a), to: HostID(b)))
         }
+        // Every pair, in the same order, on a fat-tree and a leaf-spine; and the limit.
+        for topo in [try Topology.fatTree(k: 4), try Topology.leafSpine(leaves: 3, spines: 3, hostsPerLeaf: 2)] {
+            let table = RoutingTable(topo)
+            for a in topo.hosts.indices {
+                for b in topo.hosts.indices {
+                    let walk = topo.equalCostPaths(from: HostID(a), to: HostID(b))
+                    #expect(table.equalCostPaths(from: HostID(a), to: HostID(b), in: topo) == walk, "\(a) -> \(b)")
+                    #expect(table.equalCostPaths(from: HostID(a), to: HostID(b), in: topo, limit: 2) == Array(walk.prefix(2)))
+                }
+            }
+        }
     }
 }
 

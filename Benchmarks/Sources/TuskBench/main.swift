@@ -12,6 +12,7 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("openflow", openFlowBenchmarks),
     ("selection", selectionBench),
     ("control-round", controlRoundBench),
+    ("paths", pathsBench),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())
