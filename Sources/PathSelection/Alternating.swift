@@ -52,7 +52,7 @@ struct AlternatingChains {
     private var trail: [(flow: Int, from: Int)] = []
     private var delta = 0.0
     /// Each flow's candidates by their link at a level and side, built when a chain first needs it.
-    private let groups = CandidateGroups()
+    private let groups: CandidateGroups
 
     /// `fixed`: the paths of elephants that may not move this round, with their demands.
     init(flows: [ElephantFlow], assigned: [Path], table: CandidateLinks, fixed: [(Path, Double)],
@@ -60,6 +60,7 @@ struct AlternatingChains {
         self.over = over
         self.moveCap = moveCap
         self.table = table
+        groups = CandidateGroups(table: table)
         let n = plan.planned.count
         let (inverse, util) = plan.utilizations()
         inverseCapacity = inverse
@@ -334,22 +335,29 @@ struct AlternatingChains {
 /// the low 24, sorted, so a group is a run found by binary search, in candidate order.
 final class CandidateGroups {
     private static let candidateBits: UInt64 = 24
-    private var start: [Int: Int] = [:]
+    /// Where each (flow, level, side)'s keys start in `keys`, -1 until built: a slot per flow and
+    /// side for each of `levels` levels (a flat array: a dictionary lookup per question cost more
+    /// than the binary search that follows it).
+    private var start: [Int]
+    private let levels: Int
     private var keys: [UInt64] = []
+
+    init(table: CandidateLinks) {
+        levels = min(64, ((table.width.max() ?? 0) + 1) / 2 + 1)
+        start = Array(repeating: -1, count: table.count.count * levels * 2)
+    }
 
     /// Calls `body` with each candidate of the group, in index order, until it returns false.
     func forEach(of i: Int, level j: Int, sideA: Bool, link l: Int32, table: CandidateLinks, _ body: (Int) -> Bool) {
         let n = table.count[i], w = table.width[i]
         @inline(__always) func link(_ c: Int) -> Int32 { table.links[table.start[i] + c * w + (sideA ? j : w - 1 - j)] }
-        guard n < 1 << Int(Self.candidateBits), j < 64, l >= 0 else {
+        guard n < 1 << Int(Self.candidateBits), j < levels, l >= 0 else {
             for c in 0..<n where link(c) == l { if !body(c) { return } }
             return
         }
-        let id = (i &* 64 &+ j) &* 2 &+ (sideA ? 1 : 0)
-        let s: Int
-        if let known = start[id] {
-            s = known
-        } else {
+        let id = (i &* levels &+ j) &* 2 &+ (sideA ? 1 : 0)
+        var s = start[id]
+        if s < 0 {
             s = keys.count
             start[id] = s
             keys.append(contentsOf: (0..<n).map { c in UInt64(UInt32(bitPattern: link(c))) << Self.candidateBits | UInt64(c) })
