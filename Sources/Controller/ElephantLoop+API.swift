@@ -199,9 +199,10 @@ extension ElephantLoop {
                                    "ifinbps", "ifoutbps", "ifspeed"]
 
     /// `/metric/{agents}/{metrics}/json`: each metric (`reducer:name`) over the selected agents'
-    /// interfaces. Utilizations are percent, octets bytes per second, bps bits per second.
-    func metricJSON(agents: Set<String>?, metrics: [(reducer: String, name: String, text: String)]) -> [UInt8] {
-        let t = now()
+    /// interfaces. Utilizations are percent, octets bytes per second, bps bits per second. `time`:
+    /// the analytics time to answer for (now when nil; tests pass their own).
+    func metricJSON(agents: Set<String>?, metrics: [(reducer: String, name: String, text: String)], at time: Double? = nil) -> [UInt8] {
+        let t = time ?? now()
         let wall = Self.wallClock()
         let links = analytics.links(at: t).filter { agents == nil || agents!.contains("\($0.port.agent)") }
         let views = analytics.loadViews(at: t)
