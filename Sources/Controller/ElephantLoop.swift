@@ -346,8 +346,7 @@ public final class ElephantLoop: @unchecked Sendable {
     /// How a message names a switch: its topology name and datapath id ("switch l1 (dpid
     /// 000000000000000b)"), the id alone for one the topology does not have.
     private func switchLabel(_ dpid: UInt64) -> String {
-        let hex = String(dpid, radix: 16)
-        let id = String(repeating: "0", count: max(0, 16 - hex.count)) + hex
+        let id = SwitchInfo.hex(dpid)
         guard let s = fabric.topology.switchID(dpid: dpid) else { return "switch with dpid \(id)" }
         return "switch \(fabric.topology.switches[s.index].name) (dpid \(id))"
     }

@@ -79,8 +79,11 @@ public struct SwitchInfo: Hashable, Sendable {
     public var ports: [SwitchPort]
     public var description: SwitchDescription?
     /// 16 hex digits, as Open vSwitch prints a datapath id.
-    public var dpidHex: String {
-        let s = String(datapathID, radix: 16)
+    public var dpidHex: String { Self.hex(datapathID) }
+
+    /// `dpid` in 16 hex digits, as Open vSwitch prints a datapath id.
+    public static func hex(_ dpid: UInt64) -> String {
+        let s = String(dpid, radix: 16)
         return String(repeating: "0", count: Swift.max(0, 16 - s.count)) + s
     }
 }
