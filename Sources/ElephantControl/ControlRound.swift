@@ -89,6 +89,12 @@ public struct PathEnumerator: Sendable {
         routing.paths(from: SwitchID(Int(hostSwitch[src.index])), to: SwitchID(Int(hostSwitch[dst.index])),
                       first: topology.uplink(of: src), last: topology.downlink(of: dst))
     }
+
+    /// The same paths, described by the routing table instead of listed (nothing is enumerated).
+    public func candidates(from src: HostID, to dst: HostID) -> CandidatePaths {
+        routing.candidatePaths(from: SwitchID(Int(hostSwitch[src.index])), to: SwitchID(Int(hostSwitch[dst.index])),
+                               first: topology.uplink(of: src), last: topology.downlink(of: dst))
+    }
 }
 
 /// A selector that never moves anything (ECMP alone; the loop's own overhead, measured).
@@ -184,11 +190,11 @@ public struct ElephantControl: Sendable {
     /// The analytics' slot of each switch port that has one, and the analytics' port index
     /// generation they were read at.
     private var portSlots: (generation: PortSlotGeneration?, slots: [(slot: Int32, egress: DirectedLinkID)]) = (nil, [])
-    private var pathCache: [Int: [Path]] = [:]
+    private var pathCache: [Int: CandidatePaths] = [:]
     /// The programmer's settings changed since the last plan (a new policy).
     private var programmingChanged = false
     /// Large fabrics: the candidates of the pairs this round's elephants use (then `pathCache`).
-    private var pathsInUse: [Int: [Path]] = [:]
+    private var pathsInUse: [Int: CandidatePaths] = [:]
     private var recentMoves: [(key: FlowKey, time: Double, rate: Double, from: Path, to: Path)] = []
     /// When adopted pins were adopted: they are kept through the analytics' warm-up after a restart.
     private var adoptedAt: [FlowKey: Double] = [:]
@@ -433,7 +439,7 @@ public struct ElephantControl: Sendable {
             var cands = candidates(src, dst, hosts: topo.hosts.count)
             var movable = !rule.excluded && !stability.isHeld(keys[i], at: t)
             if !downLinks.isEmpty {
-                cands = cands.filter { !$0.links.contains { downLinks.contains($0.index) } }
+                cands = CandidatePaths(cands.filter { !$0.links.contains { downLinks.contains($0.index) } })
                 if let c = currents[i], c.links.contains(where: { downLinks.contains($0.index) }) { movable = !rule.excluded }
             }
             elephants.append(ElephantFlow(key: keys[i], src: src, dst: dst, rate: rates[i], demand: demands[i], current: currents[i],
@@ -543,7 +549,7 @@ public struct ElephantControl: Sendable {
         return result
     }
 
-    private mutating func candidates(_ src: HostID, _ dst: HostID, hosts: Int) -> [Path] {
+    private mutating func candidates(_ src: HostID, _ dst: HostID, hosts: Int) -> CandidatePaths {
         // Small fabrics keep every pair's paths. Large ones (k=32: 256 paths for each of 8,192 pairs)
         // keep the pairs of this round's elephants (`pathsInUse`), from one round to the next: a pair
         // is enumerated when it first carries an elephant, and forgotten when it no longer does.
@@ -552,12 +558,12 @@ public struct ElephantControl: Sendable {
         let key = src.index * hosts + dst.index
         if hosts <= 1024 {
             if let p = pathCache[key] { return p }
-            let p = enumerator.paths(from: src, to: dst)
+            let p = enumerator.candidates(from: src, to: dst)
             pathCache[key] = p
             return p
         }
         if let p = pathsInUse[key] { return p }
-        let p = pathCache[key] ?? enumerator.paths(from: src, to: dst)
+        let p = pathCache[key] ?? enumerator.candidates(from: src, to: dst)
         pathsInUse[key] = p
         return p
     }

@@ -200,14 +200,18 @@ public struct TuskSelector: PathSelector {
                 continue
             }
             let now = plan.score(cur, adding: f.demand, shared: shared[i])
-            var best = cur, bestScore = now
-            for p in f.candidates where p != cur {
-                let s = plan.score(p, adding: f.demand, shared: shared[i])
+            // Scored from the flow's row (the same links in the same order as its paths, shared ones
+            // left out), so that only the path chosen is made.
+            let row = rows[i], here = row.index(of: cur)
+            var bestIndex: Int?, bestScore = now
+            for c in 0..<row.paths.count where c != here {
+                let s = plan.score(row, c, adding: f.demand)
                 if s.peak < bestScore.peak - 1e-9 || (abs(s.peak - bestScore.peak) <= 1e-9 && s.sum < bestScore.sum - 1e-9) {
-                    best = p
+                    bestIndex = c
                     bestScore = s
                 }
             }
+            let best = bestIndex.map { f.candidates[$0] } ?? cur
             let gain = now.peak - bestScore.peak
             if best == cur || gain <= 1e-9 {
                 plan.add(cur, f.demand)
@@ -261,12 +265,14 @@ public struct TuskSelector: PathSelector {
         /// flows, which are placed in turn. On failure everything is as before and `i` is still out.
         func place(_ i: Int, avoid: Path, depth: Int) -> Bool {
             let f = movable[i]
-            var options: [(Path, (peak: Double, link: DirectedLinkID?, sum: Double))] = []
-            for p in f.candidates where p != avoid { options.append((p, plan.score(p, adding: f.demand, shared: shared[i]))) }
+            let row = rows[i], skip = row.index(of: avoid)
+            var options: [(Int, (peak: Double, link: DirectedLinkID?, sum: Double))] = []
+            for c in 0..<row.paths.count where c != skip { options.append((c, plan.score(row, c, adding: f.demand))) }
             options.sort { a, b in a.1.peak != b.1.peak ? a.1.peak < b.1.peak : a.1.sum < b.1.sum }
-            for (p, _) in options {
+            for (c, _) in options {
                 guard steps > 0 else { return false }
                 steps -= 1
+                let p = f.candidates[c]
                 let blocking = p.links.filter { !shared[i].contains($0) && plan.utilization($0, adding: f.demand) > over }
                 if blocking.isEmpty {
                     log.append((i, avoid))

@@ -18,8 +18,9 @@ public struct ElephantFlow: Hashable, Sendable {
     public var demand: Double
     /// Where it goes now; nil when not known yet (then it is not moved).
     public var current: Path?
-    /// Where it may go: the equal-cost paths, or one single-link path per LAG member.
-    public var candidates: [Path]
+    /// Where it may go: the equal-cost paths (described by the routing table, not listed, in the
+    /// control round), or one single-link path per LAG member.
+    public var candidates: CandidatePaths
     /// Higher is placed first and gets table entries first (policy rules).
     public var priority: Int
     /// False for flows a policy rule excludes, or flows held after a recent move.
@@ -29,6 +30,12 @@ public struct ElephantFlow: Hashable, Sendable {
 
     public init(key: FlowKey, src: HostID, dst: HostID, rate: Double, demand: Double, current: Path?,
                 candidates: [Path], priority: Int = 0, movable: Bool = true, rateError: Double = 0) {
+        self.init(key: key, src: src, dst: dst, rate: rate, demand: demand, current: current, candidates: CandidatePaths(candidates),
+                  priority: priority, movable: movable, rateError: rateError)
+    }
+
+    public init(key: FlowKey, src: HostID, dst: HostID, rate: Double, demand: Double, current: Path?,
+                candidates: CandidatePaths, priority: Int = 0, movable: Bool = true, rateError: Double = 0) {
         self.key = key
         self.src = src
         self.dst = dst
@@ -165,12 +172,7 @@ public struct StabilityRules: Hashable, Sendable {
 extension ElephantFlow {
     /// The links every candidate shares (host links, the last hops of a fat-tree down path): they
     /// load every choice alike, so they cannot decide between them and are left out of the score.
-    func sharedLinks() -> [DirectedLinkID] {
-        // A small array: paths are a few links long, and membership tests on it are cheaper than
-        // hashing (they run for every candidate of every elephant each round).
-        guard let first = candidates.first else { return [] }
-        return first.links.filter { l in candidates.dropFirst().allSatisfy { $0.links.contains(l) } }
-    }
+    func sharedLinks() -> [DirectedLinkID] { candidates.sharedLinks }
 }
 
 /// Scores paths against a planned load.
@@ -189,6 +191,23 @@ struct LoadPlan {
         var peak = 0.0, sum = 0.0
         var at: DirectedLinkID?
         for l in p.links where !shared.contains(l) {
+            let u = utilization(l, adding: d)
+            sum += u
+            if u > peak || at == nil { peak = u; at = l }
+        }
+        return (peak, at, sum)
+    }
+
+    /// `score(_:adding:shared:)` of candidate `c` of `row`: its links outside the shared ones, in path
+    /// order, read from the row (the same sums, without the path).
+    func score(_ row: CandidateRow, _ c: Int, adding d: Double) -> (peak: Double, link: DirectedLinkID?, sum: Double) {
+        var peak = 0.0, sum = 0.0
+        var at: DirectedLinkID?
+        let o = c * row.width
+        for k in o..<(o + row.width) {
+            let x = row.links[k]
+            guard x >= 0 else { continue }
+            let l = DirectedLinkID(Int(x))
             let u = utilization(l, adding: d)
             sum += u
             if u > peak || at == nil { peak = u; at = l }
@@ -279,6 +298,7 @@ struct CandidateLinks {
     /// Index of `path` among the candidates of flow `i` (`flow`), nil if none; the current path is
     /// checked first (it usually is the one).
     func index(of path: Path, flow i: Int, _ flow: ElephantFlow) -> Int? {
+        if flow.candidates.isDescribed { return flow.candidates.firstIndex(of: path) }
         let h = home[i]
         if h >= 0 && flow.candidates[h] == path { return h }
         return flow.candidates.firstIndex(of: path)
@@ -321,7 +341,7 @@ struct CandidateLinks {
 /// 8,192 rows of 256 candidates: rebuilding them was a large part of every round).
 struct CandidateRow {
     /// The candidates it was built from (the same storage as the flow's, while the flow keeps it).
-    let paths: [Path]
+    let paths: CandidatePaths
     let shared: [DirectedLinkID]
     let links: [Int32]
     let width: Int
@@ -329,23 +349,28 @@ struct CandidateRow {
     let aligned: Bool
 
     /// `scratch`: a position per link index, all -1 (kept so between calls).
-    init(_ candidates: [Path], shared: [DirectedLinkID], scratch position: inout [Int8]) {
+    init(_ candidates: CandidatePaths, shared: [DirectedLinkID], scratch position: inout [Int8]) {
         paths = candidates
         self.shared = shared
         var w = 0, same = true
-        for (k, p) in candidates.enumerated() {
-            var m = 0
-            for l in p.links where !shared.contains(l) { m += 1 }
-            if k > 0 && m != w { same = false }
-            w = max(w, m)
+        if let length = candidates.pathLength {
+            // Shortest paths, all of one length, every shared link on each.
+            w = length - shared.count
+        } else {
+            candidates.forEachLinks { k, p in
+                var m = 0
+                for l in p where !shared.contains(l) { m += 1 }
+                if k > 0 && m != w { same = false }
+                w = max(w, m)
+            }
         }
         var links: [Int32] = []
         links.reserveCapacity(w * candidates.count)
         var seen: [Int32] = []
         var inPlace = w <= Int(Int8.max)
-        for p in candidates {
+        candidates.forEachLinks { _, p in
             var m = 0
-            for l in p.links where !shared.contains(l) {
+            for l in p where !shared.contains(l) {
                 links.append(Int32(l.index))
                 if l.index >= position.count { position += Array(repeating: -1, count: l.index + 1 - position.count) }
                 if position[l.index] < 0 {
@@ -373,15 +398,14 @@ struct CandidateRow {
 
     /// True when `candidates` is the very array this row was built from (the same storage: the
     /// control round hands every flow of a host pair the same cached array), so the row holds.
-    func isBuilt(from candidates: [Path]) -> Bool {
-        guard candidates.count == paths.count else { return false }
-        return candidates.withUnsafeBufferPointer { a in paths.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
-            || candidates == paths
+    func isBuilt(from candidates: CandidatePaths) -> Bool {
+        candidates.count == paths.count && candidates == paths
     }
 
     /// Index of `path` among the candidates: its links outside the shared ones are looked up in the
     /// row (no path is compared link by link but the one found).
     func index(of path: Path) -> Int? {
+        if paths.isDescribed { return paths.firstIndex(of: path) }
         var key: [Int32] = []
         key.reserveCapacity(width)
         for l in path.links where !shared.contains(l) { key.append(Int32(l.index)) }

@@ -1,3 +1,5 @@
+import Synchronization
+
 // Equal-cost shortest paths. Cost is the number of switch-to-switch hops; ECMP in a Clos fabric
 // spreads flows over every path of minimal length, which a switch realises hop by hop: at each
 // switch the next hops are the neighbours one hop closer to the destination's switch.
@@ -99,16 +101,79 @@ extension Topology {
 /// Built once per topology (one breadth-first search per host-facing switch).
 public struct RoutingTable: Sendable {
     public let neighbours: [[(egress: DirectedLinkID, neighbour: SwitchID)]]
-    /// `neighbours` end to end (switch `s`'s are `flat[firstNeighbour[s] ..< firstNeighbour[s + 1]]`),
-    /// for the path enumeration: one array, read without retaining an inner one at every step.
-    private let flat: [(egress: DirectedLinkID, neighbour: Int32)]
-    private let firstNeighbour: [Int]
-    /// Row per destination switch with hosts: hop count from each switch (UInt8.max: unreachable).
-    private let distances: [[UInt8]]
-    private let row: [Int] // switch index -> row in `distances`, or -1
+    /// The distances and next hops in flat arrays, shared by every candidate set described from
+    /// this table (`CandidatePaths`).
+    let graph: RoutingGraph
 
     public init(_ topology: Topology) {
         neighbours = topology.switchNeighbours
+        graph = RoutingGraph(topology, neighbours: neighbours)
+    }
+
+    /// Hops from `s` to `target` (nil if `target` has no hosts or cannot be reached).
+    public func distance(from s: SwitchID, to target: SwitchID) -> Int? {
+        let r = graph.row[target.index]
+        guard r >= 0, graph.distances[r][s.index] != 255 else { return nil }
+        return Int(graph.distances[r][s.index])
+    }
+
+    /// Every shortest path between two hosts of `topology` (the one this table was built from), as
+    /// `Topology.equalCostPaths` gives them, without a search per call.
+    public func equalCostPaths(from src: HostID, to dst: HostID, in topology: Topology, limit: Int = 65_536) -> [Path] {
+        guard src != dst else { return [] }
+        return paths(from: topology.hosts[src.index].attachment.switchID, to: topology.hosts[dst.index].attachment.switchID,
+                     first: topology.uplink(of: src), last: topology.downlink(of: dst), limit: limit)
+    }
+
+    /// The equal-cost next hops at `s` toward `target`, by egress port number (empty at `target`).
+    public func nextHops(at s: SwitchID, toward target: SwitchID) -> [(egress: DirectedLinkID, neighbour: SwitchID)] {
+        let r = graph.row[target.index]
+        guard r >= 0 else { return [] }
+        let d = graph.distances[r]
+        let here = d[s.index]
+        guard here != 255, here > 0 else { return [] }
+        return neighbours[s.index].filter { d[$0.neighbour.index] == here - 1 }
+    }
+
+    /// Every shortest path from switch `s` to switch `t` as host paths: `first`, the switch links
+    /// in the order `equalCostPaths` gives them (by egress port at each hop), then `last`. Stops
+    /// after `limit` paths.
+    public func paths(from s: SwitchID, to t: SwitchID, first: DirectedLinkID, last: DirectedLinkID, limit: Int = .max) -> [Path] {
+        var out: [Path] = []
+        guard limit > 0 else { return out }
+        graph.forEachPath(from: s.index, to: t.index, first: first, last: last) { links in
+            out.append(Path(Array(links)))
+            return out.count < limit
+        }
+        return out
+    }
+
+    /// The same paths, in the same order, described rather than listed: each is worked out from the
+    /// table when it is read (`CandidatePaths`). A pair of a k=64 fat-tree has 1,024 of them; as a
+    /// list they took about 100 bytes each, described they take nothing per path.
+    public func candidatePaths(from s: SwitchID, to t: SwitchID, first: DirectedLinkID, last: DirectedLinkID) -> CandidatePaths {
+        let r = graph.row[t.index]
+        guard r >= 0, graph.distances[r][s.index] != 255 else { return CandidatePaths([]) }
+        return CandidatePaths(routed: RoutedPaths(graph: graph, row: r, s: s.index, t: t.index, first: first, last: last))
+    }
+}
+
+/// The routing table's arrays: each switch's neighbours end to end, the distances to every switch
+/// with hosts, and (worked out on first use, per destination switch) how many shortest paths lead
+/// from each switch to it. A class, so that a candidate set can hold it without copying.
+final class RoutingGraph: Sendable {
+    /// Switch `s`'s neighbours are `flat[firstNeighbour[s] ..< firstNeighbour[s + 1]]`: one array,
+    /// read without retaining an inner one at every step.
+    let flat: [(egress: DirectedLinkID, neighbour: Int32)]
+    let firstNeighbour: [Int]
+    /// Row per destination switch with hosts: hop count from each switch (UInt8.max: unreachable).
+    let distances: [[UInt8]]
+    let row: [Int] // switch index -> row in `distances`, or -1
+    /// Per row, the number of shortest paths from each switch (saturating at Int32.max), or nil
+    /// until a candidate set toward that switch is first described.
+    private let counts: Mutex<[[Int32]?]>
+
+    init(_ topology: Topology, neighbours: [[(egress: DirectedLinkID, neighbour: SwitchID)]]) {
         var flat: [(egress: DirectedLinkID, neighbour: Int32)] = [], first: [Int] = []
         for nb in neighbours {
             first.append(flat.count)
@@ -127,62 +192,57 @@ public struct RoutingTable: Sendable {
         }
         self.distances = distances
         self.row = row
+        counts = Mutex(Array(repeating: nil, count: distances.count))
     }
 
-    /// Hops from `s` to `target` (nil if `target` has no hosts or cannot be reached).
-    public func distance(from s: SwitchID, to target: SwitchID) -> Int? {
-        let r = row[target.index]
-        guard r >= 0, distances[r][s.index] != 255 else { return nil }
-        return Int(distances[r][s.index])
-    }
-
-    /// Every shortest path between two hosts of `topology` (the one this table was built from), as
-    /// `Topology.equalCostPaths` gives them, without a search per call.
-    public func equalCostPaths(from src: HostID, to dst: HostID, in topology: Topology, limit: Int = 65_536) -> [Path] {
-        guard src != dst else { return [] }
-        return paths(from: topology.hosts[src.index].attachment.switchID, to: topology.hosts[dst.index].attachment.switchID,
-                     first: topology.uplink(of: src), last: topology.downlink(of: dst), limit: limit)
-    }
-
-    /// The equal-cost next hops at `s` toward `target`, by egress port number (empty at `target`).
-    public func nextHops(at s: SwitchID, toward target: SwitchID) -> [(egress: DirectedLinkID, neighbour: SwitchID)] {
-        let r = row[target.index]
-        guard r >= 0 else { return [] }
+    /// The path counts toward the switch of row `r`.
+    func pathCounts(row r: Int) -> [Int32] {
+        if let c = counts.withLock({ $0[r] }) { return c }
         let d = distances[r]
-        let here = d[s.index]
-        guard here != 255, here > 0 else { return [] }
-        return neighbours[s.index].filter { d[$0.neighbour.index] == here - 1 }
+        var order = Array(d.indices.filter { d[$0] != 255 })
+        order.sort { (d[$0], $0) < (d[$1], $1) }
+        var n = [Int32](repeating: 0, count: d.count)
+        for x in order {
+            if d[x] == 0 { n[x] = 1; continue }
+            var sum: Int64 = 0
+            for k in firstNeighbour[x]..<firstNeighbour[x + 1] where d[Int(flat[k].neighbour)] == d[x] &- 1 {
+                sum = min(sum + Int64(n[Int(flat[k].neighbour)]), Int64(Int32.max))
+            }
+            n[x] = Int32(sum)
+        }
+        return counts.withLock { c in
+            if let existing = c[r] { return existing }
+            c[r] = n
+            return n
+        }
     }
 
-    /// Every shortest path from switch `s` to switch `t` as host paths: `first`, the switch links
-    /// in the order `equalCostPaths` gives them (by egress port at each hop), then `last`. A loop
-    /// with its own stack, not a recursive walk: the control round asks this for every host pair
-    /// that carries an elephant (8,192 pairs of 256 paths in the first round of a k=32 bijection),
-    /// and a walk that allocates a next-hop array per switch, or captures its stack in a closure,
-    /// cost most of that round's path enumeration. Stops after `limit` paths.
-    public func paths(from s: SwitchID, to t: SwitchID, first: DirectedLinkID, last: DirectedLinkID, limit: Int = .max) -> [Path] {
-        let r = row[t.index]
-        guard r >= 0, limit > 0 else { return [] }
-        return distances[r].withUnsafeBufferPointer { d -> [Path] in
-            guard d[s.index] != 255 else { return [] }
-            return flat.withUnsafeBufferPointer { nb in
+    /// Calls `body` with the links of every shortest path from switch `s` to switch `t` (`first`,
+    /// the switch links by egress port at each hop, `last`), in that order, until it returns false.
+    /// A loop with its own stack, not a recursive walk: the control round asked this for every host
+    /// pair that carries an elephant, and a walk that allocates a next-hop array per switch, or
+    /// captures its stack in a closure, cost most of a large round's path enumeration.
+    func forEachPath(from s: Int, to t: Int, first: DirectedLinkID, last: DirectedLinkID,
+                     _ body: (UnsafeBufferPointer<DirectedLinkID>) -> Bool) {
+        let r = row[t]
+        guard r >= 0 else { return }
+        distances[r].withUnsafeBufferPointer { d in
+            guard d[s] != 255 else { return }
+            flat.withUnsafeBufferPointer { nb in
                 firstNeighbour.withUnsafeBufferPointer { firstOf in
-                    var out: [Path] = []
                     var links: [DirectedLinkID] = [first]
-                    var nodes: [Int] = [s.index]
+                    var nodes: [Int] = [s]
                     // Per switch on the stack: the next of its neighbours to try, as an index into `nb`.
-                    var next: [Int] = [firstOf[s.index]]
+                    var next: [Int] = [firstOf[s]]
                     links.reserveCapacity(16)
                     nodes.reserveCapacity(16)
                     next.reserveCapacity(16)
                     while let at = nodes.last {
-                        if at == t.index {
-                            var p = [DirectedLinkID]()
-                            p.reserveCapacity(links.count + 1)
-                            p.append(contentsOf: links)
-                            p.append(last)
-                            out.append(Path(p))
-                            if out.count >= limit { break }
+                        if at == t {
+                            links.append(last)
+                            let more = links.withUnsafeBufferPointer { body($0) }
+                            links.removeLast()
+                            if !more { return }
                         } else {
                             let end = firstOf[at + 1], want = d[at] &- 1
                             var k = next[next.count - 1]
@@ -200,9 +260,223 @@ public struct RoutingTable: Sendable {
                         next.removeLast()
                         links.removeLast()
                     }
-                    return out
                 }
             }
         }
+    }
+}
+
+/// One host pair's shortest paths as the routing table describes them: path `c` is the `c`-th of
+/// the walk `RoutingTable.paths` makes, found from the number of paths below each next hop.
+final class RoutedPaths: Sendable {
+    let graph: RoutingGraph
+    let row: Int
+    let s: Int, t: Int
+    let first: DirectedLinkID, last: DirectedLinkID
+    let count: Int
+    let counts: [Int32]
+
+    init(graph: RoutingGraph, row: Int, s: Int, t: Int, first: DirectedLinkID, last: DirectedLinkID) {
+        self.graph = graph
+        self.row = row
+        self.s = s
+        self.t = t
+        self.first = first
+        self.last = last
+        counts = graph.pathCounts(row: row)
+        count = Int(counts[s])
+    }
+
+    /// Links per path: the host links and the switch hops between them.
+    var length: Int { Int(graph.distances[row][s]) + 2 }
+
+    /// The links every path uses, in path order. A link has one position on every shortest path
+    /// (its hop count from the source), so a link of the first path is shared when every other path
+    /// has it at that position; the walk stops once every switch hop has been seen to differ (after
+    /// the first path through another first hop, at most).
+    func sharedLinks() -> [DirectedLinkID] {
+        var shared: [DirectedLinkID] = []
+        var keep: [Bool] = []
+        var undecided = 0
+        graph.forEachPath(from: s, to: t, first: first, last: last) { links in
+            if shared.isEmpty {
+                shared = Array(links)
+                keep = Array(repeating: true, count: links.count)
+                undecided = max(0, links.count - 2)
+                return undecided > 0
+            }
+            for k in 1..<(links.count - 1) where keep[k] && links[k] != shared[k] {
+                keep[k] = false
+                undecided -= 1
+            }
+            return undecided > 0
+        }
+        return shared.indices.filter { keep[$0] }.map { shared[$0] }
+    }
+
+    /// True when `other` describes the same paths.
+    func isSame(as other: RoutedPaths) -> Bool {
+        self === other || (graph === other.graph && s == other.s && t == other.t && first == other.first && last == other.last)
+    }
+
+    /// The links of path `c`.
+    func links(_ c: Int) -> [DirectedLinkID] {
+        var out: [DirectedLinkID] = [first]
+        let d = graph.distances[row]
+        var x = s, rest = c
+        while x != t {
+            let want = d[x] &- 1
+            var k = graph.firstNeighbour[x]
+            let end = graph.firstNeighbour[x + 1]
+            while k < end {
+                let y = Int(graph.flat[k].neighbour)
+                if d[y] == want {
+                    let n = Int(counts[y])
+                    if rest < n { break }
+                    rest -= n
+                }
+                k += 1
+            }
+            guard k < end else { break }
+            out.append(graph.flat[k].egress)
+            x = Int(graph.flat[k].neighbour)
+        }
+        out.append(last)
+        return out
+    }
+
+    /// The index of `path` among these paths, nil if it is not one of them.
+    func index(of path: Path) -> Int? {
+        let l = path.links
+        guard l.count >= 2, l[0] == first, l[l.count - 1] == last else { return nil }
+        let d = graph.distances[row]
+        var x = s, c = 0
+        for e in l[1..<(l.count - 1)] {
+            guard x != t else { return nil }
+            let want = d[x] &- 1
+            var found = false
+            for k in graph.firstNeighbour[x]..<graph.firstNeighbour[x + 1] {
+                let y = Int(graph.flat[k].neighbour)
+                guard d[y] == want else { continue }
+                if graph.flat[k].egress == e {
+                    x = y
+                    found = true
+                    break
+                }
+                c += Int(counts[y])
+            }
+            guard found else { return nil }
+        }
+        return x == t ? c : nil
+    }
+}
+
+/// A flow's candidate paths: a list, or a host pair's shortest paths described by the routing table
+/// (`RoutingTable.candidatePaths`), which are worked out when read and take no memory per path.
+/// Either way a collection of `Path`, in the order the routing table's walk gives them.
+public struct CandidatePaths: RandomAccessCollection, Hashable, Sendable, ExpressibleByArrayLiteral {
+    private enum Storage: Sendable {
+        case list([Path])
+        case routed(RoutedPaths)
+    }
+    private let storage: Storage
+    public let endIndex: Int
+    public var startIndex: Int { 0 }
+
+    public init(_ paths: [Path]) {
+        storage = .list(paths)
+        endIndex = paths.count
+    }
+
+    public init(arrayLiteral paths: Path...) { self.init(paths) }
+
+    init(routed: RoutedPaths) {
+        storage = .routed(routed)
+        endIndex = routed.count
+    }
+
+    public subscript(c: Int) -> Path {
+        switch storage {
+        case .list(let p): p[c]
+        case .routed(let r):
+            { precondition(c >= 0 && c < endIndex, "candidate index out of range"); return Path(r.links(c)) }()
+        }
+    }
+
+    /// The index of `path`, nil if it is not a candidate. A described set finds it from the path's
+    /// links, without reading the others.
+    public func firstIndex(of path: Path) -> Int? {
+        switch storage {
+        case .list(let p): p.firstIndex(of: path)
+        case .routed(let r): r.index(of: path)
+        }
+    }
+
+    public func contains(_ path: Path) -> Bool { firstIndex(of: path) != nil }
+
+    /// The length of every path, when they are described (shortest paths, all of one length).
+    public var pathLength: Int? {
+        if case .routed(let r) = storage { return r.length }
+        return nil
+    }
+
+    /// True when the paths are described by the routing table rather than listed.
+    public var isDescribed: Bool {
+        if case .routed = storage { return true }
+        return false
+    }
+
+    /// Calls `body` with each candidate's index and links, in order, without making a `Path` of each.
+    public func forEachLinks(_ body: (Int, UnsafeBufferPointer<DirectedLinkID>) -> Void) {
+        switch storage {
+        case .list(let ps):
+            for (c, p) in ps.enumerated() { p.links.withUnsafeBufferPointer { body(c, $0) } }
+        case .routed(let r):
+            var c = 0
+            r.graph.forEachPath(from: r.s, to: r.t, first: r.first, last: r.last) { links in
+                body(c, links)
+                c += 1
+                return true
+            }
+        }
+    }
+
+    /// True when `other` is the same candidates by construction: the very list (the same storage),
+    /// or the same pair described by the same routing table. (False does not mean they differ.)
+    public func isSameStorage(as other: CandidatePaths) -> Bool {
+        switch (storage, other.storage) {
+        case (.list(let a), .list(let b)):
+            a.count == b.count && a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
+        case (.routed(let a), .routed(let b)): a.isSame(as: b)
+        default: false
+        }
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.isSameStorage(as: b) || (a.count == b.count && a.elementsEqual(b))
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(count)
+        if let f = first { h.combine(f) }
+        if count > 1 { h.combine(self[count - 1]) }
+    }
+
+    /// The links every candidate uses (host links, the last hops of a fat-tree down path), in the
+    /// order of the first candidate: they load every choice alike, so they cannot decide between them.
+    public var sharedLinks: [DirectedLinkID] {
+        if case .routed(let r) = storage { return r.sharedLinks() }
+        // A small array: paths are a few links long, and membership tests on it are cheaper than hashing.
+        var shared: [DirectedLinkID] = []
+        var keep: [Bool] = []
+        forEachLinks { c, links in
+            if c == 0 {
+                shared = Array(links)
+                keep = Array(repeating: true, count: links.count)
+            } else {
+                for k in shared.indices where keep[k] && !links.contains(shared[k]) { keep[k] = false }
+            }
+        }
+        return shared.indices.filter { keep[$0] }.map { shared[$0] }
     }
 }
