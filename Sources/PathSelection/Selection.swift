@@ -352,11 +352,26 @@ struct CandidateRow {
     init(_ candidates: CandidatePaths, shared: [DirectedLinkID], scratch position: inout [Int8]) {
         paths = candidates
         self.shared = shared
-        var w = 0, same = true
         if let length = candidates.pathLength {
-            // Shortest paths, all of one length, every shared link on each.
-            w = length - shared.count
-        } else {
+            // Shortest paths, all of one length: a link's position on every path is its hop count
+            // from the source, so the shared links are at the same positions on each, and the others
+            // are aligned.
+            var keep: [Int] = []
+            var links: [Int32] = []
+            let w = length - shared.count
+            links.reserveCapacity(w * candidates.count)
+            candidates.forEachLinks { c, p in
+                if c == 0 { keep = p.indices.filter { !shared.contains(p[$0]) } }
+                for k in keep { links.append(Int32(p[k].index)) }
+            }
+            self.links = links
+            width = w
+            uniform = true
+            aligned = true
+            return
+        }
+        var w = 0, same = true
+        do {
             candidates.forEachLinks { k, p in
                 var m = 0
                 for l in p where !shared.contains(l) { m += 1 }

@@ -169,9 +169,18 @@ final class RoutingGraph: Sendable {
     /// Row per destination switch with hosts: hop count from each switch (UInt8.max: unreachable).
     let distances: [[UInt8]]
     let row: [Int] // switch index -> row in `distances`, or -1
-    /// Per row, the number of shortest paths from each switch (saturating at Int32.max), or nil
-    /// until a candidate set toward that switch is first described.
-    private let counts: Mutex<[[Int32]?]>
+    /// Per row, what the walks toward that switch read, worked out when first needed.
+    private let toward: Mutex<[Toward?]>
+
+    /// Toward one destination switch: from each switch, the number of shortest paths (saturating at
+    /// Int32.max), and where in `flat` its next hops lie (`lo ..< hi`: the first and past the last
+    /// neighbour one hop closer, so that a walk does not read the others; at a k=32 core switch
+    /// one of 32).
+    struct Toward: Sendable {
+        let counts: [Int32]
+        let lo: [Int32]
+        let hi: [Int32]
+    }
 
     init(_ topology: Topology, neighbours: [[(egress: DirectedLinkID, neighbour: SwitchID)]]) {
         var flat: [(egress: DirectedLinkID, neighbour: Int32)] = [], first: [Int] = []
@@ -192,28 +201,35 @@ final class RoutingGraph: Sendable {
         }
         self.distances = distances
         self.row = row
-        counts = Mutex(Array(repeating: nil, count: distances.count))
+        toward = Mutex(Array(repeating: nil, count: distances.count))
     }
 
-    /// The path counts toward the switch of row `r`.
-    func pathCounts(row r: Int) -> [Int32] {
-        if let c = counts.withLock({ $0[r] }) { return c }
+    /// What the walks toward the switch of row `r` read.
+    func toward(row r: Int) -> Toward {
+        if let c = toward.withLock({ $0[r] }) { return c }
         let d = distances[r]
         var order = Array(d.indices.filter { d[$0] != 255 })
         order.sort { (d[$0], $0) < (d[$1], $1) }
         var n = [Int32](repeating: 0, count: d.count)
+        var lo = [Int32](repeating: 0, count: d.count), hi = [Int32](repeating: 0, count: d.count)
         for x in order {
             if d[x] == 0 { n[x] = 1; continue }
             var sum: Int64 = 0
+            var first = -1, last = -1
             for k in firstNeighbour[x]..<firstNeighbour[x + 1] where d[Int(flat[k].neighbour)] == d[x] &- 1 {
                 sum = min(sum + Int64(n[Int(flat[k].neighbour)]), Int64(Int32.max))
+                if first < 0 { first = k }
+                last = k
             }
             n[x] = Int32(sum)
+            lo[x] = Int32(max(first, 0))
+            hi[x] = Int32(last + 1)
         }
-        return counts.withLock { c in
+        let t = Toward(counts: n, lo: lo, hi: hi)
+        return toward.withLock { c in
             if let existing = c[r] { return existing }
-            c[r] = n
-            return n
+            c[r] = t
+            return t
         }
     }
 
@@ -225,15 +241,16 @@ final class RoutingGraph: Sendable {
     func forEachPath(from s: Int, to t: Int, first: DirectedLinkID, last: DirectedLinkID,
                      _ body: (UnsafeBufferPointer<DirectedLinkID>) -> Bool) {
         let r = row[t]
-        guard r >= 0 else { return }
+        guard r >= 0, distances[r][s] != 255 else { return }
+        let way = toward(row: r)
         distances[r].withUnsafeBufferPointer { d in
-            guard d[s] != 255 else { return }
             flat.withUnsafeBufferPointer { nb in
-                firstNeighbour.withUnsafeBufferPointer { firstOf in
+                way.lo.withUnsafeBufferPointer { firstOf in
+                  way.hi.withUnsafeBufferPointer { endOf in
                     var links: [DirectedLinkID] = [first]
                     var nodes: [Int] = [s]
                     // Per switch on the stack: the next of its neighbours to try, as an index into `nb`.
-                    var next: [Int] = [firstOf[s]]
+                    var next: [Int] = [Int(firstOf[s])]
                     links.reserveCapacity(16)
                     nodes.reserveCapacity(16)
                     next.reserveCapacity(16)
@@ -244,7 +261,7 @@ final class RoutingGraph: Sendable {
                             links.removeLast()
                             if !more { return }
                         } else {
-                            let end = firstOf[at + 1], want = d[at] &- 1
+                            let end = Int(endOf[at]), want = d[at] &- 1
                             var k = next[next.count - 1]
                             while k < end && d[Int(nb[k].neighbour)] != want { k += 1 }
                             if k < end {
@@ -252,7 +269,7 @@ final class RoutingGraph: Sendable {
                                 links.append(nb[k].egress)
                                 let n = Int(nb[k].neighbour)
                                 nodes.append(n)
-                                next.append(firstOf[n])
+                                next.append(Int(firstOf[n]))
                                 continue
                             }
                         }
@@ -260,6 +277,7 @@ final class RoutingGraph: Sendable {
                         next.removeLast()
                         links.removeLast()
                     }
+                  }
                 }
             }
         }
@@ -274,7 +292,7 @@ final class RoutedPaths: Sendable {
     let s: Int, t: Int
     let first: DirectedLinkID, last: DirectedLinkID
     let count: Int
-    let counts: [Int32]
+    let way: RoutingGraph.Toward
 
     init(graph: RoutingGraph, row: Int, s: Int, t: Int, first: DirectedLinkID, last: DirectedLinkID) {
         self.graph = graph
@@ -283,8 +301,8 @@ final class RoutedPaths: Sendable {
         self.t = t
         self.first = first
         self.last = last
-        counts = graph.pathCounts(row: row)
-        count = Int(counts[s])
+        way = graph.toward(row: row)
+        count = Int(way.counts[s])
     }
 
     /// Links per path: the host links and the switch hops between them.
@@ -326,12 +344,12 @@ final class RoutedPaths: Sendable {
         var x = s, rest = c
         while x != t {
             let want = d[x] &- 1
-            var k = graph.firstNeighbour[x]
-            let end = graph.firstNeighbour[x + 1]
+            var k = Int(way.lo[x])
+            let end = Int(way.hi[x])
             while k < end {
                 let y = Int(graph.flat[k].neighbour)
                 if d[y] == want {
-                    let n = Int(counts[y])
+                    let n = Int(way.counts[y])
                     if rest < n { break }
                     rest -= n
                 }
@@ -355,7 +373,7 @@ final class RoutedPaths: Sendable {
             guard x != t else { return nil }
             let want = d[x] &- 1
             var found = false
-            for k in graph.firstNeighbour[x]..<graph.firstNeighbour[x + 1] {
+            for k in Int(way.lo[x])..<Int(way.hi[x]) {
                 let y = Int(graph.flat[k].neighbour)
                 guard d[y] == want else { continue }
                 if graph.flat[k].egress == e {
@@ -363,7 +381,7 @@ final class RoutedPaths: Sendable {
                     found = true
                     break
                 }
-                c += Int(counts[y])
+                c += Int(way.counts[y])
             }
             guard found else { return nil }
         }

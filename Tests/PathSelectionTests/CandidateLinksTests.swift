@@ -53,4 +53,28 @@ import Topology
         #expect(Self.leaving(table, 0, 0, 2) == [0, 1])
         #expect(table.home[0] == 0)
     }
+
+    /// A row built from candidates the routing table describes is the row of the same paths listed:
+    /// same links, width and flags, and the same index for every path (and none for another pair's).
+    @Test func describedCandidatesGiveTheListedRow() throws {
+        for t in [try Topology.fatTree(k: 4), try Topology.leafSpine(leaves: 3, spines: 2, hostsPerLeaf: 2)] {
+            let routing = RoutingTable(t)
+            var scratch: [Int8] = []
+            for a in t.hosts.indices {
+                for b in t.hosts.indices where a != b {
+                    let described = routing.candidatePaths(from: t.hosts[a].attachment.switchID, to: t.hosts[b].attachment.switchID,
+                                                           first: t.uplink(of: HostID(a)), last: t.downlink(of: HostID(b)))
+                    let listed = CandidatePaths(Array(described))
+                    let r1 = CandidateRow(described, shared: described.sharedLinks, scratch: &scratch)
+                    let r2 = CandidateRow(listed, shared: listed.sharedLinks, scratch: &scratch)
+                    #expect(r1.links == r2.links && r1.width == r2.width, "\(a) -> \(b)")
+                    #expect(r1.uniform == r2.uniform && r1.aligned == r2.aligned)
+                    #expect(r1.shared == r2.shared)
+                    for (c, p) in listed.enumerated() { #expect(r1.index(of: p) == c && r2.index(of: p) == c) }
+                    for p in t.equalCostPaths(from: HostID(b), to: HostID(a)) { #expect(r1.index(of: p) == nil) }
+                    #expect(r1.isBuilt(from: described) && r2.isBuilt(from: listed) && r1.isBuilt(from: listed))
+                }
+            }
+        }
+    }
 }

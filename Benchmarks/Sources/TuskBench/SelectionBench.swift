@@ -25,8 +25,11 @@ func selectionBench() {
         repeat { dst.shuffle(using: &rng) } while dst.enumerated().contains { $0.offset == $0.element }
         let cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
         var flows: [ElephantFlow] = []
+        // Candidates as the control round gives them: described by the routing table, not listed.
+        let routing = RoutingTable(t)
         for s in 0..<n {
-            let ps = t.equalCostPaths(from: HostID(s), to: HostID(dst[s]))
+            let ps = routing.candidatePaths(from: t.hosts[s].attachment.switchID, to: t.hosts[dst[s]].attachment.switchID,
+                                            first: t.uplink(of: HostID(s)), last: t.downlink(of: HostID(dst[s])))
             let key = FlowKey(src: .v4(IPv4Address(UInt32(0x0A00_0000 + s))), dst: .v4(IPv4Address(UInt32(0x0A00_0000 + dst[s]))),
                               proto: 6, sport: 40000, dport: 5201)
             flows.append(ElephantFlow(key: key, src: HostID(s), dst: HostID(dst[s]), rate: 1e9, demand: 1e9,
