@@ -427,14 +427,11 @@ public struct GlobalFirstFit: PathSelector {
         var moves = 0
         for f in waiting {
             guard f.movable else { continue }
-            var chosen: Path?
-            for p in f.candidates where p.links.allSatisfy({ l in
-                l.index < reserved.count && reserved[l.index] + f.demand <= input.capacity[l.index] * (1 + 1e-9)
-            }) {
-                chosen = p
-                break
-            }
-            guard let p = chosen else { continue } // fits nowhere: stays on ECMP, tried again next round
+            let first = f.candidates.firstIndex(whereLinks: { links in
+                links.allSatisfy { l in l.index < reserved.count && reserved[l.index] + f.demand <= input.capacity[l.index] * (1 + 1e-9) }
+            })
+            guard let c = first else { continue }
+            let p = f.candidates[c] // fits nowhere: stays on ECMP, tried again next round
             if p != f.current {
                 guard moves < rules.maxMoves else {
                     result.skipped.append((f.key, .moveCap))

@@ -459,6 +459,25 @@ public struct CandidatePaths: RandomAccessCollection, Hashable, Sendable, Expres
         }
     }
 
+    /// The index of the first candidate whose links satisfy `accept`, reading no `Path`.
+    public func firstIndex(whereLinks accept: (UnsafeBufferPointer<DirectedLinkID>) -> Bool) -> Int? {
+        switch storage {
+        case .list(let ps):
+            return ps.firstIndex { p in p.links.withUnsafeBufferPointer { accept($0) } }
+        case .routed(let r):
+            var c = 0, found: Int?
+            r.graph.forEachPath(from: r.s, to: r.t, first: r.first, last: r.last) { links in
+                if accept(links) {
+                    found = c
+                    return false
+                }
+                c += 1
+                return true
+            }
+            return found
+        }
+    }
+
     /// True when `other` is the same candidates by construction: the very list (the same storage),
     /// or the same pair described by the same routing table. (False does not mean they differ.)
     public func isSameStorage(as other: CandidatePaths) -> Bool {

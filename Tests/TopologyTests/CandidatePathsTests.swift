@@ -42,6 +42,13 @@ import Testing
                         seen.append(Array(links))
                     }
                     #expect(seen == listed.map(\.links))
+                    // The first path through each link any of them uses, found without making paths.
+                    for l in Set(listed.flatMap(\.links)) {
+                        let expected = listed.firstIndex { $0.links.contains(l) }
+                        #expect(described.firstIndex(whereLinks: { $0.contains(l) }) == expected)
+                        #expect(CandidatePaths(listed).firstIndex(whereLinks: { $0.contains(l) }) == expected)
+                    }
+                    #expect(described.firstIndex(whereLinks: { _ in false }) == nil)
                     for (c, p) in listed.enumerated() {
                         #expect(described.firstIndex(of: p) == c)
                         #expect(described.contains(p))
