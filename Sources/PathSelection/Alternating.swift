@@ -60,8 +60,8 @@ struct AlternatingChains {
         self.over = over
         self.moveCap = moveCap
         self.table = table
-        groups = CandidateGroups(table: table)
         let n = plan.planned.count
+        groups = CandidateGroups(table: table, links: n)
         let (inverse, util) = plan.utilizations()
         inverseCapacity = inverse
         self.util = util
@@ -332,46 +332,61 @@ struct AlternatingChains {
 /// "the options whose link here is l" without reading every candidate (256 at k=32, with a few
 /// hundred thousand such questions a round). Built per flow, level and side on first use: chains
 /// touch a small part of the fabric. Keys are the link in the high bits and the candidate index in
-/// the low 24, sorted, so a group is a run found by binary search, in candidate order.
+/// the low ones, sorted, so a group is a run found by binary search, in candidate order. They are
+/// 32 bits wide where the link and candidate numbers fit in 31 (k=64: 19 + 10 bits), half the memory of
+/// 64-bit keys (at k=64 the groups of every flow a first round touches were gigabytes).
 final class CandidateGroups {
-    private static let candidateBits: UInt64 = 24
+    private let candidateBits: UInt32
     /// Where each (flow, level, side)'s keys start in `keys`, -1 until built: a slot per flow and
     /// side for each of `levels` levels (a flat array: a dictionary lookup per question cost more
     /// than the binary search that follows it).
     private var start: [Int]
     private let levels: Int
-    private var keys: [UInt64] = []
+    private var keys: [UInt32] = []
+    /// False when a link index and a candidate index do not fit in one key: groups are then found
+    /// by reading every candidate.
+    private let keyed: Bool
 
-    init(table: CandidateLinks) {
+    /// `links`: the number of directed links (every link index is below it).
+    init(table: CandidateLinks, links: Int) {
         levels = min(64, ((table.width.max() ?? 0) + 1) / 2 + 1)
         start = Array(repeating: -1, count: table.count.count * levels * 2)
+        func bits(_ n: Int) -> Int { n <= 1 ? 1 : Int.bitWidth - (n - 1).leadingZeroBitCount }
+        let c = bits(table.count.max() ?? 1), l = bits(links)
+        candidateBits = UInt32(c)
+        keyed = c + l <= 31
     }
 
     /// Calls `body` with each candidate of the group, in index order, until it returns false.
     func forEach(of i: Int, level j: Int, sideA: Bool, link l: Int32, table: CandidateLinks, _ body: (Int) -> Bool) {
         let n = table.count[i], w = table.width[i]
         @inline(__always) func link(_ c: Int) -> Int32 { table.links[table.start[i] + c * w + (sideA ? j : w - 1 - j)] }
-        guard n < 1 << Int(Self.candidateBits), j < levels, l >= 0 else {
+        guard keyed, j < levels, l >= 0 else {
             for c in 0..<n where link(c) == l { if !body(c) { return } }
             return
         }
+        let shift = candidateBits
         let id = (i &* levels &+ j) &* 2 &+ (sideA ? 1 : 0)
         var s = start[id]
         if s < 0 {
             s = keys.count
             start[id] = s
-            keys.append(contentsOf: (0..<n).map { c in UInt64(UInt32(bitPattern: link(c))) << Self.candidateBits | UInt64(c) })
+            // (A padding slot, -1, never matches `l`: its key is left out of every group.)
+            keys.append(contentsOf: (0..<n).map { c in
+                let x = link(c)
+                return x < 0 ? UInt32.max : UInt32(x) << shift | UInt32(c)
+            })
             keys[s..<(s + n)].sort()
         }
         // First key at or after the group's.
-        let target = UInt64(UInt32(bitPattern: l)) << Self.candidateBits
+        let target = UInt32(l) << shift
         var lo = s, hi = s + n
         while lo < hi {
             let mid = (lo + hi) / 2
             if keys[mid] < target { lo = mid + 1 } else { hi = mid }
         }
-        while lo < s + n && keys[lo] >> Self.candidateBits == UInt64(UInt32(bitPattern: l)) {
-            if !body(Int(keys[lo] & ((1 << Self.candidateBits) - 1))) { return }
+        while lo < s + n && keys[lo] != UInt32.max && keys[lo] >> shift == UInt32(l) {
+            if !body(Int(keys[lo] & ((1 << shift) - 1))) { return }
             lo += 1
         }
     }
