@@ -331,13 +331,19 @@ struct AlternatingChains {
 /// A flow's candidates grouped by the link they use at one level on one side, so that a chain finds
 /// "the options whose link here is l" without reading every candidate (256 at k=32, with a few
 /// hundred thousand such questions a round). Built per flow, level and side on first use: chains
-/// touch a small part of the fabric. Keys are the link in the high bits and the candidate index in
+/// touch a small part of the fabric. Where a flow's links at a level and side rise with the
+/// candidate index (the routing table's order makes them so in a fat-tree or leaf-spine), a group
+/// is a run of the table found by binary search, and nothing is built. Otherwise keys are built:
+/// the link in the high bits and the candidate index in
 /// the low ones, sorted, so a group is a run found by binary search, in candidate order. They are
 /// 32 bits wide where the link and candidate numbers fit in 31 (k=64: 19 + 10 bits), half the memory of
 /// 64-bit keys (at k=64 the groups of every flow a first round touches were gigabytes).
 final class CandidateGroups {
     private let candidateBits: UInt32
-    /// Where each (flow, level, side)'s keys start in `keys`, -1 until built: a slot per flow and
+    /// `start` of a group whose links rise with the candidate index: it has no keys.
+    private static let rising = -2
+    /// Where each (flow, level, side)'s keys start in `keys`, -1 until built (`rising`: no keys
+    /// needed): a slot per flow and
     /// side for each of `levels` levels (a flat array: a dictionary lookup per question cost more
     /// than the binary search that follows it).
     private var start: [Int]
@@ -368,6 +374,33 @@ final class CandidateGroups {
         let shift = candidateBits
         let id = (i &* levels &+ j) &* 2 &+ (sideA ? 1 : 0)
         var s = start[id]
+        if s == -1 {
+            // Where the links already rise with the candidate index (the routing table's order: by
+            // egress port at each hop, so every level of a fat-tree or leaf-spine), the groups are
+            // runs of the table itself and need no keys.
+            var rising = true, previous = Int32.min
+            for c in 0..<n {
+                let x = link(c)
+                if x < previous { rising = false; break }
+                previous = x
+            }
+            if rising {
+                s = CandidateGroups.rising
+                start[id] = s
+            }
+        }
+        if s == CandidateGroups.rising {
+            var lo = 0, hi = n
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if link(mid) < l { lo = mid + 1 } else { hi = mid }
+            }
+            while lo < n && link(lo) == l {
+                if !body(lo) { return }
+                lo += 1
+            }
+            return
+        }
         if s < 0 {
             s = keys.count
             start[id] = s

@@ -77,4 +77,41 @@ import Topology
             }
         }
     }
+
+    /// The chains' groups ("the candidates whose link at this level and side is l") against reading
+    /// every candidate: for candidates in the routing table's order (links rise with the index, no
+    /// keys are built) and the same candidates shuffled (keys are built and sorted).
+    @Test func candidateGroupsFindEveryCandidateOfALink() throws {
+        let t = try Topology.fatTree(k: 4)
+        var rng = SeededGenerator(seed: 3)
+        var flows: [ElephantFlow] = []
+        for (i, (s, d)) in [(0, 15), (1, 14), (0, 3), (5, 12)].enumerated() {
+            let ps = t.equalCostPaths(from: HostID(s), to: HostID(d))
+            flows.append(ElephantFlow(key: key(i), src: HostID(s), dst: HostID(d), rate: 1e8, demand: 1e8, current: ps[0], candidates: ps))
+            flows.append(ElephantFlow(key: key(10 + i), src: HostID(s), dst: HostID(d), rate: 1e8, demand: 1e8, current: ps[0],
+                                      candidates: ps.shuffled(using: &rng)))
+        }
+        let table = CandidateLinks(flows: flows, shared: flows.map { $0.sharedLinks() })
+        let groups = CandidateGroups(table: table, links: t.links.count * 2)
+        var asked = 0
+        for i in flows.indices {
+            let w = table.width[i]
+            for j in 0..<((w + 1) / 2) {
+                for sideA in [true, false] {
+                    for l in 0..<Int32(t.links.count * 2) {
+                        var found: [Int] = []
+                        groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { found.append($0); return true }
+                        let expected = (0..<table.count[i]).filter { c in table.links[table.offset(i, c) + (sideA ? j : w - 1 - j)] == l }
+                        #expect(found == expected, "flow \(i) level \(j) side \(sideA ? "A" : "B") link \(l)")
+                        asked += expected.isEmpty ? 0 : 1
+                        // Stopping early stops.
+                        var first: [Int] = []
+                        groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { first.append($0); return false }
+                        #expect(first == Array(expected.prefix(1)))
+                    }
+                }
+            }
+        }
+        #expect(asked > 20)
+    }
 }
