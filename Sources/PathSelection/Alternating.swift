@@ -72,7 +72,7 @@ struct AlternatingChains {
             let w = table.width[i]
             eligible.append(c >= 0 && w > 0 && f.candidates.count > 1 && table.uniform[i])
             // Two of them on one link put it over the threshold.
-            let path = c >= 0 ? table.links[table.offset(i, c)..<(table.offset(i, c) + w)] : []
+            let path = c >= 0 ? Array(UnsafeBufferPointer(start: table.row(i) + table.offset(i, c), count: w)) : []
             let isFull = c >= 0 && w > 0 && path.allSatisfy { $0 < 0 || 2 * f.demand * inverse[Int($0)] > over }
             full.append(isFull)
             choice.append(c)
@@ -92,7 +92,7 @@ struct AlternatingChains {
 
     /// The link of level `j` on side A (toward the source) or B of candidate `c` of flow `i`.
     @inline(__always) private func link(_ i: Int, _ c: Int, _ j: Int, sideA: Bool) -> Int32 {
-        return table.links[table.offset(i, c) + (sideA ? j : table.width[i] - 1 - j)]
+        return table.link(i, table.offset(i, c) + (sideA ? j : table.width[i] - 1 - j))
     }
 
     /// True if a full flow other than `i` is on link `l`.
@@ -102,8 +102,8 @@ struct AlternatingChains {
 
     /// True if candidate `c` of flow `i` keeps the links of its current path at the levels above `j`.
     @inline(__always) private func agrees(_ i: Int, _ c: Int, below j: Int) -> Bool {
-        let w = table.width[i], o = table.offset(i, c), cur = table.offset(i, choice[i])
-        for l in 0..<j where table.links[o + l] != table.links[cur + l] || table.links[o + w - 1 - l] != table.links[cur + w - 1 - l] { return false }
+        let w = table.width[i], o = table.offset(i, c), cur = table.offset(i, choice[i]), r = table.row(i)
+        for l in 0..<j where r[o + l] != r[cur + l] || r[o + w - 1 - l] != r[cur + w - 1 - l] { return false }
         return true
     }
 
@@ -120,10 +120,10 @@ struct AlternatingChains {
         let w = table.width[i]
         groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { c in
             guard accept(c) && agrees(i, c, below: j) else { return true }
-            let o = table.offset(i, c)
+            let o = table.offset(i, c), r = table.row(i)
             var n = 0, sum = 0.0
-            for k in (j + 1)..<max(j + 1, w - 1 - j) where taken(table.links[o + k], by: i) { n += 1 }
-            for k in o..<(o + w) { sum += util[Int(table.links[k])] }
+            for k in (j + 1)..<max(j + 1, w - 1 - j) where taken(r[o + k], by: i) { n += 1 }
+            for k in o..<(o + w) { sum += util[Int(r[k])] }
             if n < bestTaken || (n == bestTaken && sum < bestSum - 1e-12) { (best, bestTaken, bestSum) = (c, n, sum) }
             return true
         }
@@ -366,7 +366,8 @@ final class CandidateGroups {
     /// Calls `body` with each candidate of the group, in index order, until it returns false.
     func forEach(of i: Int, level j: Int, sideA: Bool, link l: Int32, table: CandidateLinks, _ body: (Int) -> Bool) {
         let n = table.count[i], w = table.width[i]
-        @inline(__always) func link(_ c: Int) -> Int32 { table.links[table.start[i] + c * w + (sideA ? j : w - 1 - j)] }
+        let r = table.row(i)
+        @inline(__always) func link(_ c: Int) -> Int32 { r[c * w + (sideA ? j : w - 1 - j)] }
         guard keyed, j < levels, l >= 0 else {
             for c in 0..<n where link(c) == l { if !body(c) { return } }
             return

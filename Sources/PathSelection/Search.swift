@@ -61,8 +61,8 @@ struct RearrangementSearch {
             choice.append(c)
             base.append(c)
             if c < f.candidates.count {
-                let o = table.offset(i, c)
-                for k in o..<(o + table.width[i]) where table.links[k] >= 0 { onLink[Int(table.links[k])].append(Int32(i)) }
+                let o = table.offset(i, c), r = table.row(i)
+                for k in o..<(o + table.width[i]) where r[k] >= 0 { onLink[Int(r[k])].append(Int32(i)) }
             }
         }
         demand = flows.map(\.demand)

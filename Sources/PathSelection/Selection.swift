@@ -227,19 +227,21 @@ struct LoadPlan {
     }
 }
 
-/// The movable elephants' candidate paths as link indices in one flat array, built once a round for
-/// the alternating chains and the local search: flow i's candidate c is
-/// `links[offset(i, c) ..< offset(i, c) + width[i]]`, the links not shared by every candidate (they
-/// load every choice alike), padded with -1 to the flow's longest candidate. One allocation for all
-/// paths, not one per path: at k=32 that is 2 M paths a round.
+/// The movable elephants' candidate paths as link indices, read by the alternating chains and the
+/// local search: flow i's candidate c is `row(i)[offset(i, c) ..< offset(i, c) + width[i]]`, the
+/// links not shared by every candidate (they load every choice alike), padded with -1 to the flow's
+/// longest candidate. Each flow's row is the selector's own `CandidateRow`, read in place: the table
+/// holds no copy of it (at k=64 the rows are a gigabyte; a flat copy doubled that).
 ///
 /// A flow is `aligned` when a link that several of its candidates use sits at the same position in
 /// each (true of shortest paths counted in hops: a link's position is its distance from the source).
 /// Then two candidates share a link only position by position, and comparing them takes one pass
 /// instead of a search of one path for each link of the other.
-struct CandidateLinks {
-    let links: [Int32]
-    let start: [Int]
+struct CandidateLinks: @unchecked Sendable {
+    /// The rows, kept alive for `base`.
+    private let stores: [RowStore]
+    /// Where each flow's row starts.
+    private let base: [UnsafePointer<Int32>]
     let width: [Int]
     let count: [Int]
     /// True where every candidate of the flow has the same number of links.
@@ -255,37 +257,23 @@ struct CandidateLinks {
         self.init(flows: flows, rows: rows)
     }
 
-    /// From each flow's row (`CandidateRow`, kept between rounds by the selector): the rows are
-    /// copied into the one flat array, nothing is derived again.
+    /// From each flow's row (`CandidateRow`, kept between rounds by the selector): nothing is
+    /// derived again or copied.
     init(flows: [ElephantFlow], rows: [CandidateRow]) {
-        var links: [Int32] = [], start: [Int] = [], width: [Int] = [], count: [Int] = []
-        var uniform: [Bool] = [], home: [Int] = [], aligned: [Bool] = []
-        links.reserveCapacity(rows.reduce(0) { $0 + $1.links.count })
-        start.reserveCapacity(rows.count)
-        for (f, r) in zip(flows, rows) {
-            start.append(links.count)
-            links.append(contentsOf: r.links)
-            width.append(r.width)
-            count.append(r.paths.count)
-            uniform.append(r.uniform)
-            aligned.append(r.aligned)
-            home.append(f.current.flatMap { r.index(of: $0) } ?? -1)
-        }
-        self.links = links
-        self.start = start
-        self.width = width
-        self.count = count
-        self.uniform = uniform
-        self.home = home
-        self.aligned = aligned
+        stores = rows.map(\.store)
+        base = rows.map { UnsafePointer($0.store.pointer) }
+        width = rows.map(\.width)
+        count = rows.map(\.paths.count)
+        uniform = rows.map(\.uniform)
+        aligned = rows.map(\.aligned)
+        home = zip(flows, rows).map { f, r in f.current.flatMap { r.index(of: $0) } ?? -1 }
     }
 
-    /// `previous` again, for the same rows in the same order (each row the very one `previous` was
-    /// built from): the flat array is kept (at k=32 it is 8,192 rows of 256 candidates, 33 MB to
-    /// copy), only where each flow is now is looked up again.
+    /// `previous` again, for the same rows in the same order: only where each flow is now is looked
+    /// up again.
     init(reusing previous: CandidateLinks, flows: [ElephantFlow], rows: [CandidateRow]) {
-        links = previous.links
-        start = previous.start
+        stores = previous.stores
+        base = previous.base
         width = previous.width
         count = previous.count
         uniform = previous.uniform
@@ -293,7 +281,14 @@ struct CandidateLinks {
         home = zip(flows, rows).map { f, r in f.current.flatMap { r.index(of: $0) } ?? -1 }
     }
 
-    @inline(__always) func offset(_ i: Int, _ c: Int) -> Int { start[i] + c * width[i] }
+    /// Where candidate `c` starts in flow `i`'s row.
+    @inline(__always) func offset(_ i: Int, _ c: Int) -> Int { c * width[i] }
+
+    /// Flow `i`'s row.
+    @inline(__always) func row(_ i: Int) -> UnsafePointer<Int32> { base[i] }
+
+    /// The link at position `k` of flow `i`'s row (`offset(i, c) + j` for link `j` of candidate `c`).
+    @inline(__always) func link(_ i: Int, _ k: Int) -> Int32 { base[i][k] }
 
     /// Index of `path` among the candidates of flow `i` (`flow`), nil if none; the current path is
     /// checked first (it usually is the one).
@@ -306,33 +301,48 @@ struct CandidateLinks {
 
     /// True if candidate `c` of flow `i` uses link `x`.
     @inline(__always) func uses(_ i: Int, _ c: Int, _ x: Int32) -> Bool {
-        let o = offset(i, c)
-        for k in o..<(o + width[i]) where links[k] == x { return true }
+        let o = offset(i, c), r = base[i]
+        for k in o..<(o + width[i]) where r[k] == x { return true }
         return false
     }
 
     /// Starts loading candidate `c` of flow `i` into the cache.
     @inline(__always) func prefetch(_ i: Int, _ c: Int) {
-        let o = offset(i, c)
-        links.withUnsafeBufferPointer { tusk_prefetch($0.baseAddress! + o) }
+        tusk_prefetch(base[i] + offset(i, c))
     }
 
     /// Calls `body` with each link of candidate `a` of flow `i` that candidate `c` does not use, in
     /// path order (the links a move from `a` to `c` leaves).
     @inline(__always) func forEachLink(of i: Int, _ a: Int, notIn c: Int, _ body: (Int) -> Void) {
-        let w = width[i], oa = start[i] + a * w, oc = start[i] + c * w
+        let w = width[i], r = base[i], oa = a * w, oc = c * w
         if aligned[i] {
             for k in 0..<w {
-                let x = links[oa + k]
-                if x >= 0 && x != links[oc + k] { body(Int(x)) }
+                let x = r[oa + k]
+                if x >= 0 && x != r[oc + k] { body(Int(x)) }
             }
         } else {
             for k in oa..<(oa + w) {
-                let x = links[k]
+                let x = r[k]
                 if x >= 0 && !uses(i, c, x) { body(Int(x)) }
             }
         }
     }
+}
+
+/// A row's links, in memory of its own that does not move (the table reads it by address).
+final class RowStore: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int32>
+    let count: Int
+
+    init(_ links: [Int32]) {
+        count = links.count
+        pointer = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, links.count))
+        links.withUnsafeBufferPointer { b in
+            if let a = b.baseAddress { pointer.initialize(from: a, count: b.count) }
+        }
+    }
+
+    deinit { pointer.deallocate() }
 }
 
 /// One flow's candidates as `CandidateLinks` holds them: the links not shared by every candidate,
@@ -343,7 +353,9 @@ struct CandidateRow {
     /// The candidates it was built from (the same storage as the flow's, while the flow keeps it).
     let paths: CandidatePaths
     let shared: [DirectedLinkID]
-    let links: [Int32]
+    let store: RowStore
+    /// The row's links (candidate `c`'s are `links[c * width ..< (c + 1) * width]`).
+    var links: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: store.pointer, count: store.count) }
     let width: Int
     let uniform: Bool
     let aligned: Bool
@@ -364,7 +376,7 @@ struct CandidateRow {
                 if c == 0 { keep = p.indices.filter { !shared.contains(p[$0]) } }
                 for k in keep { links.append(Int32(p[k].index)) }
             }
-            self.links = links
+            store = RowStore(links)
             width = w
             uniform = true
             aligned = true
@@ -399,17 +411,14 @@ struct CandidateRow {
             for _ in m..<w { links.append(-1) }
         }
         for x in seen { position[Int(x)] = -1 }
-        self.links = links
+        store = RowStore(links)
         width = w
         uniform = same
         aligned = inPlace
     }
 
     /// True when `other` is this very row (the same storage, so the same contents).
-    func isSame(as other: CandidateRow) -> Bool {
-        links.withUnsafeBufferPointer { a in other.links.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
-            && links.count == other.links.count
-    }
+    func isSame(as other: CandidateRow) -> Bool { store === other.store }
 
     /// True when `candidates` is the very array this row was built from (the same storage: the
     /// control round hands every flow of a host pair the same cached array), so the row holds.
