@@ -208,8 +208,16 @@ final class RoutingGraph: Sendable {
     func toward(row r: Int) -> Toward {
         if let c = toward.withLock({ $0[r] }) { return c }
         let d = distances[r]
-        var order = Array(d.indices.filter { d[$0] != 255 })
-        order.sort { (d[$0], $0) < (d[$1], $1) }
+        // Nearest first (a switch's count is the sum of its next hops'): by distance, then index.
+        var perDistance = [Int](repeating: 0, count: 256)
+        for x in d.indices { perDistance[Int(d[x])] += 1 }
+        var at = [Int](repeating: 0, count: 256)
+        for k in 1..<256 { at[k] = at[k - 1] + perDistance[k - 1] }
+        var order = [Int](repeating: 0, count: d.count - perDistance[255])
+        for x in d.indices where d[x] != 255 {
+            order[at[Int(d[x])]] = x
+            at[Int(d[x])] += 1
+        }
         var n = [Int32](repeating: 0, count: d.count)
         var lo = [Int32](repeating: 0, count: d.count), hi = [Int32](repeating: 0, count: d.count)
         for x in order {

@@ -5,7 +5,8 @@
 // (analytics evaluation, selection and plan, timed inside the scheduler with an injected CPU clock),
 // and the whole `control` call, which also exports the interval's synthetic samples into the
 // analytics (what a daemon spends on its event loop as datagrams arrive). Decisions are the same on
-// every run (seeded); only the time varies.
+// every run (seeded); only the time varies. TUSK_BENCH_K=64 runs a k=64 fabric alone (one run of
+// 8 rounds: minutes and gigabytes).
 import Foundation
 import Simulation
 import Topology
@@ -33,15 +34,17 @@ func controlRoundBench() {
     let only = env["TUSK_BENCH_K"].flatMap(Int.init)
     // TUSK_BENCH_SECONDS: a shorter run (for a profile of the first rounds only).
     let limit = env["TUSK_BENCH_SECONDS"].flatMap(Double.init)
-    for (k, full) in [(16, 12.0), (32, 8.0)] where only == nil || only == k {
+    // k=64 (65,536 elephants) only when asked for by TUSK_BENCH_K=64, and one run: it takes minutes.
+    for (k, full) in [(16, 12.0), (32, 8.0), (64, 8.0)] where only == k || (only == nil && k < 64) {
         let seconds = limit ?? full
+        let repeats = k >= 64 ? 1 : 3
         let t = try! Topology.fatTree(k: k)
         let exp = Experiment(topology: t, workloads: [.bijection], schedulers: [], seeds: [1],
                              config: SimulationConfig(duration: seconds, measureFrom: seconds / 2))
         let flows = exp.flows(.bijection, seed: 1)
         var runs: [[UInt64]] = [], whole: [[UInt64]] = []
         var moves = 0
-        for _ in 0..<3 {
+        for _ in 0..<repeats {
             var inner = ClosedLoopScheduler(name: "tusk", algorithm: .tusk, seed: 1, timing: ControlTiming(interval: 1, installDelay: 0.005))
             inner.clock = { threadCPUNanos() }
             var sim = Simulator(network: SimNetwork(t), flows: flows, scheduler: TimedScheduler(inner: inner), config: exp.config)
@@ -57,7 +60,7 @@ func controlRoundBench() {
             return v.isEmpty ? 0 : v[v.count / 2]
         }
         let n = runs.map(\.count).min() ?? 0
-        print("k=\(k) bijection, \(t.hosts.count) elephants, \(n) rounds of 1 s, \(moves) moves; CPU ms per round (median of 3 runs):")
+        print("k=\(k) bijection, \(t.hosts.count) elephants, \(n) rounds of 1 s, \(moves) moves; CPU ms per round (median of \(repeats) run\(repeats == 1 ? "" : "s")):")
         var line = "  round: ", line2 = "  round + sFlow export: "
         for i in 0..<n {
             line += "r\(i + 1) \(formatNumber(median(runs, i)))  "
