@@ -11,9 +11,9 @@ import sys
 src, out = sys.argv[1], sys.argv[2]
 rows = list(csv.DictReader(open(src)))
 
-W, H, L, B, T, R = 760, 420, 70, 50, 34, 210
+W, H, L, B, T, R = 800, 420, 70, 50, 34, 250
 xmin, xmax = 512, 131072       # hosts
-ymin, ymax = 1, 10000          # ms
+ymin, ymax = 1, 100000         # ms
 
 
 def x(h):
@@ -27,7 +27,7 @@ def y(ms):
 
 parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
          f'<rect width="{W}" height="{H}" fill="white"/>']
-for e in range(0, 5):
+for e in range(0, 6):
     v = 10 ** e
     parts.append(f'<line x1="{L}" y1="{y(v):.1f}" x2="{W-R}" y2="{y(v):.1f}" stroke="#ddd"/>')
     parts.append(f'<text x="{L-8}" y="{y(v)+4:.1f}" text-anchor="end">{v:,}</text>')
@@ -61,6 +61,13 @@ for version in versions:
         parts.append(f'<line x1="{W-R+12}" y1="{ly}" x2="{W-R+36}" y2="{ly}" stroke="{colour}" stroke-width="2"{dash}/>')
         parts.append(f'<text x="{W-R+42}" y="{ly+4}">{rnd} round, {version}</text>')
         ly += 18
+# The targets of a round at data-centre scale: k=16 within 10 ms, k=32 first round within 250 ms
+# and a settled one within 50 ms.
+for h, ms in [(1024, 10), (8192, 250), (8192, 50)]:
+    cx, cy = x(h), y(ms)
+    parts.append(f'<path d="M{cx-5:.1f},{cy-5:.1f} L{cx+5:.1f},{cy+5:.1f} M{cx-5:.1f},{cy+5:.1f} L{cx+5:.1f},{cy-5:.1f}" stroke="black" stroke-width="2"/>')
+parts.append(f'<path d="M{W-R+19:.1f},{ly-5:.1f} L{W-R+29:.1f},{ly+5:.1f} M{W-R+19:.1f},{ly+5:.1f} L{W-R+29:.1f},{ly-5:.1f}" stroke="black" stroke-width="2"/>')
+parts.append(f'<text x="{W-R+42}" y="{ly+4}">target (k=16; k=32 first, settled)</text>')
 parts.append(f'<text x="{L}" y="20">Tusk control round (analytics, selection, plan) in the closed-loop simulator, 1-in-1000 sFlow</text>')
 parts.append('</svg>')
 open(out, "w").write("\n".join(parts) + "\n")

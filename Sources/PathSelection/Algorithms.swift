@@ -427,8 +427,8 @@ public struct GlobalFirstFit: PathSelector {
         var moves = 0
         for f in waiting {
             guard f.movable else { continue }
-            let first = f.candidates.firstIndex(whereLinks: { links in
-                links.allSatisfy { l in l.index < reserved.count && reserved[l.index] + f.demand <= input.capacity[l.index] * (1 + 1e-9) }
+            let first = f.candidates.firstIndex(whereEveryLink: { l in
+                l.index < reserved.count && reserved[l.index] + f.demand <= input.capacity[l.index] * (1 + 1e-9)
             })
             guard let c = first else { continue }
             let p = f.candidates[c] // fits nowhere: stays on ECMP, tried again next round

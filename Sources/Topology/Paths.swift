@@ -371,6 +371,26 @@ final class RoutedPaths: Sendable {
         return out
     }
 
+    /// The index of the first path every link of which satisfies `accept`: a walk in the paths'
+    /// order that leaves out every path below a link that fails (their number is known).
+    func firstIndex(whereEveryLink accept: (DirectedLinkID) -> Bool) -> Int? {
+        guard count > 0, accept(first), accept(last) else { return nil }
+        let d = graph.distances[row]
+        func search(_ x: Int) -> Int? {
+            if x == t { return 0 }
+            let want = d[x] &- 1
+            var below = 0
+            for k in Int(way.lo[x])..<Int(way.hi[x]) {
+                let y = Int(graph.flat[k].neighbour)
+                guard d[y] == want else { continue }
+                if accept(graph.flat[k].egress), let c = search(y) { return below + c }
+                below += Int(way.counts[y])
+            }
+            return nil
+        }
+        return search(s)
+    }
+
     /// The index of `path` among these paths, nil if it is not one of them.
     func index(of path: Path) -> Int? {
         let l = path.links
@@ -467,22 +487,14 @@ public struct CandidatePaths: RandomAccessCollection, Hashable, Sendable, Expres
         }
     }
 
-    /// The index of the first candidate whose links satisfy `accept`, reading no `Path`.
-    public func firstIndex(whereLinks accept: (UnsafeBufferPointer<DirectedLinkID>) -> Bool) -> Int? {
+    /// The index of the first candidate every link of which satisfies `accept`. A described set
+    /// walks the routing table and skips every path below a link that fails, without reading them.
+    public func firstIndex(whereEveryLink accept: (DirectedLinkID) -> Bool) -> Int? {
         switch storage {
         case .list(let ps):
-            return ps.firstIndex { p in p.links.withUnsafeBufferPointer { accept($0) } }
+            return ps.firstIndex { $0.links.allSatisfy(accept) }
         case .routed(let r):
-            var c = 0, found: Int?
-            r.graph.forEachPath(from: r.s, to: r.t, first: r.first, last: r.last) { links in
-                if accept(links) {
-                    found = c
-                    return false
-                }
-                c += 1
-                return true
-            }
-            return found
+            return r.firstIndex(whereEveryLink: accept)
         }
     }
 

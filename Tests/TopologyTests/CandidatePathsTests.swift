@@ -42,13 +42,16 @@ import Testing
                         seen.append(Array(links))
                     }
                     #expect(seen == listed.map(\.links))
-                    // The first path through each link any of them uses, found without making paths.
-                    for l in Set(listed.flatMap(\.links)) {
-                        let expected = listed.firstIndex { $0.links.contains(l) }
-                        #expect(described.firstIndex(whereLinks: { $0.contains(l) }) == expected)
-                        #expect(CandidatePaths(listed).firstIndex(whereLinks: { $0.contains(l) }) == expected)
+                    // The first path avoiding a set of links (a walk that skips what lies below a
+                    // link that fails): every link of the pair's paths left out alone, and in pairs.
+                    let used = Array(Set(listed.flatMap(\.links))).sorted()
+                    var avoid: [Set<DirectedLinkID>] = [[]] + used.map { [$0] }
+                    for (n, a) in used.enumerated() where n + 1 < used.count { avoid.append([a, used[n + 1]]) }
+                    for set in avoid {
+                        let expected = listed.firstIndex { $0.links.allSatisfy { !set.contains($0) } }
+                        #expect(described.firstIndex(whereEveryLink: { !set.contains($0) }) == expected, "\(a) -> \(b) avoiding \(set)")
+                        #expect(CandidatePaths(listed).firstIndex(whereEveryLink: { !set.contains($0) }) == expected)
                     }
-                    #expect(described.firstIndex(whereLinks: { _ in false }) == nil)
                     for (c, p) in listed.enumerated() {
                         #expect(described.firstIndex(of: p) == c)
                         #expect(described.contains(p))
