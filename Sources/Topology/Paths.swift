@@ -443,9 +443,11 @@ public struct CandidatePaths: RandomAccessCollection, Hashable, Sendable, Expres
 
     public subscript(c: Int) -> Path {
         switch storage {
-        case .list(let p): p[c]
+        case .list(let p):
+            return p[c]
         case .routed(let r):
-            { precondition(c >= 0 && c < endIndex, "candidate index out of range"); return Path(r.links(c)) }()
+            precondition(c >= 0 && c < endIndex, "candidate index out of range")
+            return Path(r.links(c))
         }
     }
 
