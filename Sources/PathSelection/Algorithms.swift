@@ -430,8 +430,8 @@ public struct GlobalFirstFit: PathSelector {
             let first = f.candidates.firstIndex(whereEveryLink: { l in
                 l.index < reserved.count && reserved[l.index] + f.demand <= input.capacity[l.index] * (1 + 1e-9)
             })
-            guard let c = first else { continue }
-            let p = f.candidates[c] // fits nowhere: stays on ECMP, tried again next round
+            guard let c = first else { continue } // fits nowhere: stays on ECMP, tried again next round
+            let p = f.candidates[c]
             if p != f.current {
                 guard moves < rules.maxMoves else {
                     result.skipped.append((f.key, .moveCap))
