@@ -91,7 +91,8 @@ public struct TuskSelector: PathSelector {
         if let c = tableCache, c.rows.count == rows.count, zip(c.rows, rows).allSatisfy({ $0.isSame(as: $1) }) {
             table = CandidateLinks(reusing: c.table, flows: flows, rows: rows)
         } else {
-            // The old table goes first: at k=64 each is a gigabyte, and two at once would be the peak.
+            // The old table goes first: it keeps its rows alive, among them those of pairs that no
+            // longer carry an elephant (at k=64 a row is 16 KB).
             tableCache = nil
             table = CandidateLinks(flows: flows, rows: rows)
         }
