@@ -1,5 +1,6 @@
-// sFlow from the fluid model: what a fabric of sampling switches would export, built with the real
-// encoder and fed to the real `FlowAnalytics` through `ingest(datagram:at:)`.
+// sFlow from the fluid model: what a fabric of sampling switches would export, encoded as datagrams
+// (`SFlowEncoder.encode(agent:...:samples:)`, the same bytes as the general encoder gives) and fed
+// to the real `FlowAnalytics` through `ingest(datagram:at:)`.
 //
 // Every switch is an sFlow agent (address 172.16.0.0 + switch index + 1, ifIndex = OpenFlow port).
 // A flow is sampled at every switch it crosses, on the port it enters by (sFlow v5 flow_sample,
@@ -56,17 +57,23 @@ struct SFlowSynthesizer {
     private var pendingPath: [[Int32]]
     private var touched: [Int32] = []
     private var isTouched: [Bool]
-    private var headers: [Int: [UInt8]] = [:]
+    /// Per flow: its sampled header, built on first use (empty: not built); `headersBuilt` of them.
+    private var headers: [[UInt8]]
+    private var headersBuilt = 0
 
     // Per directed link: octets carried so far.
     private var octets: [Double]
 
-    // Per switch: samples waiting for the next export, and sFlow sequence state.
-    private var waiting: [[(flow: Int32, inPort: UInt32, outPort: UInt32)]]
+    // Per switch: samples waiting for the next export (the flow, the link it came in by, the port
+    // it leaves by), and sFlow sequence state.
+    private var waiting: [[(flow: Int32, link: Int32, outPort: UInt32)]]
     private var datagramSequence: [UInt32]
-    /// Per data source (switch and input port): sFlow v5 numbers each source's flow samples and keeps
-    /// its sample pool on its own, so a collector can count the source's lost samples.
-    private var sourceState: [UInt64: (sequence: UInt32, pool: UInt32)] = [:]
+    /// Per data source, that is per directed link into a switch (the switch and its input port):
+    /// sFlow v5 numbers each source's flow samples and keeps its sample pool on its own, so a
+    /// collector can count the source's lost samples.
+    private var sourceSequence: [UInt32]
+    private var sourcePool: [UInt32]
+    private var batch: [HeaderSample] = []
     private var counterSequence: [UInt32]
     private var nextExport: Double
     private var nextPoll: Double
@@ -92,7 +99,10 @@ struct SFlowSynthesizer {
         pendingBytes = [Double](repeating: 0, count: flows.count)
         pendingPath = [[Int32]](repeating: [], count: flows.count)
         isTouched = [Bool](repeating: false, count: flows.count)
+        headers = [[UInt8]](repeating: [], count: flows.count)
         octets = [Double](repeating: 0, count: n)
+        sourceSequence = [UInt32](repeating: 0, count: n)
+        sourcePool = sourceSequence
         let s = t.switches.count
         waiting = Array(repeating: [], count: s)
         datagramSequence = [UInt32](repeating: 0, count: s)
@@ -139,7 +149,7 @@ struct SFlowSynthesizer {
             guard sw >= 0 else { continue }
             let n = poisson(mean)
             guard n > 0 else { continue }
-            for _ in 0..<n { waiting[sw].append((Int32(f), toPort[l], fromPort[next])) }
+            for _ in 0..<n { waiting[sw].append((Int32(f), Int32(l), fromPort[next])) }
         }
     }
 
@@ -159,24 +169,20 @@ struct SFlowSynthesizer {
             let list = waiting[sw]
             while start < list.count {
                 let end = min(list.count, start + max(1, config.samplesPerDatagram))
-                var samples: [SFlowSample] = []
-                samples.reserveCapacity(end - start)
-                for (f, inPort, outPort) in list[start..<end] {
-                    let source = UInt64(sw) << 32 | UInt64(inPort)
-                    var st = sourceState[source] ?? (0, 0)
-                    st.sequence &+= 1
-                    st.pool &+= rate
-                    sourceState[source] = st
-                    samples.append(.flow(FlowSample(
-                        sequence: st.sequence, source: DataSource(type: 0, index: inPort),
-                        samplingRate: rate, samplePool: st.pool, drops: 0,
-                        input: .ifIndex(inPort), output: .ifIndex(outPort),
-                        records: [.rawPacketHeader(RawPacketHeader(headerProtocol: RawPacketHeader.ethernet,
-                                                                   frameLength: UInt32(config.packetBytes), stripped: 0,
-                                                                   header: header(Int(f))))])))
+                batch.removeAll(keepingCapacity: true)
+                for (f, l, outPort) in list[start..<end] {
+                    let link = Int(l), inPort = toPort[link]
+                    sourceSequence[link] &+= 1
+                    sourcePool[link] &+= rate
+                    batch.append(HeaderSample(sequence: sourceSequence[link], source: DataSource(type: 0, index: inPort),
+                                              samplingRate: rate, samplePool: sourcePool[link], drops: 0,
+                                              input: .ifIndex(inPort), output: .ifIndex(outPort),
+                                              headerProtocol: RawPacketHeader.ethernet, frameLength: UInt32(config.packetBytes),
+                                              stripped: 0, header: header(Int(f))))
                 }
-                send(SFlowDatagram(agent: agent, subAgentId: 0, sequence: nextSequence(sw), uptime: uptime, samples: samples),
-                     at: t, into: &analytics)
+                let bytes = SFlowEncoder.encode(agent: agent, subAgentId: 0, sequence: nextSequence(sw), uptime: uptime, samples: batch)
+                datagramsSent += 1
+                bytes.withUnsafeBytes { _ = analytics.ingest(datagram: $0, at: t) }
                 samplesSent += end - start
                 start = end
             }
@@ -187,7 +193,10 @@ struct SFlowSynthesizer {
             while nextPoll <= t { nextPoll += config.pollingInterval }
         }
         while nextExport <= t { nextExport += config.exportInterval }
-        if headers.count > 200_000 { headers.removeAll(keepingCapacity: true) }
+        if headersBuilt > 200_000 {
+            for i in headers.indices { headers[i] = [] }
+            headersBuilt = 0
+        }
     }
 
     private mutating func pollCounters(at t: Double, uptime: UInt32, into analytics: inout FlowAnalytics) {
@@ -232,7 +241,7 @@ struct SFlowSynthesizer {
 
     /// The sampled header of a flow's packets (Ethernet, IPv4, TCP/UDP), built once per flow.
     private mutating func header(_ f: Int) -> [UInt8] {
-        if let h = headers[f] { return h }
+        if !headers[f].isEmpty { return headers[f] }
         let spec = specs[f]
         let t = network.topology
         let k = spec.key
@@ -241,6 +250,7 @@ struct SFlowSynthesizer {
                                                proto: k.proto, srcPort: k.sport, dstPort: k.dport,
                                                ipLength: max(40, config.packetBytes - 14))
         headers[f] = h
+        headersBuilt += 1
         return h
     }
 
