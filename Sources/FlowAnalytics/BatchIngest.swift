@@ -19,6 +19,16 @@ public struct ScannedDatagrams: Sendable {
 
     public var isEmpty: Bool { datagrams == 0 }
 
+    /// Empties the batch, keeping its memory for the next one.
+    public mutating func removeAll() {
+        samples.removeAll(keepingCapacity: true)
+        sampleTimes.removeAll(keepingCapacity: true)
+        counterDatagrams.removeAll(keepingCapacity: true)
+        counterTimes.removeAll(keepingCapacity: true)
+        rejected.removeAll(keepingCapacity: true)
+        datagrams = 0
+    }
+
     /// Scans one datagram. Returns false when it was not usable sFlow (nothing of it is kept).
     @discardableResult
     public mutating func scan(_ bytes: UnsafeRawBufferPointer, at t: Double) -> Bool {
