@@ -211,8 +211,19 @@ public struct FabricProgrammer: Sendable {
             ? ($0.priority, $0.demand) > ($1.priority, $1.demand) : $0.key < $1.key }
         var count = [Int](repeating: 0, count: topology.switches.count)
         var next: [FlowKey: (pin: Pin, entries: [ElephantEntry])] = [:]
+        next.reserveCapacity(order.count)
+        // Flows whose entries may differ from what is installed: only these are compared below. A
+        // flow kept on the same path, to the same host, under the same table settings keeps the
+        // very entries it has (they are a function of these alone), and nothing of it changes.
+        var touched: [FlowKey] = []
         for pin in order where next[pin.key] == nil {
-            let es = entries(for: pin.key, path: pin.path, dst: pin.dst)
+            let es: [ElephantEntry]
+            if let old = installed[pin.key], old.pin.path == pin.path, old.pin.dst == pin.dst, isCurrent(old.entries) {
+                es = old.entries
+            } else {
+                es = entries(for: pin.key, path: pin.path, dst: pin.dst)
+                touched.append(pin.key)
+            }
             guard es.allSatisfy({ count[$0.switchID.index] < config.budgetPerSwitch }) else {
                 plan.overBudget.append(pin.key)
                 continue
@@ -220,8 +231,9 @@ public struct FabricProgrammer: Sendable {
             for e in es { count[e.switchID.index] += 1 }
             next[pin.key] = (pin, es)
         }
-        // Diff per flow and switch.
-        for key in Set(installed.keys).union(next.keys).sorted() {
+        for key in installed.keys where next.index(forKey: key) == nil { touched.append(key) }
+        // Diff per flow and switch, in key order.
+        for key in Set(touched).sorted() {
             let old = installed[key], new = next[key]
             var oldBySwitch: [SwitchID: ElephantEntry] = [:]
             for e in old?.entries ?? [] { oldBySwitch[e.switchID] = e }
@@ -243,6 +255,14 @@ public struct FabricProgrammer: Sendable {
         entriesPerSwitch = count
         for i in count.indices { peakEntriesPerSwitch[i] = max(peakEntriesPerSwitch[i], count[i]) }
         return plan
+    }
+
+    /// Whether installed entries were made under the table settings in force now (the cookie's
+    /// hash part depends on the flow alone).
+    private func isCurrent(_ entries: [ElephantEntry]) -> Bool {
+        entries.allSatisfy {
+            $0.priority == config.priority && $0.idleTimeout == config.idleTimeout && $0.cookie >> 48 == UInt64(config.cookiePrefix)
+        }
     }
 
     /// A flow's entries timed out on the switches (FLOW_REMOVED, or in the simulator its samples

@@ -36,8 +36,11 @@ import SFlow
         var batched = FlowAnalytics(config: AnalyticsConfig())
         var rejected = 0
         var i = 0
+        // One batch, emptied and filled again (`removeAll()` must leave nothing of the last one).
+        var s = ScannedDatagrams()
         while i < input.count {
-            var s = ScannedDatagrams()
+            s.removeAll()
+            #expect(s.isEmpty && s.samples.isEmpty && s.rejected.isEmpty && s.counterDatagrams.isEmpty)
             let end = min(i + batchSize, input.count)
             for d in input[i..<end] { d.bytes.withUnsafeBytes { _ = s.scan($0, at: d.time) } }
             rejected += s.rejected.count

@@ -372,6 +372,83 @@ struct SmallFabric {
         #expect(p.entriesPerSwitch.allSatisfy { $0 == 0 })
     }
 
+    /// `program` compares only the flows whose entries may have changed. Against a plain diff of
+    /// every flow (entries recomputed for each, as `program` once did), over rounds of random moves,
+    /// new and dropped pins, demand and priority changes, a tight budget, and table settings that
+    /// change under installed entries, the plans and table counts must be the same.
+    @Test func planIsTheFullDiff() {
+        var p = FabricProgrammer(topology: t, config: ProgrammingConfig(budgetPerSwitch: 6))
+        var reference: [FlowKey: (pin: Pin, entries: [ElephantEntry])] = [:]
+        var g = SeededGenerator(seed: 11)
+        var desired: [FlowKey: Pin] = [:]
+        var unchangedFlows = 0
+        for round in 0..<120 {
+            if round % 17 == 16 {
+                p.config.priority = UInt16.random(in: 30000...40000, using: &g)
+                p.config.idleTimeout = UInt16.random(in: 3...9, using: &g)
+                p.config.cookiePrefix = UInt16.random(in: 1...3, using: &g)
+                p.config.budgetPerSwitch = Int.random(in: 3...8, using: &g)
+            }
+            for _ in 0..<Int.random(in: 0...6, using: &g) {
+                let i = Int.random(in: 0..<30, using: &g), src = HostID(i % 16), dst = HostID((i * 7 + 3) % 16)
+                guard src != dst else { continue }
+                let paths = t.equalCostPaths(from: src, to: dst)
+                switch Int.random(in: 0..<4, using: &g) {
+                case 0: desired[key(i)] = nil
+                case 1: desired[key(i)]?.demand = Double.random(in: 1e8...1e9, using: &g)
+                case 2: desired[key(i)]?.priority = Int.random(in: 0...2, using: &g)
+                default: desired[key(i)] = Pin(key: key(i), dst: dst, path: paths.randomElement(using: &g)!,
+                                               demand: Double.random(in: 1e8...1e9, using: &g))
+                }
+            }
+            let pins = Array(desired.values).shuffled(using: &g)
+            let plan = p.program(pins)
+
+            // The reference: every flow's entries made again, every flow compared.
+            var expected = ProgrammingPlan()
+            let order = pins.sorted { ($0.priority, $0.demand) != ($1.priority, $1.demand)
+                ? ($0.priority, $0.demand) > ($1.priority, $1.demand) : $0.key < $1.key }
+            var count = [Int](repeating: 0, count: t.switches.count)
+            var next: [FlowKey: (pin: Pin, entries: [ElephantEntry])] = [:]
+            for pin in order where next[pin.key] == nil {
+                let es = p.entries(for: pin.key, path: pin.path, dst: pin.dst)
+                guard es.allSatisfy({ count[$0.switchID.index] < p.config.budgetPerSwitch }) else {
+                    expected.overBudget.append(pin.key)
+                    continue
+                }
+                for e in es { count[e.switchID.index] += 1 }
+                next[pin.key] = (pin, es)
+            }
+            for k in Set(reference.keys).union(next.keys).sorted() {
+                let old = reference[k], new = next[k]
+                let o = Dictionary((old?.entries ?? []).map { ($0.switchID, $0) }, uniquingKeysWith: { a, _ in a })
+                let n = Dictionary((new?.entries ?? []).map { ($0.switchID, $0) }, uniquingKeysWith: { a, _ in a })
+                if old != nil, new != nil, old!.entries == new!.entries { unchangedFlows += 1 }
+                for s in Set(o.keys).union(n.keys).sorted() {
+                    switch (o[s], n[s]) {
+                    case (nil, let x?): expected.changes.append(.add(x))
+                    case (let x?, nil): expected.changes.append(.delete(x))
+                    case (let x?, let y?) where x.outPort != y.outPort: expected.changes.append(.modify(y))
+                    default: break
+                    }
+                }
+                if let new, old?.pin.path != new.pin.path { expected.pinned.append((k, new.pin.path)) }
+                if old != nil, new == nil { expected.unpinned.append(k) }
+            }
+            expected.changes.sort { ($0.entry.switchID, $0.entry.key) < ($1.entry.switchID, $1.entry.key) }
+            reference = next
+
+            #expect(plan.changes == expected.changes, "round \(round)")
+            #expect(plan.pinned.map(\.key) == expected.pinned.map(\.key) && plan.pinned.map(\.path) == expected.pinned.map(\.path), "round \(round)")
+            #expect(plan.unpinned == expected.unpinned, "round \(round)")
+            #expect(plan.overBudget == expected.overBudget, "round \(round)")
+            #expect(p.entriesPerSwitch == count, "round \(round)")
+            #expect(p.installed.mapValues(\.entries) == reference.mapValues(\.entries), "round \(round)")
+        }
+        // The rounds kept most flows as they were (the case `program` no longer recomputes).
+        #expect(unchangedFlows > 1_000)
+    }
+
     @Test func flowMod() {
         let p = FabricProgrammer(topology: t, config: ProgrammingConfig(budgetPerSwitch: 10, priority: 40000, idleTimeout: 7, cookiePrefix: 0x5453))
         let dst = HostID(15)
