@@ -53,33 +53,75 @@ public struct TuskSelector: PathSelector {
     /// Each host pair's candidates as the chains and the search read them, kept from round to round
     /// while an elephant of the pair is movable: a settled fabric builds none.
     private var rowCache: [Int: CandidateRow] = [:]
-    private var scratch: [Int8] = []
+    /// Positions per link index, all -1 between calls: one for each of the two threads rows are built on.
+    private var scratch: [Int8] = [], scratch2: [Int8] = []
+    /// Below this many rows to build, they are built on one thread (tests set it to compare).
+    var parallelRowsFrom = 64
+
+    /// Where a flow's row comes from: a row at hand, or one to build (an index into the list).
+    private enum RowSlot {
+        case row(CandidateRow)
+        case build(Int)
+    }
 
     /// The rows of `flows`, from the cache where it holds the same candidates; the cache keeps only
     /// the pairs of this round's elephants: the rows of `others` (elephants that may not move this
     /// round, such as those held after a move) are kept for when they may move again, not built.
+    /// The rows to build are found first, then built on two threads (each row depends on its
+    /// flow's candidates alone), then handed out: the same rows as building them one by one.
     private mutating func candidateRows(_ flows: [ElephantFlow], keeping others: [ElephantFlow]) -> [CandidateRow] {
-        var next: [Int: CandidateRow] = [:]
+        var next: [Int: RowSlot] = [:]
         next.reserveCapacity(flows.count + others.count)
         for f in others {
             let pair = f.src.index << 32 | f.dst.index
-            if next[pair] == nil, let r = rowCache[pair], r.isBuilt(from: f.candidates) { next[pair] = r }
+            if next[pair] == nil, let r = rowCache[pair], r.isBuilt(from: f.candidates) { next[pair] = .row(r) }
         }
-        var out: [CandidateRow] = []
-        out.reserveCapacity(flows.count)
-        for f in flows {
+        var slots: [RowSlot] = []
+        slots.reserveCapacity(flows.count)
+        var toBuild: [Int] = [] // flows whose row is built, in flow order
+        for (i, f) in flows.enumerated() {
             let pair = f.src.index << 32 | f.dst.index
-            if let r = next[pair] ?? rowCache[pair], r.isBuilt(from: f.candidates) {
-                next[pair] = r
-                out.append(r)
+            switch next[pair] ?? rowCache[pair].map(RowSlot.row) {
+            case .row(let r)? where r.isBuilt(from: f.candidates):
+                next[pair] = .row(r)
+                slots.append(.row(r))
                 continue
+            case .build(let j)? where flows[toBuild[j]].candidates == f.candidates:
+                slots.append(.build(j))
+                continue
+            default:
+                break
             }
-            let r = CandidateRow(f.candidates, shared: f.sharedLinks(), scratch: &scratch)
-            if next[pair] == nil { next[pair] = r }
-            out.append(r)
+            slots.append(.build(toBuild.count))
+            if next[pair] == nil { next[pair] = .build(toBuild.count) }
+            toBuild.append(i)
         }
-        rowCache = next
-        return out
+        var built = [CandidateRow?](repeating: nil, count: toBuild.count)
+        func build(_ range: Range<Int>, _ scratch: inout [Int8], into rows: inout ArraySlice<CandidateRow?>) {
+            for j in range {
+                let f = flows[toBuild[j]]
+                rows[j] = CandidateRow(f.candidates, shared: f.sharedLinks(), scratch: &scratch)
+            }
+        }
+        if toBuild.count < parallelRowsFrom {
+            build(0..<toBuild.count, &scratch, into: &built[...])
+        } else {
+            let half = toBuild.count / 2
+            var first = built[..<half], second = built[half...]
+            var s1 = scratch, s2 = scratch2
+            (scratch, scratch2) = ([], [])
+            inParallel({ build(0..<half, &s1, into: &first) }, { build(half..<toBuild.count, &s2, into: &second) })
+            (scratch, scratch2) = (s1, s2)
+            built = Array(first) + Array(second)
+        }
+        func row(_ s: RowSlot) -> CandidateRow {
+            switch s {
+            case .row(let r): r
+            case .build(let j): built[j]!
+            }
+        }
+        rowCache = next.mapValues(row)
+        return slots.map(row)
     }
 
     /// The last table the rearranging phases used, with the rows it was built from (kept alive, so

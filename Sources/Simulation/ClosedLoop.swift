@@ -34,6 +34,8 @@ public struct ClosedLoopStats: Sendable {
     /// With an injected clock (`ClosedLoopScheduler.clock`): the time of each round's analytics
     /// evaluation, selection and programming plan (sFlow synthesis excluded), in the clock's units.
     public var roundTimes: [UInt64] = []
+    /// The same rounds timed by `ClosedLoopScheduler.wallClock`.
+    public var roundWallTimes: [UInt64] = []
     /// The last decisions with their reasons (bounded), for logs.
     public var recent: [(time: Double, flow: FlowID, decision: Decision)] = []
 
@@ -51,6 +53,8 @@ public struct ClosedLoopScheduler: FlowScheduler {
     public private(set) var stats = ClosedLoopStats()
     /// A clock to time each round with (benchmarks inject a CPU-time clock); nil: rounds are not timed.
     public var clock: (@Sendable () -> UInt64)?
+    /// A second clock for the same rounds (benchmarks inject wall time: parts of a round run on two threads).
+    public var wallClock: (@Sendable () -> UInt64)?
 
     private let seed: UInt64
     private let algorithm: SelectorAlgorithm
@@ -99,11 +103,12 @@ public struct ClosedLoopScheduler: FlowScheduler {
         guard var control else { return [] }
         let t = view.time // the clock only
         synth?.export(at: t, into: &analytics)
-        let began = clock?()
+        let began = clock?(), wallBegan = wallClock?()
         _ = analytics.evaluate(at: t)
         stats.rounds += 1
         let round = control.round(analytics, at: t)
         if let clock, let began { stats.roundTimes.append(clock() &- began) }
+        if let wallClock, let wallBegan { stats.roundWallTimes.append(wallClock() &- wallBegan) }
         self.control = control
 
         for e in round.elephants { seenElephants.insert(e.key) }

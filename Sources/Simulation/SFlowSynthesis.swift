@@ -298,18 +298,3 @@ struct SFlowSynthesizer {
         return max(0, Int((mean + z * mean.squareRoot()).rounded()))
     }
 }
-
-/// Runs `a` and `b` at the same time on two threads (fork and join) and returns when both have
-/// finished. The caller keeps them apart: neither may touch what the other changes.
-private func inParallel(_ a: () -> Void, _ b: () -> Void) {
-    struct Pair: @unchecked Sendable {
-        let a: () -> Void
-        let b: () -> Void
-    }
-    withoutActuallyEscaping(a) { a in
-        withoutActuallyEscaping(b) { b in
-            let pair = Pair(a: a, b: b)
-            DispatchQueue.concurrentPerform(iterations: 2) { i in i == 0 ? pair.a() : pair.b() }
-        }
-    }
-}

@@ -114,4 +114,41 @@ import Topology
         }
         #expect(asked > 20)
     }
+    /// Rows are built on two threads when there are many to build. A k=8 permutation (128 rows per
+    /// round) selected over three rounds with the rows built on one thread and on two: the same
+    /// decisions, round by round.
+    @Test func rowsBuiltOnTwoThreadsDecideTheSame() throws {
+        let t = try Topology.fatTree(k: 8)
+        let n = t.hosts.count
+        var rng = SeededGenerator(seed: 5)
+        var dst = Array(0..<n)
+        repeat { dst.shuffle(using: &rng) } while dst.enumerated().contains { $0.offset == $0.element }
+        let cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
+        let routing = RoutingTable(t)
+        var flows: [ElephantFlow] = []
+        for s in 0..<n {
+            let cands = routing.candidatePaths(from: t.hosts[s].attachment.switchID, to: t.hosts[dst[s]].attachment.switchID,
+                                               first: t.uplink(of: HostID(s)), last: t.downlink(of: HostID(dst[s])))
+            flows.append(ElephantFlow(key: FlowKey(src: .v4(IPv4Address(UInt32(0x0A00_0000 + s))), dst: .v4(IPv4Address(UInt32(0x0A00_1000 + s))),
+                                                   proto: 6, sport: 40000, dport: 5201),
+                                      src: HostID(s), dst: HostID(dst[s]), rate: 1e9, demand: 1e9,
+                                      current: cands[Int.random(in: 0..<cands.count, using: &rng)], candidates: cands))
+        }
+        var one = TuskSelector(seed: 3), two = TuskSelector(seed: 3)
+        one.parallelRowsFrom = .max
+        #expect(two.parallelRowsFrom <= n)
+        var decided = 0
+        for round in 1...3 {
+            var load = [Double](repeating: 0, count: cap.count)
+            for f in flows { for d in f.current!.links { load[d.index] += f.demand } }
+            let input = SelectionInput(time: Double(round), flows: flows, load: load, capacity: cap)
+            let a = one.select(input, rules: StabilityRules(maxMoves: n)), b = two.select(input, rules: StabilityRules(maxMoves: n))
+            #expect(a.decisions.map(\.key) == b.decisions.map(\.key), "round \(round)")
+            #expect(a.decisions.map(\.to) == b.decisions.map(\.to), "round \(round)")
+            decided += a.decisions.count
+            let moved = Dictionary(a.decisions.map { ($0.key, $0.to) }, uniquingKeysWith: { x, _ in x })
+            for i in flows.indices { if let p = moved[flows[i].key] { flows[i].current = p } }
+        }
+        #expect(decided > 20)
+    }
 }

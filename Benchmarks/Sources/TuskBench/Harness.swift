@@ -44,21 +44,31 @@ func threadCPUNanos() -> UInt64 {
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
+/// CPU time of the whole process (every thread) in nanoseconds: for work that runs on both cores.
+func processCPUNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
 /// Runs `body` `runs` times; `body` returns how many items it processed; reports items per second
-/// of thread CPU time (one core), and the wall-clock figure beside it.
-func measureThroughput(_ name: String, unit: String = "items/s", runs: Int = 7, warmUp: Bool = true, _ body: () -> Int) -> Measurement {
+/// of thread CPU time (one core), and the wall-clock figure beside it. `allThreads`: CPU time of
+/// the whole process instead, for work that runs on more than one thread.
+func measureThroughput(_ name: String, unit: String = "items/s", runs: Int = 7, warmUp: Bool = true, allThreads: Bool = false,
+                       _ body: () -> Int) -> Measurement {
     if warmUp { _ = body() }
+    let cpu = allThreads ? processCPUNanos : threadCPUNanos
     var values: [Double] = []
     var wall: [Double] = []
     for _ in 0..<runs {
-        let t0 = nowNanos(), c0 = threadCPUNanos()
+        let t0 = nowNanos(), c0 = cpu()
         let n = body()
-        let dt = Double(threadCPUNanos() - c0) / 1e9
+        let dt = Double(cpu() - c0) / 1e9
         let dw = Double(nowNanos() - t0) / 1e9
         values.append(Double(n) / dt)
         wall.append(Double(n) / dw)
     }
-    let m = Measurement(name: name, unit: unit + " (per CPU-second, one core)", values: values)
+    let m = Measurement(name: name, unit: unit + (allThreads ? " (per CPU-second, all threads)" : " (per CPU-second, one core)"), values: values)
     m.report()
     let w = Measurement(name: name, unit: unit + " (wall clock)", values: wall)
     print("  wall-clock median \(formatNumber(w.median))")

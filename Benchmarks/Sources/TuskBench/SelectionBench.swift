@@ -59,29 +59,29 @@ func selectionBench() {
         for (name, state) in zip(["first round (ECMP start)", "second round", "settled (after 5)"], states) {
             print("k=\(k) \(name): \(n) elephants, \(overloaded(state)) oversubscribed links")
             var moves = 0
-            let tusk = measureThroughput("  tusk round, k=\(k), \(name)", unit: "rounds/s", runs: runs, warmUp: k < 64) {
+            let tusk = measureThroughput("  tusk round, k=\(k), \(name)", unit: "rounds/s", runs: runs, warmUp: k < 64, allThreads: true) {
                 var s = TuskSelector(seed: 1)
                 moves = s.select(input(state, time: 1), rules: rules).decisions.count
                 return 1
             }
             print("  tusk moves \(moves)")
-            let gff = measureThroughput("  gff round, k=\(k), \(name)", unit: "rounds/s", runs: runs, warmUp: k < 64) {
+            let gff = measureThroughput("  gff round, k=\(k), \(name)", unit: "rounds/s", runs: runs, warmUp: k < 64, allThreads: true) {
                 var g = GlobalFirstFit()
                 _ = g.select(input(state, time: 1), rules: rules)
                 return 1
             }
-            print("  tusk round: \(formatNumber(1000 / tusk.median)) ms, gff round: \(formatNumber(1000 / gff.median)) ms (CPU time, medians)")
+            print("  tusk round: \(formatNumber(1000 / tusk.median)) ms, gff round: \(formatNumber(1000 / gff.median)) ms (CPU time of all threads, medians)")
         }
         // The settled state again and again, as the control loop sees it: after a round where the
         // rearranging phases found nothing, they back off while the elephants and paths stay the same.
         var again = TuskSelector(seed: 1)
         var round = 0.0
-        let repeated = measureThroughput("  tusk round, k=\(k), settled, repeated", unit: "rounds/s", runs: 3 * runs, warmUp: k < 64) {
+        let repeated = measureThroughput("  tusk round, k=\(k), settled, repeated", unit: "rounds/s", runs: 3 * runs, warmUp: k < 64, allThreads: true) {
             round += 1
             _ = again.select(input(states[2], time: round), rules: rules)
             return 1
         }
-        print("  tusk round, settled and repeated: \(formatNumber(1000 / repeated.median)) ms (CPU time, median of \(3 * runs) rounds)")
+        print("  tusk round, settled and repeated: \(formatNumber(1000 / repeated.median)) ms (CPU time of all threads, median of \(3 * runs) rounds)")
         print("  resident: \(residentBytes() >> 20) MB")
     }
 }
