@@ -96,13 +96,21 @@ struct AlternatingChains {
     }
 
     /// True if a full flow other than `i` is on link `l`.
-    @inline(__always) private func taken(_ l: Int32, by i: Int) -> Bool {
+    @inline(__always) private func taken(_ l: Int32, by i: Int) -> Bool { Self.taken(occupants, l, by: i) }
+
+    @inline(__always) private static func taken(_ occupants: [[Int32]], _ l: Int32, by i: Int) -> Bool {
         occupants[Int(l)].contains { $0 != Int32(i) }
     }
 
     /// True if candidate `c` of flow `i` keeps the links of its current path at the levels above `j`.
     @inline(__always) private func agrees(_ i: Int, _ c: Int, below j: Int) -> Bool {
-        let w = table.width[i], o = table.offset(i, c), cur = table.offset(i, choice[i]), r = table.row(i)
+        Self.agrees(table.row(i), table.offset(i, c), table.offset(i, choice[i]), table.width[i], below: j)
+    }
+
+    /// The same from a row: the candidate at offset `o`, the current path at offset `cur`, width `w`.
+    /// (The closures the groups call use these forms, on copies of what they read: a closure that
+    /// captures `self` makes each call copy the whole struct, every array in it retained and released.)
+    @inline(__always) private static func agrees(_ r: UnsafePointer<Int32>, _ o: Int, _ cur: Int, _ w: Int, below j: Int) -> Bool {
         for l in 0..<j where r[o + l] != r[cur + l] || r[o + w - 1 - l] != r[cur + w - 1 - l] { return false }
         return true
     }
@@ -112,17 +120,18 @@ struct AlternatingChains {
         (0..<table.count[i]).filter { agrees(i, $0, below: j) }
     }
 
-    /// Among the candidates of flow `i` whose level-`j` link on side A (or B) is `l`, that keep its
-    /// links above level `j` and that `accept`, the one whose deeper links are least taken (then the
-    /// least loaded). Ties go to the lowest candidate index.
-    private func pick(_ i: Int, level j: Int, sideA: Bool, link l: Int32, _ accept: (Int) -> Bool = { _ in true }) -> Int? {
+    /// Among the candidates of flow `i` whose level-`j` link on side A (or B) is `l` (and on the other
+    /// side `other`, if given) and that keep its links above level `j`, the one whose deeper links
+    /// are least taken (then the least loaded). Ties go to the lowest candidate index.
+    private func pick(_ i: Int, level j: Int, sideA: Bool, link l: Int32, other: Int32? = nil) -> Int? {
         var best: Int?, bestTaken = Int.max, bestSum = Double.infinity
-        let w = table.width[i]
+        let w = table.width[i], r = table.row(i), cur = table.offset(i, choice[i]), stride = table.offset(i, 1)
+        let otherSide = sideA ? w - 1 - j : j, occupants = self.occupants, util = self.util
         groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { c in
-            guard accept(c) && agrees(i, c, below: j) else { return true }
-            let o = table.offset(i, c), r = table.row(i)
+            let o = c * stride
+            guard (other == nil || r[o + otherSide] == other!) && Self.agrees(r, o, cur, w, below: j) else { return true }
             var n = 0, sum = 0.0
-            for k in (j + 1)..<max(j + 1, w - 1 - j) where taken(r[o + k], by: i) { n += 1 }
+            for k in (j + 1)..<max(j + 1, w - 1 - j) where Self.taken(occupants, r[o + k], by: i) { n += 1 }
             for k in o..<(o + w) { sum += util[Int(r[k])] }
             if n < bestTaken || (n == bestTaken && sum < bestSum - 1e-12) { (best, bestTaken, bestSum) = (c, n, sum) }
             return true
@@ -170,7 +179,7 @@ struct AlternatingChains {
         func b(_ c: Int) -> Int32 { link(i, c, j, sideA: false) }
         let freeA = opts.filter { !taken(a($0), by: i) }
         if let c = freeA.first(where: { !taken(b($0), by: i) }) {
-            guard let p = pick(i, level: j, sideA: true, link: a(c), { b($0) == b(c) }) else { return false }
+            guard let p = pick(i, level: j, sideA: true, link: a(c), other: b(c)) else { return false }
             move(i, to: p)
             return true
         }
@@ -217,8 +226,9 @@ struct AlternatingChains {
     /// its links above level `j`.
     private func firstOption(_ i: Int, level j: Int, sideA: Bool, link l: Int32) -> Int? {
         var found: Int?
+        let w = table.width[i], r = table.row(i), cur = table.offset(i, choice[i]), stride = table.offset(i, 1)
         groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { c in
-            if agrees(i, c, below: j) { found = c }
+            if Self.agrees(r, c * stride, cur, w, below: j) { found = c }
             return found == nil
         }
         return found
