@@ -58,70 +58,72 @@ public struct TuskSelector: PathSelector {
     /// Below this many rows to build, they are built on one thread (tests set it to compare).
     var parallelRowsFrom = 64
 
-    /// Where a flow's row comes from: a row at hand, or one to build (an index into the list).
-    private enum RowSlot {
-        case row(CandidateRow)
-        case build(Int)
-    }
-
     /// The rows of `flows`, from the cache where it holds the same candidates; the cache keeps only
     /// the pairs of this round's elephants: the rows of `others` (elephants that may not move this
     /// round, such as those held after a move) are kept for when they may move again, not built.
     /// The rows to build are found first, then built on two threads (each row depends on its
-    /// flow's candidates alone), then handed out: the same rows as building them one by one.
+    /// flow's candidates alone), then handed out: the same rows as building them one by one. A
+    /// settled fabric builds none, and this is then the lookups alone.
     private mutating func candidateRows(_ flows: [ElephantFlow], keeping others: [ElephantFlow]) -> [CandidateRow] {
-        var next: [Int: RowSlot] = [:]
+        var next: [Int: CandidateRow] = [:]
         next.reserveCapacity(flows.count + others.count)
         for f in others {
             let pair = f.src.index << 32 | f.dst.index
-            if next[pair] == nil, let r = rowCache[pair], r.isBuilt(from: f.candidates) { next[pair] = .row(r) }
+            if next[pair] == nil, let r = rowCache[pair], r.isBuilt(from: f.candidates) { next[pair] = r }
         }
-        var slots: [RowSlot] = []
-        slots.reserveCapacity(flows.count)
-        var toBuild: [Int] = [] // flows whose row is built, in flow order
+        var out: [CandidateRow?] = []
+        out.reserveCapacity(flows.count)
+        // Rows to build: the flow each is built from, and where it goes.
+        var toBuild: [Int] = [], waiting: [(flow: Int, row: Int)] = []
+        // Pairs whose first row is being built (where `next` would hold it once built).
+        var building: [Int: Int] = [:]
         for (i, f) in flows.enumerated() {
             let pair = f.src.index << 32 | f.dst.index
-            switch next[pair] ?? rowCache[pair].map(RowSlot.row) {
-            case .row(let r)? where r.isBuilt(from: f.candidates):
-                next[pair] = .row(r)
-                slots.append(.row(r))
+            if let r = next[pair] {
+                if r.isBuilt(from: f.candidates) {
+                    out.append(r)
+                    continue
+                }
+            } else if let j = building[pair] {
+                if flows[toBuild[j]].candidates == f.candidates {
+                    out.append(nil)
+                    waiting.append((i, j))
+                    continue
+                }
+            } else if let r = rowCache[pair], r.isBuilt(from: f.candidates) {
+                next[pair] = r
+                out.append(r)
                 continue
-            case .build(let j)? where flows[toBuild[j]].candidates == f.candidates:
-                slots.append(.build(j))
-                continue
-            default:
-                break
             }
-            slots.append(.build(toBuild.count))
-            if next[pair] == nil { next[pair] = .build(toBuild.count) }
+            if next[pair] == nil && building[pair] == nil { building[pair] = toBuild.count }
+            out.append(nil)
+            waiting.append((i, toBuild.count))
             toBuild.append(i)
         }
-        var built = [CandidateRow?](repeating: nil, count: toBuild.count)
-        func build(_ range: Range<Int>, _ scratch: inout [Int8], into rows: inout ArraySlice<CandidateRow?>) {
-            for j in range {
-                let f = flows[toBuild[j]]
-                rows[j] = CandidateRow(f.candidates, shared: f.sharedLinks(), scratch: &scratch)
+        if !toBuild.isEmpty {
+            var built = [CandidateRow?](repeating: nil, count: toBuild.count)
+            func build(_ range: Range<Int>, _ scratch: inout [Int8], into rows: inout ArraySlice<CandidateRow?>) {
+                for j in range {
+                    let f = flows[toBuild[j]]
+                    rows[j] = CandidateRow(f.candidates, shared: f.sharedLinks(), scratch: &scratch)
+                }
             }
-        }
-        if toBuild.count < parallelRowsFrom {
-            build(0..<toBuild.count, &scratch, into: &built[...])
-        } else {
-            let half = toBuild.count / 2
-            var first = built[..<half], second = built[half...]
-            var s1 = scratch, s2 = scratch2
-            (scratch, scratch2) = ([], [])
-            inParallel({ build(0..<half, &s1, into: &first) }, { build(half..<toBuild.count, &s2, into: &second) })
-            (scratch, scratch2) = (s1, s2)
-            built = Array(first) + Array(second)
-        }
-        func row(_ s: RowSlot) -> CandidateRow {
-            switch s {
-            case .row(let r): r
-            case .build(let j): built[j]!
+            if toBuild.count < parallelRowsFrom {
+                build(0..<toBuild.count, &scratch, into: &built[...])
+            } else {
+                let half = toBuild.count / 2
+                var first = built[..<half], second = built[half...]
+                var s1 = scratch, s2 = scratch2
+                (scratch, scratch2) = ([], [])
+                inParallel({ build(0..<half, &s1, into: &first) }, { build(half..<toBuild.count, &s2, into: &second) })
+                (scratch, scratch2) = (s1, s2)
+                built = Array(first) + Array(second)
             }
+            for (i, j) in waiting { out[i] = built[j] }
+            for (pair, j) in building { next[pair] = built[j] }
         }
-        rowCache = next.mapValues(row)
-        return slots.map(row)
+        rowCache = next
+        return out.map { $0! }
     }
 
     /// The last table the rearranging phases used, with the rows it was built from (kept alive, so
