@@ -196,6 +196,10 @@ public struct ElephantControl: Sendable {
     /// Large fabrics: the candidates of the pairs this round's elephants use (then `pathCache`).
     private var pathsInUse: [Int: CandidatePaths] = [:]
     private var recentMoves: [(key: FlowKey, time: Double, rate: Double, from: Path, to: Path)] = []
+    /// The last round's demand estimate and the host pairs it was made for: the estimate depends on
+    /// the pairs alone (and the hosts' capacities, which do not change), so a round with the same
+    /// elephants between the same hosts reuses it (65,536 flows at k=64).
+    private var demandCache: (flows: [DemandFlow], demands: [Double]) = ([], [])
     /// When adopted pins were adopted: they are kept through the analytics' warm-up after a restart.
     private var adoptedAt: [FlowKey: Double] = [:]
     /// Directed links reported down (both directions of a link whose port went down).
@@ -414,9 +418,15 @@ public struct ElephantControl: Sendable {
             }
         }
         let rates = stability.smooth(rates: rawRates)
-        let demands = DemandEstimator.estimate(hosts.map { DemandFlow(src: $0.0.index, dst: $0.1.index) },
-                                               senderCapacity: { Double(topo.hosts[$0].capacity) },
+        let demandFlows = hosts.map { DemandFlow(src: $0.0.index, dst: $0.1.index) }
+        let demands: [Double]
+        if demandFlows == demandCache.flows {
+            demands = demandCache.demands
+        } else {
+            demands = DemandEstimator.estimate(demandFlows, senderCapacity: { Double(topo.hosts[$0].capacity) },
                                                receiverCapacity: { Double(topo.hosts[$0].capacity) })
+            demandCache = (demandFlows, demands)
+        }
         // A link that is down: nothing may be placed on it, and whatever uses it must move.
         let capacity = fabric.capacities
         if !downLinks.isEmpty {
@@ -492,10 +502,17 @@ public struct ElephantControl: Sendable {
             if let d = demandOf[p.key] { p.demand = d }
             desired[p.key] = p
         }
-        // Built only for a round that moves something (a settled k=32 fabric has 8,192 elephants).
-        let byKey = selection.decisions.isEmpty ? [:] : Dictionary(elephants.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        // Where each decided flow is among the elephants (its first entry): found by one pass over
+        // the elephants with the decisions' keys, not by indexing every elephant (65,536 at k=64).
+        var decided: [FlowKey: Int] = [:]
+        if !selection.decisions.isEmpty {
+            decided.reserveCapacity(selection.decisions.count)
+            for d in selection.decisions { decided[d.key] = -1 }
+            for (i, e) in elephants.enumerated() where decided[e.key] == -1 { decided[e.key] = i }
+        }
+        func byKey(_ key: FlowKey) -> ElephantFlow? { decided[key].flatMap { $0 >= 0 ? elephants[$0] : nil } }
         for d in selection.decisions {
-            guard let f = byKey[d.key] else { continue }
+            guard let f = byKey(d.key) else { continue }
             desired[d.key] = Pin(key: d.key, dst: f.dst, path: d.to, demand: f.demand, priority: f.priority)
         }
         // A pin still on a dead link after selection goes back to ECMP (the SELECT groups skip dead ports).
@@ -515,17 +532,17 @@ public struct ElephantControl: Sendable {
         result.plan = plan
 
         let decisionOf = Dictionary(selection.decisions.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        let measured = decisionOf.isEmpty ? [:]
-            : Dictionary(result.elephants.map { ($0.key, $0) }, uniquingKeysWith: { (a: RoundElephant, _: RoundElephant) in a })
+        // (`result.elephants` is in the elephants' order.)
+        func measured(_ key: FlowKey) -> RoundElephant? { decided[key].flatMap { $0 >= 0 ? result.elephants[$0] : nil } }
         var after = load
         for (key, path) in plan.pinned {
             guard let d = decisionOf[key] else { continue }
-            if let from = d.from, let f = byKey[key] { recentMoves.append((key, t, f.rate, from, path)) }
+            if let from = d.from, let f = byKey(key) { recentMoves.append((key, t, f.rate, from, path)) }
             stability.recordMove(key, at: t)
-            let m = measured[key]
+            let m = measured(key)
             var changes: [LinkChange] = []
             let old = Set(d.from?.links ?? []), new = Set(path.links)
-            let rate = byKey[key]?.rate ?? 0
+            let rate = byKey(key)?.rate ?? 0
             for l in old.symmetricDifference(new).sorted() {
                 after[l.index] += new.contains(l) ? rate : -rate
                 changes.append(LinkChange(link: l, before: load[l.index] / max(capacity[l.index], 1), after: 0))
