@@ -26,16 +26,10 @@ public struct TuskSelector: PathSelector {
     /// Seeds the local search (mixed with the round's time, so runs repeat exactly).
     public var seed: UInt64
 
-    /// Backoff of the rearranging phases (1, 3, 4): after `fruitless` rounds in a row where they found
-    /// nothing on the same elephants and paths, they wait 2^fruitless - 1 rounds (1, 3, 7), and after
-    /// `settledAfter` such rounds they wait for a change: with the same elephants on the same paths,
-    /// only measurement noise (or the search's seed) differs, and moves found that way are churn.
-    /// Any change to the elephants or their paths (a new or ended elephant, a flow whose hold ends, a
-    /// path changed by a move) ends the wait.
-    private var fruitless = 0
-    static let settledAfter = 4
-    private var waitRounds = 0
-    private var lastState: Int?
+    /// When the rearranging phases (1, 3, 4) run (see `RearrangingBackoff`).
+    private var backoff = RearrangingBackoff()
+    /// Rounds in which the rearranging phases ran (tests read it).
+    var rearrangingRounds: Int { backoff.rounds }
 
     /// Phase 1 (alternating chains) on or off.
     public var alternatingChains: Bool
@@ -193,14 +187,7 @@ public struct TuskSelector: PathSelector {
             state.combine(f.key)
             state.combine(f.current)
         }
-        let stateHash = state.finalize()
-        if stateHash != lastState {
-            fruitless = 0
-            waitRounds = 0
-        }
-        lastState = stateHash
-        let rearrange = waitRounds == 0
-        if !rearrange { waitRounds -= 1 }
+        let rearrange = backoff.begin(state: state.finalize())
         var rearranged = false
 
         // Phase 1, alternating chains: elephants too large to share a link are given links of their
@@ -430,12 +417,10 @@ public struct TuskSelector: PathSelector {
                     }
                 }
             }
-            if rearranged || !oversubscribed {
-                fruitless = 0
-            } else {
-                fruitless += 1
-                waitRounds = fruitless >= TuskSelector.settledAfter ? Int.max : (1 << fruitless) - 1
-            }
+            // Rearrangements that came back to where the round began (a chain's move that the search
+            // undid) found nothing.
+            backoff.end(changed: rearranged && movable.indices.contains { assigned[$0] != movable[$0].current },
+                        oversubscribed: oversubscribed)
         }
 
         for (i, f) in movable.enumerated() where assigned[i] != f.current {
@@ -444,6 +429,51 @@ public struct TuskSelector: PathSelector {
             result.decisions.append(Decision(key: f.key, from: f.current, to: assigned[i], reason: r))
         }
         return result
+    }
+}
+
+/// When `TuskSelector`'s rearranging phases (1, 3, 4) run. After `fruitless` rounds in a row where
+/// they changed nothing on the same elephants and paths, they wait 2^fruitless - 1 rounds (1, 3, 7),
+/// and after `settledAfter` such rounds they wait for a change: with the same elephants on the same
+/// paths, only measurement noise (or the search's seed) differs, and moves found that way are churn.
+/// Any change to the elephants or their paths (a new or ended elephant, a flow whose hold ends, a
+/// path changed by a move) ends the wait. A round with nothing oversubscribed is not fruitless (the
+/// phases cost little then, and a load that rises is met at once). A round is fruitless when the
+/// phases leave every elephant where it was, including when they moved some and then moved them
+/// back (a chain's move that the search undid): at k=32 a settled fabric did that every round, and
+/// so never backed off.
+struct RearrangingBackoff {
+    static let settledAfter = 4
+    private var fruitless = 0
+    private var waitRounds = 0
+    private var lastState: Int?
+    /// Rounds in which the phases ran.
+    private(set) var rounds = 0
+
+    /// A round begins on the movable elephants' state (their keys and paths): true if the phases run.
+    mutating func begin(state: Int) -> Bool {
+        if state != lastState {
+            fruitless = 0
+            waitRounds = 0
+        }
+        lastState = state
+        guard waitRounds == 0 else {
+            waitRounds -= 1
+            return false
+        }
+        rounds += 1
+        return true
+    }
+
+    /// A round in which the phases ran ends: whether they changed any elephant's path, and whether
+    /// anything was oversubscribed.
+    mutating func end(changed: Bool, oversubscribed: Bool) {
+        if changed || !oversubscribed {
+            fruitless = 0
+        } else {
+            fruitless += 1
+            waitRounds = fruitless >= RearrangingBackoff.settledAfter ? Int.max : (1 << fruitless) - 1
+        }
     }
 }
 

@@ -33,15 +33,24 @@ public enum DemandEstimator {
         var demand = [Double](repeating: 0, count: n)
         var converged = [Bool](repeating: false, count: n)
         var receiverLimited = [Bool](repeating: false, count: n)
-        // Flows by sender and by receiver, hosts in ascending order (the result does not depend on
-        // the order, but a fixed order keeps floating-point sums identical run to run).
-        var bySrc: [Int: [Int]] = [:], byDst: [Int: [Int]] = [:]
-        for (i, f) in flows.enumerated() {
-            bySrc[f.src, default: []].append(i)
-            byDst[f.dst, default: []].append(i)
+        // Flows by sender and by receiver, hosts in ascending order and each host's flows in input
+        // order (the result does not depend on the order, but a fixed order keeps floating-point
+        // sums identical run to run): one flat array of flow indices per side, cut into runs.
+        func groups(_ host: (DemandFlow) -> Int) -> [(host: Int, ids: ArraySlice<Int>)] {
+            let order = flows.indices.sorted { a, b in
+                let ha = host(flows[a]), hb = host(flows[b])
+                return ha != hb ? ha < hb : a < b
+            }
+            var out: [(host: Int, ids: ArraySlice<Int>)] = []
+            var start = 0
+            for k in 1...order.count where k == order.count || host(flows[order[k]]) != host(flows[order[start]]) {
+                out.append((host(flows[order[start]]), order[start..<k]))
+                start = k
+            }
+            return out
         }
-        let senders = bySrc.keys.sorted().map { ($0, bySrc[$0]!) }
-        let receivers = byDst.keys.sorted().map { ($0, byDst[$0]!) }
+        let senders = groups(\.src)
+        let receivers = groups(\.dst)
 
         for _ in 0..<maxIterations {
             let before = demand

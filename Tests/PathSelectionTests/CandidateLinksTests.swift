@@ -151,4 +151,78 @@ import Topology
         }
         #expect(decided > 20)
     }
+
+    /// The rearranging phases back off on a state they cannot improve: once a k=8 permutation is
+    /// settled (decisions applied round after round until a round decides nothing), 30 more rounds
+    /// of the same elephants on the same paths run them at most 4 times (after 1, 3 and 7 rounds,
+    /// then not until something changes), not every round.
+    @Test func rearrangingBacksOffOnAnUnchangedState() throws {
+        let a = (11, 0.5, 5, 1.0)
+        let t = try Topology.fatTree(k: 8)
+        let n = t.hosts.count
+        var rng = SeededGenerator(seed: UInt64(a.0))
+        var dst = Array(0..<n)
+        repeat { dst.shuffle(using: &rng) } while dst.enumerated().contains { $0.offset == $0.element }
+        let cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
+        let routing = RoutingTable(t)
+        var flows: [ElephantFlow] = []
+        for s in 0..<n {
+            let cands = routing.candidatePaths(from: t.hosts[s].attachment.switchID, to: t.hosts[dst[s]].attachment.switchID,
+                                               first: t.uplink(of: HostID(s)), last: t.downlink(of: HostID(dst[s])))
+            flows.append(ElephantFlow(key: FlowKey(src: .v4(IPv4Address(UInt32(0x0A00_0000 + s))), dst: .v4(IPv4Address(UInt32(0x0A00_1000 + s))),
+                                                   proto: 6, sport: 40000, dport: 5201),
+                                      src: HostID(s), dst: HostID(dst[s]), rate: 1e9 * a.3, demand: 1e9 * a.3,
+                                      current: cands[Int.random(in: 0..<cands.count, using: &rng)], candidates: cands))
+        }
+        // Background load (mice) on a few core links keeps some links oversubscribed whatever the
+        // elephants do, so the rearranging phases always have something to try.
+        var background = [Double](repeating: 0, count: cap.count)
+        for l in t.links.indices where !t.links[l].isHostLink && l % a.2 == 0 { background[2 * l] = a.1 * cap[2 * l] }
+        var selector = TuskSelector(seed: 3)
+        var round = 0, quietSince = 0, quietRearranging = 0
+        while round < 200 {
+            round += 1
+            var load = background
+            for f in flows { for d in f.current!.links { load[d.index] += f.demand } }
+            let before = selector.rearrangingRounds
+            let r = selector.select(SelectionInput(time: Double(round), flows: flows, load: load, capacity: cap), rules: StabilityRules(maxMoves: n))
+            if r.decisions.isEmpty {
+                quietSince += 1
+                if quietSince > 1 { quietRearranging += selector.rearrangingRounds - before }
+                if quietSince > 30 { break }
+            } else {
+                quietSince = 0
+                quietRearranging = 0
+                let moved = Dictionary(r.decisions.map { ($0.key, $0.to) }, uniquingKeysWith: { x, _ in x })
+                for i in flows.indices { if let p = moved[flows[i].key] { flows[i].current = p } }
+            }
+        }
+        #expect(quietSince > 30, "never settled")
+        #expect(quietRearranging <= 4, "the rearranging phases ran \(quietRearranging) times in 30 unchanged rounds")
+    }
+
+    /// The backoff's rule, round by round: fruitless rounds (oversubscribed, nothing changed) wait
+    /// 1, 3 and 7 rounds, then until the state changes; a change of state, a change made or nothing
+    /// oversubscribed starts again. (Whether phases that moved flows and moved them back changed
+    /// anything is the selector's to say: it compares each elephant's final path with its current.)
+    @Test func backoffCountsMovesUndoneAsFruitless() {
+        func runs(_ rounds: [(state: Int, changed: Bool, oversubscribed: Bool)]) -> [Bool] {
+            var b = RearrangingBackoff()
+            return rounds.map { r in
+                let ran = b.begin(state: r.state)
+                if ran { b.end(changed: r.changed, oversubscribed: r.oversubscribed) }
+                return ran
+            }
+        }
+        // The same state, 20 rounds, oversubscribed, nothing changed: rounds 1, 3, 7 and 15 run.
+        let same = runs(Array(repeating: (7, false, true), count: 20))
+        #expect(same.indices.filter { same[$0] }.map { $0 + 1 } == [1, 3, 7, 15])
+        // Phases that change something run every round.
+        #expect(runs(Array(repeating: (7, true, true), count: 6)) == Array(repeating: true, count: 6))
+        // Nothing oversubscribed: every round.
+        #expect(runs(Array(repeating: (7, false, false), count: 6)) == Array(repeating: true, count: 6))
+        // A new state ends the wait at once.
+        let changed = runs([(7, false, true), (7, false, true), (8, false, true), (8, false, true), (8, false, true)])
+        #expect(changed == [true, false, true, false, true])
+    }
 }

@@ -33,6 +33,79 @@ func key(_ i: Int, sport: UInt16 = 40000) -> FlowKey {
         #expect(b.allSatisfy { abs($0 - 1e9 / 3) < 1 })
         #expect(DemandEstimator.estimate([], senderCapacity: { _ in 1 }, receiverCapacity: { _ in 1 }).isEmpty)
     }
+
+    /// The estimator as first written (flows grouped by host in dictionaries), the reference for
+    /// the flat grouping: the same demands to the last bit, on inputs with many flows per host.
+    static func reference(_ flows: [DemandFlow], sender: (Int) -> Double, receiver: (Int) -> Double) -> [Double] {
+        let n = flows.count
+        guard n > 0 else { return [] }
+        var demand = [Double](repeating: 0, count: n)
+        var converged = [Bool](repeating: false, count: n)
+        var receiverLimited = [Bool](repeating: false, count: n)
+        var bySrc: [Int: [Int]] = [:], byDst: [Int: [Int]] = [:]
+        for (i, f) in flows.enumerated() {
+            bySrc[f.src, default: []].append(i)
+            byDst[f.dst, default: []].append(i)
+        }
+        let senders = bySrc.keys.sorted().map { ($0, bySrc[$0]!) }
+        let receivers = byDst.keys.sorted().map { ($0, byDst[$0]!) }
+        for _ in 0..<100 {
+            let before = demand
+            for (host, ids) in senders {
+                var convergedDemand = 0.0, unconverged = 0
+                for i in ids { if converged[i] { convergedDemand += demand[i] } else { unconverged += 1 } }
+                guard unconverged > 0 else { continue }
+                let share = max(0, sender(host) - convergedDemand) / Double(unconverged)
+                for i in ids where !converged[i] { demand[i] = share }
+            }
+            for (host, ids) in receivers {
+                let capacity = receiver(host)
+                var total = 0.0
+                for i in ids {
+                    receiverLimited[i] = true
+                    total += demand[i]
+                }
+                guard total > capacity else { continue }
+                var senderLimited = 0.0, limited = ids.count
+                var share = capacity / Double(limited)
+                while true {
+                    var changed = false
+                    limited = 0
+                    for i in ids where receiverLimited[i] {
+                        if demand[i] < share {
+                            senderLimited += demand[i]
+                            receiverLimited[i] = false
+                            changed = true
+                        } else {
+                            limited += 1
+                        }
+                    }
+                    guard limited > 0 else { break }
+                    share = max(0, capacity - senderLimited) / Double(limited)
+                    if !changed { break }
+                }
+                for i in ids where receiverLimited[i] {
+                    demand[i] = share
+                    converged[i] = true
+                }
+            }
+            if zip(before, demand).allSatisfy({ abs($0 - $1) <= 1e-12 * max(1, abs($1)) }) { break }
+        }
+        return demand
+    }
+
+    @Test func sameBitsAsGroupingByDictionary() {
+        var rng = SeededGenerator(seed: 17)
+        for round in 0..<300 {
+            let hosts = Int.random(in: 2...40, using: &rng)
+            let n = Int.random(in: 1...200, using: &rng)
+            let flows = (0..<n).map { _ in DemandFlow(src: Int.random(in: 0..<hosts, using: &rng), dst: Int.random(in: 0..<hosts, using: &rng)) }
+            let caps = (0..<hosts).map { _ in [1e9, 1e10, 2.5e9, 1.0 / 3][Int.random(in: 0..<4, using: &rng)] }
+            let got = DemandEstimator.estimate(flows, senderCapacity: { caps[$0] }, receiverCapacity: { caps[($0 + round) % hosts] })
+            let want = Self.reference(flows, sender: { caps[$0] }, receiver: { caps[($0 + round) % hosts] })
+            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "round \(round)")
+        }
+    }
 }
 
 /// Leaf-spine 2×2, two hosts per leaf, 100 Mbit/s links: h1,h2 on l1 and h3,h4 on l2.

@@ -45,7 +45,7 @@ func controlRoundBench() {
                              config: SimulationConfig(duration: seconds, measureFrom: seconds / 2))
         let flows = exp.flows(.bijection, seed: 1)
         var runs: [[UInt64]] = [], whole: [[UInt64]] = [], walls: [[UInt64]] = []
-        var moves = 0
+        var moves = 0, moveTimes: [Double] = []
         for _ in 0..<repeats {
             var inner = ClosedLoopScheduler(name: "tusk", algorithm: .tusk, seed: 1, timing: ControlTiming(interval: 1, installDelay: 0.005))
             inner.clock = { processCPUNanos() }
@@ -58,6 +58,7 @@ func controlRoundBench() {
             walls.append(loop.stats.roundWallTimes)
             whole.append(timed.roundNanos)
             moves = loop.stats.moves
+            moveTimes = loop.stats.moveTimes
         }
         func median(_ r: [[UInt64]], _ i: Int) -> Double {
             let v = r.compactMap { i < $0.count ? Double($0[i]) / 1e6 : nil }.sorted()
@@ -74,6 +75,8 @@ func controlRoundBench() {
         print(line)
         print(line2)
         print(line3)
+        // Moves made by each round (round i runs at time i; the same on every run).
+        print("  moves: " + (0..<n).map { i in "r\(i + 1) \(moveTimes.count { abs($0 - Double(i + 1)) < 0.5 })" }.joined(separator: "  "))
         print("  round: first \(formatNumber(median(runs, 0))) ms, second \(formatNumber(median(runs, 1))) ms, settled (last) \(formatNumber(median(runs, n - 1))) ms")
     }
 }
