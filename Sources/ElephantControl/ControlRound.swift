@@ -29,6 +29,8 @@ public struct ControlFabric: Sendable {
     public let capacities: [Double]
     /// The switch each host is cabled to.
     public let hostSwitch: [Int32]
+    /// Each host's link capacity, bits per second (by `HostID.index`).
+    public let hostCapacity: [Double]
     /// Hosts by address (IPv4 and IPv6).
     public let hostByIP: [IPAddress: HostID]
 
@@ -42,6 +44,7 @@ public struct ControlFabric: Sendable {
         }
         capacities = caps
         hostSwitch = t.hosts.map { Int32($0.attachment.switchID.index) }
+        hostCapacity = t.hosts.map { Double($0.capacity) }
         var byIP: [IPAddress: HostID] = [:]
         for (i, h) in t.hosts.enumerated() {
             byIP[.v4(h.ipv4)] = HostID(i)
@@ -195,7 +198,11 @@ public struct ElephantControl: Sendable {
     private var programmingChanged = false
     /// Large fabrics: the candidates of the pairs this round's elephants use (then `pathCache`).
     private var pathsInUse: [Int: CandidatePaths] = [:]
-    private var recentMoves: [(key: FlowKey, time: Double, rate: Double, from: Path, to: Path)] = []
+    /// A move of the last few seconds, for the measurement lag's compensation.
+    private struct RecentMove {
+        var key: FlowKey, time: Double, rate: Double, from: Path, to: Path
+    }
+    private var recentMoves: [RecentMove] = []
     /// The last round's demand estimate and the host pairs it was made for: the estimate depends on
     /// the pairs alone (and the hosts' capacities, which do not change), so a round with the same
     /// elephants between the same hosts reuses it (65,536 flows at k=64).
@@ -398,7 +405,7 @@ public struct ElephantControl: Sendable {
         let reports = analytics.elephants(at: t, links: { installed.index(forKey: $0) == nil })
         var keys: [FlowKey] = [], hosts: [(HostID, HostID)] = [], rawRates: [(FlowKey, Double)] = []
         var errors: [Double] = []
-        var currents: [Path?] = []
+        var currents: [Path?] = [], pinned: [Bool] = []
         var picked: [FlowAnalytics.FlowReport] = []
         // No moves on stale data: an elephant not sampled for a few rounds has stopped, or its samples
         // stopped coming; its estimate only decays. (Its placement is kept until its entries idle out.)
@@ -411,10 +418,12 @@ public struct ElephantControl: Sendable {
             rawRates.append((r.key, r.bps))
             errors.append(r.bps * r.errorPercent / 100)
             picked.append(r)
-            if let path = programmer.installed[r.key]?.pin.path {
-                currents.append(path)
+            if let at = installed.index(forKey: r.key) {
+                currents.append(installed.values[at].pin.path)
+                pinned.append(true)
             } else {
                 currents.append(inferPath(src: src, dst: dst, links: r.links, analytics: analytics))
+                pinned.append(false)
             }
         }
         let rates = stability.smooth(rates: rawRates)
@@ -423,8 +432,8 @@ public struct ElephantControl: Sendable {
         if demandFlows == demandCache.flows {
             demands = demandCache.demands
         } else {
-            demands = DemandEstimator.estimate(demandFlows, senderCapacity: { Double(topo.hosts[$0].capacity) },
-                                               receiverCapacity: { Double(topo.hosts[$0].capacity) })
+            let hostCapacity = fabric.hostCapacity
+            demands = DemandEstimator.estimate(demandFlows, senderCapacity: { hostCapacity[$0] }, receiverCapacity: { hostCapacity[$0] })
             demandCache = (demandFlows, demands)
         }
         // A link that is down: nothing may be placed on it, and whatever uses it must move.
@@ -435,6 +444,7 @@ public struct ElephantControl: Sendable {
         var elephants: [ElephantFlow] = []
         elephants.reserveCapacity(keys.count)
         var demandOf: [FlowKey: Double] = [:]
+        demandOf.reserveCapacity(keys.count)
         pathsInUse = [:]
         pathsInUse.reserveCapacity(keys.count)
         defer {
@@ -458,7 +468,7 @@ public struct ElephantControl: Sendable {
             demandOf[keys[i]] = demands[i]
             result.elephants.append(RoundElephant(key: keys[i], src: src, dst: dst, rate: rates[i], measuredBps: picked[i].bps,
                                                   errorPercent: picked[i].errorPercent, current: currents[i],
-                                                  pinned: programmer.installed.index(forKey: keys[i]) != nil, firstSeen: picked[i].firstSeen,
+                                                  pinned: pinned[i], firstSeen: picked[i].firstSeen,
                                                   demand: demands[i]))
         }
         // Measurement lag after a move: link loads take a few seconds to show a flow gone from its
@@ -537,7 +547,7 @@ public struct ElephantControl: Sendable {
         var after = load
         for (key, path) in plan.pinned {
             guard let d = decisionOf[key] else { continue }
-            if let from = d.from, let f = byKey(key) { recentMoves.append((key, t, f.rate, from, path)) }
+            if let from = d.from, let f = byKey(key) { recentMoves.append(RecentMove(key: key, time: t, rate: f.rate, from: from, to: path)) }
             stability.recordMove(key, at: t)
             let m = measured(key)
             var changes: [LinkChange] = []

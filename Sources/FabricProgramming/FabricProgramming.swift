@@ -155,13 +155,23 @@ public struct ProgrammingConfig: Hashable, Sendable {
     }
 }
 
+/// A pinned flow: its pin and the entries that hold it on the switches.
+public struct InstalledPin: Sendable {
+    public var pin: Pin
+    public var entries: [ElephantEntry]
+    public init(pin: Pin, entries: [ElephantEntry]) {
+        self.pin = pin
+        self.entries = entries
+    }
+}
+
 /// The desired elephant state of the fabric and the changes that get the switches there.
 public struct FabricProgrammer: Sendable {
     public let topology: Topology
     public let routing: RoutingTable
     public var config: ProgrammingConfig
     /// Pinned flows: their path and entries.
-    public private(set) var installed: [FlowKey: (pin: Pin, entries: [ElephantEntry])] = [:]
+    public private(set) var installed: [FlowKey: InstalledPin] = [:]
     /// Entries held per switch.
     public private(set) var entriesPerSwitch: [Int]
     public private(set) var peakEntriesPerSwitch: [Int]
@@ -210,7 +220,7 @@ public struct FabricProgrammer: Sendable {
         let order = desired.sorted { ($0.priority, $0.demand) != ($1.priority, $1.demand)
             ? ($0.priority, $0.demand) > ($1.priority, $1.demand) : $0.key < $1.key }
         var count = [Int](repeating: 0, count: topology.switches.count)
-        var next: [FlowKey: (pin: Pin, entries: [ElephantEntry])] = [:]
+        var next: [FlowKey: InstalledPin] = [:]
         next.reserveCapacity(order.count)
         // Flows whose entries may differ from what is installed: only these are compared below. A
         // flow kept on the same path, to the same host, under the same table settings keeps the
@@ -229,7 +239,7 @@ public struct FabricProgrammer: Sendable {
                 continue
             }
             for e in es { count[e.switchID.index] += 1 }
-            next[pin.key] = (pin, es)
+            next[pin.key] = InstalledPin(pin: pin, entries: es)
         }
         for key in installed.keys where next.index(forKey: key) == nil { touched.append(key) }
         // Diff per flow and switch, in key order.
@@ -287,7 +297,7 @@ public struct FabricProgrammer: Sendable {
         guard installed[pin.key] == nil else { return false }
         let es = entries(for: pin.key, path: pin.path, dst: pin.dst)
         guard es.allSatisfy({ entriesPerSwitch[$0.switchID.index] < config.budgetPerSwitch }) else { return false }
-        installed[pin.key] = (pin, es)
+        installed[pin.key] = InstalledPin(pin: pin, entries: es)
         for e in es {
             entriesPerSwitch[e.switchID.index] += 1
             peakEntriesPerSwitch[e.switchID.index] = max(peakEntriesPerSwitch[e.switchID.index], entriesPerSwitch[e.switchID.index])

@@ -37,14 +37,12 @@ public enum DemandEstimator {
         // order (the result does not depend on the order, but a fixed order keeps floating-point
         // sums identical run to run): one flat array of flow indices per side, cut into runs.
         func groups(_ host: (DemandFlow) -> Int) -> [(host: Int, ids: ArraySlice<Int>)] {
-            let order = flows.indices.sorted { a, b in
-                let ha = host(flows[a]), hb = host(flows[b])
-                return ha != hb ? ha < hb : a < b
-            }
+            let keyed = flows.indices.map { (host(flows[$0]), $0) }.sorted { $0 < $1 }
+            let order = keyed.map(\.1)
             var out: [(host: Int, ids: ArraySlice<Int>)] = []
             var start = 0
-            for k in 1...order.count where k == order.count || host(flows[order[k]]) != host(flows[order[start]]) {
-                out.append((host(flows[order[start]]), order[start..<k]))
+            for k in 1...order.count where k == order.count || keyed[k].0 != keyed[start].0 {
+                out.append((keyed[start].0, order[start..<k]))
                 start = k
             }
             return out

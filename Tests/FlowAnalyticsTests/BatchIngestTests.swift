@@ -75,6 +75,31 @@ import SFlow
         }
     }
 
+    @Test("elephants estimated on two threads are the same reports, in the same order, as on one")
+    func elephantsOnTwoThreads() {
+        var config = AnalyticsConfig()
+        config.threshold = .bitsPerSecond(1)
+        config.minSamples = 1
+        var a = FlowAnalytics(config: config)
+        for d in datagrams(6_000) { d.bytes.withUnsafeBytes { _ = a.ingest(datagram: $0, at: d.time) } }
+        var one = a
+        one.parallelReportsFrom = .max
+        #expect(a.parallelReportsFrom <= 1024)
+        for t in [3.0, 3.5] {
+            _ = a.evaluate(at: t)
+            _ = one.evaluate(at: t)
+            // Links for every other flow, as a control round asks for unpinned flows only.
+            let two = a.elephants(at: t, links: { $0.sport % 2 == 0 }), single = one.elephants(at: t, links: { $0.sport % 2 == 0 })
+            #expect(two.count > 1024)
+            #expect(two.map(\.key) == single.map(\.key))
+            #expect(two.map(\.bps) == single.map(\.bps))
+            #expect(two.map(\.errorPercent) == single.map(\.errorPercent))
+            #expect(two.map(\.links) == single.map(\.links))
+            #expect(two.map(\.lastSeen) == single.map(\.lastSeen))
+            #expect(two.contains { !$0.links.isEmpty })
+        }
+    }
+
     @Test("a scan keeps nothing of a datagram that is not sFlow, and names its position")
     func rejectedDatagrams() {
         var s = ScannedDatagrams()
