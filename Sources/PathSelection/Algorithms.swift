@@ -301,21 +301,34 @@ public struct TuskSelector: PathSelector {
             var options: [(Int, (peak: Double, link: DirectedLinkID?, sum: Double))] = []
             for c in 0..<row.paths.count where c != skip { options.append((c, plan.score(row, c, adding: f.demand))) }
             options.sort { a, b in a.1.peak != b.1.peak ? a.1.peak < b.1.peak : a.1.sum < b.1.sum }
+            // The candidate's links outside the shared ones are its row's (in path order): only the
+            // path taken is made.
+            var blocking: [DirectedLinkID] = []
             for (c, _) in options {
                 guard steps > 0 else { return false }
                 steps -= 1
-                let p = f.candidates[c]
-                let blocking = p.links.filter { !shared[i].contains($0) && plan.utilization($0, adding: f.demand) > over }
+                blocking.removeAll(keepingCapacity: true)
+                for k in (c * row.width)..<((c + 1) * row.width) where row.links[k] >= 0 {
+                    let l = DirectedLinkID(Int(row.links[k]))
+                    if plan.utilization(l, adding: f.demand) > over { blocking.append(l) }
+                }
                 if blocking.isEmpty {
                     log.append((i, avoid))
-                    put(i, p)
+                    put(i, f.candidates[c])
                     return true
                 }
                 guard depth < TuskSelector.maxChain else { continue }
-                var blockerSet: Set<Int> = []
-                for l in blocking { for j in onLink[l.index] where j != i { blockerSet.insert(j) } }
-                let blockers = blockerSet.sorted()
+                // The flows on the blocking links, in index order; only one or two may be displaced.
+                var blockers: [Int] = []
+                scan: for l in blocking {
+                    for j in onLink[l.index] where j != i && !blockers.contains(j) {
+                        blockers.append(j)
+                        if blockers.count > 2 { break scan }
+                    }
+                }
+                blockers.sort()
                 guard (1...2).contains(blockers.count), blockers.allSatisfy({ !inChain.contains($0) }) else { continue }
+                let p = f.candidates[c]
                 let olds = blockers.map { ($0, assigned[$0]) }
                 for (j, _) in olds { take(j) }
                 if blocking.allSatisfy({ plan.utilization($0, adding: f.demand) <= over }) {
