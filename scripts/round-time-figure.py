@@ -3,7 +3,7 @@
 Usage: round-time-figure.py IN.csv OUT.svg
 IN.csv: version,hosts,round,ms  (from `TuskBench control-round`: version, any name (the builds in the
 order of the file, the last drawn solid, the earlier ones dashed, then dotted), round `first`, `second`
-or `settled` (the median of the rounds after the second), CPU ms of one round)."""
+or `settled` (the median of the rounds after the second), CPU ms of one round: one core up to the "two threads" builds, both cores from then on)."""
 import csv
 import math
 import sys
@@ -11,7 +11,7 @@ import sys
 src, out = sys.argv[1], sys.argv[2]
 rows = list(csv.DictReader(open(src)))
 
-W, H, L, B, T, R = 800, 420, 70, 50, 34, 250
+W, H, L, B, T, R = 860, 420, 70, 50, 34, 290
 xmin, xmax = 512, 131072       # hosts
 ymin, ymax = 1, 100000         # ms
 
@@ -37,7 +37,7 @@ for h, k in [(1024, 16), (8192, 32), (65536, 64)]:
 parts.append(f'<line x1="{L}" y1="{H-B}" x2="{W-R}" y2="{H-B}" stroke="black"/>')
 parts.append(f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H-B}" stroke="black"/>')
 parts.append(f'<text x="{(L+W-R)/2}" y="{H-10}" text-anchor="middle">hosts (fat-tree bijection, every host an elephant)</text>')
-parts.append(f'<text x="18" y="{(T+H-B)/2}" transform="rotate(-90 18 {(T+H-B)/2})" text-anchor="middle">CPU ms per control round (one core)</text>')
+parts.append(f'<text x="18" y="{(T+H-B)/2}" transform="rotate(-90 18 {(T+H-B)/2})" text-anchor="middle">CPU ms per control round</text>')
 # The control interval: a round longer than this acts on data a round old.
 parts.append(f'<line x1="{L}" y1="{y(1000):.1f}" x2="{W-R}" y2="{y(1000):.1f}" stroke="#888" stroke-dasharray="6 4"/>')
 parts.append(f'<text x="{W-R-4}" y="{y(1000)-5:.1f}" text-anchor="end" fill="#555">control interval (1 s)</text>')
@@ -47,6 +47,12 @@ versions = list(dict.fromkeys(r["version"] for r in rows))
 styles = ["2 3", "6 4"]
 dashes = {v: (styles[(len(versions) - 2 - i) % len(styles)] if i < len(versions) - 1 else "") for i, v in enumerate(versions)}
 ly = T + 6
+# Legend: a colour per round, a line style per build.
+for rnd, colour in colours.items():
+    parts.append(f'<line x1="{W-R+12}" y1="{ly}" x2="{W-R+36}" y2="{ly}" stroke="{colour}" stroke-width="4"/>')
+    parts.append(f'<text x="{W-R+42}" y="{ly+4}">{rnd} round</text>')
+    ly += 18
+ly += 6
 for version in versions:
     for rnd, colour in colours.items():
         pts = sorted((int(r["hosts"]), float(r["ms"])) for r in rows if r["version"] == version and r["round"] == rnd)
@@ -58,9 +64,10 @@ for version in versions:
         for h, v in pts:
             mark = "white" if dashes[version] else colour
             parts.append(f'<circle cx="{x(h):.1f}" cy="{y(v):.1f}" r="4" fill="{mark}" stroke="{colour}" stroke-width="2"/>')
-        parts.append(f'<line x1="{W-R+12}" y1="{ly}" x2="{W-R+36}" y2="{ly}" stroke="{colour}" stroke-width="2"{dash}/>')
-        parts.append(f'<text x="{W-R+42}" y="{ly+4}">{rnd} round, {version}</text>')
-        ly += 18
+    dash = f' stroke-dasharray="{dashes[version]}"' if dashes[version] else ""
+    parts.append(f'<line x1="{W-R+12}" y1="{ly}" x2="{W-R+36}" y2="{ly}" stroke="#444" stroke-width="2"{dash}/>')
+    parts.append(f'<text x="{W-R+42}" y="{ly+4}">{version}</text>')
+    ly += 18
 # The targets of a round at data-centre scale: k=16 within 10 ms, k=32 first round within 250 ms
 # and a settled one within 50 ms.
 for h, ms in [(1024, 10), (8192, 250), (8192, 50)]:

@@ -599,10 +599,12 @@ public struct ElephantControl: Sendable {
     /// choice, the next hop whose link the flow was seen crossing. Nil until every choice is seen.
     private mutating func inferPath(src: HostID, dst: HostID, links: [FlowLink], analytics: FlowAnalytics) -> Path? {
         let topo = fabric.topology
-        var observed: Set<Int> = []
+        // (A path's few links: an array searched beats a set hashed.)
+        var observed: [Int] = []
+        observed.reserveCapacity(links.count)
         for l in links {
             if let d = linkOfPort[l] {
-                if d >= 0 { observed.insert(d) }
+                if d >= 0 { observed.append(d) }
                 continue
             }
             var d = -1
@@ -613,7 +615,7 @@ public struct ElephantControl: Sendable {
             // Only known ports are remembered: an ifIndex is unknown until its first counter sample.
             if d >= 0 {
                 linkOfPort[l] = d
-                observed.insert(d)
+                observed.append(d)
             }
         }
         var links: [DirectedLinkID] = [topo.uplink(of: src)]
