@@ -37,7 +37,23 @@ public enum DemandEstimator {
         // order (the result does not depend on the order, but a fixed order keeps floating-point
         // sums identical run to run): one flat array of flow indices per side, cut into runs.
         func groups(_ host: (DemandFlow) -> Int) -> [(host: Int, ids: ArraySlice<Int>)] {
-            let keyed = flows.indices.map { (host(flows[$0]), $0) }.sorted { $0 < $1 }
+            var keyed = flows.indices.map { (host(flows[$0]), $0) }
+            let lo = keyed.lazy.map(\.0).min() ?? 0, hi = keyed.lazy.map(\.0).max() ?? 0
+            if lo >= 0 && hi < 4 * n + 1024 {
+                // Host indices (small integers): a counting sort, stable, so each host's flows stay
+                // in input order.
+                var start = [Int](repeating: 0, count: hi + 2)
+                for (h, _) in keyed { start[h + 1] += 1 }
+                for h in 0...hi { start[h + 1] += start[h] }
+                var sorted = keyed
+                for e in keyed {
+                    sorted[start[e.0]] = e
+                    start[e.0] += 1
+                }
+                keyed = sorted
+            } else {
+                keyed.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+            }
             let order = keyed.map(\.1)
             var out: [(host: Int, ids: ArraySlice<Int>)] = []
             var start = 0

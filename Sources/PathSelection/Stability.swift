@@ -12,7 +12,9 @@ public struct StabilityState: Sendable {
     public var smoothing: Double
     public var holdTime: Double
     private var linkLoad: [Double] = []
-    private var flowRate: [FlowKey: Double] = [:]
+    /// Each flow's smoothed rate, the rate it was smoothed from, and the round it was last seen in.
+    private var flowRate: [FlowKey: (rate: Double, prior: Double?, seen: UInt64)] = [:]
+    private var rateRound: UInt64 = 0
     private var lastMove: [FlowKey: Double] = [:]
     /// Moves made per flow (for the "moves per elephant" figure).
     public private(set) var moveCount: [FlowKey: Int] = [:]
@@ -37,17 +39,29 @@ public struct StabilityState: Sendable {
     }
 
     /// Smooths a flow's measured rate; flows not seen in a round are forgotten.
+    /// (Kept in place from round to round: an entry counts only if its flow was seen in the round
+    /// before; building a new table every round cost more than the smoothing.)
     public mutating func smooth(rates: [(FlowKey, Double)]) -> [Double] {
-        var next: [FlowKey: Double] = [:]
-        next.reserveCapacity(rates.count)
+        rateRound &+= 1
+        let now = rateRound, last = now &- 1
         var out: [Double] = []
         out.reserveCapacity(rates.count)
         for (k, r) in rates {
-            let v = flowRate[k].map { $0 + smoothing * (r - $0) } ?? r
-            next[k] = v
+            var v = r
+            if let i = flowRate.index(forKey: k) {
+                var e = flowRate.values[i]
+                // Seen before in this round (a key listed twice): smooth from the same prior again.
+                let prior: Double? = e.seen == now ? e.prior : (e.seen == last ? e.rate : nil)
+                if let prior { v = prior + smoothing * (r - prior) }
+                e = (v, prior, now)
+                flowRate.values[i] = e
+            } else {
+                flowRate[k] = (v, nil, now)
+            }
             out.append(v)
         }
-        flowRate = next
+        // Flows gone for a round are forgotten; their entries are dropped once they are many.
+        if flowRate.count > 2 * rates.count + 1024 { flowRate = flowRate.filter { $0.value.seen == now } }
         return out
     }
 
