@@ -114,26 +114,32 @@ import Topology
         }
         #expect(asked > 20)
     }
+    /// A random permutation of a fabric's hosts (no host to itself), one elephant each at `demand`,
+    /// each on a random one of its routing table's candidates.
+    static func permutation(_ t: Topology, seed: UInt64, demand: Double) -> [ElephantFlow] {
+        let n = t.hosts.count
+        var rng = SeededGenerator(seed: seed)
+        var dst = Array(0..<n)
+        repeat { dst.shuffle(using: &rng) } while dst.enumerated().contains { $0.offset == $0.element }
+        let routing = RoutingTable(t)
+        return (0..<n).map { s in
+            let cands = routing.candidatePaths(from: t.hosts[s].attachment.switchID, to: t.hosts[dst[s]].attachment.switchID,
+                                               first: t.uplink(of: HostID(s)), last: t.downlink(of: HostID(dst[s])))
+            return ElephantFlow(key: FlowKey(src: .v4(IPv4Address(UInt32(0x0A00_0000 + s))), dst: .v4(IPv4Address(UInt32(0x0A00_1000 + s))),
+                                             proto: 6, sport: 40000, dport: 5201),
+                                src: HostID(s), dst: HostID(dst[s]), rate: demand, demand: demand,
+                                current: cands[Int.random(in: 0..<cands.count, using: &rng)], candidates: cands)
+        }
+    }
+
     /// Rows are built on two threads when there are many to build. A k=8 permutation (128 rows per
     /// round) selected over three rounds with the rows built on one thread and on two: the same
     /// decisions, round by round.
     @Test func rowsBuiltOnTwoThreadsDecideTheSame() throws {
         let t = try Topology.fatTree(k: 8)
         let n = t.hosts.count
-        var rng = SeededGenerator(seed: 5)
-        var dst = Array(0..<n)
-        repeat { dst.shuffle(using: &rng) } while dst.enumerated().contains { $0.offset == $0.element }
         let cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
-        let routing = RoutingTable(t)
-        var flows: [ElephantFlow] = []
-        for s in 0..<n {
-            let cands = routing.candidatePaths(from: t.hosts[s].attachment.switchID, to: t.hosts[dst[s]].attachment.switchID,
-                                               first: t.uplink(of: HostID(s)), last: t.downlink(of: HostID(dst[s])))
-            flows.append(ElephantFlow(key: FlowKey(src: .v4(IPv4Address(UInt32(0x0A00_0000 + s))), dst: .v4(IPv4Address(UInt32(0x0A00_1000 + s))),
-                                                   proto: 6, sport: 40000, dport: 5201),
-                                      src: HostID(s), dst: HostID(dst[s]), rate: 1e9, demand: 1e9,
-                                      current: cands[Int.random(in: 0..<cands.count, using: &rng)], candidates: cands))
-        }
+        var flows = Self.permutation(t, seed: 5, demand: 1e9)
         var one = TuskSelector(seed: 3), two = TuskSelector(seed: 3)
         one.parallelRowsFrom = .max
         #expect(two.parallelRowsFrom <= n)
@@ -160,20 +166,8 @@ import Topology
         let a = (11, 0.5, 5, 1.0)
         let t = try Topology.fatTree(k: 8)
         let n = t.hosts.count
-        var rng = SeededGenerator(seed: UInt64(a.0))
-        var dst = Array(0..<n)
-        repeat { dst.shuffle(using: &rng) } while dst.enumerated().contains { $0.offset == $0.element }
         let cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
-        let routing = RoutingTable(t)
-        var flows: [ElephantFlow] = []
-        for s in 0..<n {
-            let cands = routing.candidatePaths(from: t.hosts[s].attachment.switchID, to: t.hosts[dst[s]].attachment.switchID,
-                                               first: t.uplink(of: HostID(s)), last: t.downlink(of: HostID(dst[s])))
-            flows.append(ElephantFlow(key: FlowKey(src: .v4(IPv4Address(UInt32(0x0A00_0000 + s))), dst: .v4(IPv4Address(UInt32(0x0A00_1000 + s))),
-                                                   proto: 6, sport: 40000, dport: 5201),
-                                      src: HostID(s), dst: HostID(dst[s]), rate: 1e9 * a.3, demand: 1e9 * a.3,
-                                      current: cands[Int.random(in: 0..<cands.count, using: &rng)], candidates: cands))
-        }
+        var flows = Self.permutation(t, seed: UInt64(a.0), demand: 1e9 * a.3)
         // Background load (mice) on a few core links keeps some links oversubscribed whatever the
         // elephants do, so the rearranging phases always have something to try.
         var background = [Double](repeating: 0, count: cap.count)
