@@ -192,7 +192,11 @@ struct FlowEntry {
 /// and counters, and elephant events with hysteresis. Pure and deterministic: time comes in with
 /// every call (the capture's clock, the simulator's clock, or the daemon's).
 public struct FlowAnalytics {
-    public var config: AnalyticsConfig
+    public var config: AnalyticsConfig {
+        didSet { configChanges &+= 1 }
+    }
+    /// Counts changes of `config` (for `estimates`).
+    private var configChanges = 0
     public private(set) var ports = PortMap()
     // Interned ports (agent, ifIndex) and observation points, so flow entries hold small ids.
     private var portIDs: [AgentPort: Int32] = [:]
@@ -228,6 +232,13 @@ public struct FlowAnalytics {
     public private(set) var evictions = 0
     public private(set) var expired = 0
     public private(set) var samplesIngested = 0
+    /// Each slot's estimate (bps, pps, samples) from the last `evaluate(at:)` that estimated it, and
+    /// what they hold for: the evaluation's time, the samples ingested and the settings' changes by
+    /// then. Every elephant is estimated at every evaluation; a control round that asks for the
+    /// elephants at the same time, with nothing ingested or changed since, takes their estimates
+    /// from here instead of making them again (the same function of the same state: the same bits).
+    private var estimates: [(bps: Double, pps: Double, samples: Double)] = []
+    private var estimatesHold: (t: Double, samples: Int, configChanges: Int)?
     public private(set) var samplesWithoutKey = 0
     private var pendingEvents: [ElephantEvent] = []
 
@@ -591,20 +602,49 @@ public struct FlowAnalytics {
         var factor = 1.0
         for s in sources { factor = max(factor, s.factor) }
         let margin = factor * (1 + 1e-6)
-        var skipped = 0
-        for i in slots.indices where slots[i].live {
-            if quiet && !slots[i].fresh && !slots[i].elephant
-                && (slots[i].quietSamples < cfg.minSamples || slots[i].quietBound * margin <= slots[i].quietThreshold) {
-                // Its links expire as they would have (the only other thing an evaluation changes).
-                slots[i].expireLinks(at: t, timeout: cfg.linkTimeout)
-                skipped += 1
-                continue
-            }
-            if let ev = slots[i].evaluate(at: t, config: cfg, speeds: speeds, sources: sources, floorWindow: fw) {
-                pendingEvents.append(ElephantEvent(type: ev.type, time: t, flow: ev.key, bps: ev.bps, links: ev.links.map(link)))
+        if estimates.count != slots.count { estimates = Array(repeating: (0, 0, 0), count: slots.count) }
+        // Each flow's evaluation reads and changes its own entry alone: many flows are evaluated on
+        // two threads, half of the slots each, and their events put in slot order after, as on one.
+        var entries: [FlowEntry] = [], made: [(bps: Double, pps: Double, samples: Double)] = []
+        swap(&entries, &slots)
+        swap(&made, &estimates)
+        var transitions: [FlowEntry.Transition] = [], skipped = 0
+        let n = entries.count, parallel = n >= parallelEvaluationFrom
+        entries.withUnsafeMutableBufferPointer { e in
+            made.withUnsafeMutableBufferPointer { m in
+                func evaluate(_ range: Range<Int>) -> (transitions: [FlowEntry.Transition], skipped: Int) {
+                    var out: [FlowEntry.Transition] = [], skipped = 0
+                    for i in range where e[i].live {
+                        if quiet && !e[i].fresh && !e[i].elephant
+                            && (e[i].quietSamples < cfg.minSamples || e[i].quietBound * margin <= e[i].quietThreshold) {
+                            // Its links expire as they would have (the only other thing an evaluation changes).
+                            e[i].expireLinks(at: t, timeout: cfg.linkTimeout)
+                            skipped += 1
+                            continue
+                        }
+                        if let ev = e[i].evaluate(at: t, config: cfg, speeds: speeds, sources: sources, floorWindow: fw, estimate: &m[i]) {
+                            out.append(ev)
+                        }
+                    }
+                    return (out, skipped)
+                }
+                if !parallel {
+                    (transitions, skipped) = evaluate(0..<n)
+                } else {
+                    var first: (transitions: [FlowEntry.Transition], skipped: Int) = ([], 0), second = first
+                    inParallel({ first = evaluate(0..<(n / 2)) }, { second = evaluate((n / 2)..<n) })
+                    transitions = first.transitions + second.transitions
+                    skipped = first.skipped + second.skipped
+                }
             }
         }
+        swap(&entries, &slots)
+        swap(&made, &estimates)
+        for ev in transitions {
+            pendingEvents.append(ElephantEvent(type: ev.type, time: t, flow: ev.key, bps: ev.bps, links: ev.links.map(link)))
+        }
         lastEvaluation = t
+        estimatesHold = (t, samplesIngested, configChanges)
         lastSettings = settings
         lastSpeeds = speeds
         lastSkipped = skipped
@@ -682,12 +722,13 @@ public struct FlowAnalytics {
     public func elephants(at t: Double, links wanted: (FlowKey) -> Bool) -> [FlowReport] {
         var which: [Int32] = []
         for i in slots.indices where slots[i].live && slots[i].elephant { which.append(Int32(i)) }
+        let evaluated = estimatesHold.map { $0 == (t, samplesIngested, configChanges) } ?? false
         func reports(_ part: ArraySlice<Int32>) -> [FlowReport] {
             var out: [FlowReport] = []
             out.reserveCapacity(part.count)
             for i in part {
                 let e = slots[Int(i)]
-                let est = estimate(e, at: t)
+                let est = evaluated ? estimates[Int(i)] : { let x = estimate(e, at: t); return (x.bps, x.pps, x.samples) }()
                 out.append(FlowReport(key: e.key, bps: est.bps, pps: est.pps, samples: est.samples,
                                       errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: true,
                                       links: wanted(e.key) ? e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }.map(link) : [],
@@ -712,6 +753,8 @@ public struct FlowAnalytics {
     /// From this many elephants on, `elephants(at:links:)` estimates them on two threads (tests set
     /// it to compare).
     var parallelReportsFrom = 1024
+    /// From this many slots on, `evaluate(at:)` evaluates them on two threads (tests set it to compare).
+    var parallelEvaluationFrom = 2048
 
     /// When a tracked flow was last sampled (nil: not tracked): `flow(_:at:)`'s `lastSeen` without
     /// the estimate and the report.
@@ -888,9 +931,11 @@ extension FlowEntry {
 
     /// Applies the elephant rules at time `t`, in place; returns the transition it causes, if any.
     /// `speeds`: each port's speed (`FlowAnalytics.speed(of:)`), by port id.
-    mutating func evaluate(at t: Double, config cfg: AnalyticsConfig, speeds: [Double], sources: [SourceLoss], floorWindow: Double) -> Transition? {
+    mutating func evaluate(at t: Double, config cfg: AnalyticsConfig, speeds: [Double], sources: [SourceLoss], floorWindow: Double,
+                           estimate: inout (bps: Double, pps: Double, samples: Double)) -> Transition? {
         expireLinks(at: t, timeout: cfg.linkTimeout)
         let est = FlowAnalytics.estimate(self, at: t, config: cfg, sources: sources, floorWindow: floorWindow)
+        estimate = (est.bps, est.pps, est.samples)
         func speed(_ id: Int32) -> Double { id >= 0 && Int(id) < speeds.count ? speeds[Int(id)] : cfg.linkSpeedOverride ?? cfg.defaultLinkSpeed }
         let threshold = cfg.threshold.bps(linkSpeed: speed(est.entry))
         fresh = false

@@ -75,19 +75,30 @@ import SFlow
         }
     }
 
-    @Test("elephants estimated on two threads are the same reports, in the same order, as on one")
-    func elephantsOnTwoThreads() {
+    /// Analytics in which every flow sampled once is an elephant.
+    func everyFlowAnElephant() -> FlowAnalytics {
         var config = AnalyticsConfig()
         config.threshold = .bitsPerSecond(1)
         config.minSamples = 1
-        var a = FlowAnalytics(config: config)
+        return FlowAnalytics(config: config)
+    }
+
+    @Test("elephants evaluated and estimated on two threads are the same events and reports, in the same order, as on one")
+    func elephantsOnTwoThreads() {
+        var a = everyFlowAnElephant()
         for d in datagrams(6_000) { d.bytes.withUnsafeBytes { _ = a.ingest(datagram: $0, at: d.time) } }
         var one = a
         one.parallelReportsFrom = .max
+        one.parallelEvaluationFrom = .max
         #expect(a.parallelReportsFrom <= 1024)
-        for t in [3.0, 3.5] {
-            _ = a.evaluate(at: t)
-            _ = one.evaluate(at: t)
+        #expect(a.parallelEvaluationFrom <= 3_000)
+        var events = 0
+        for t in [0.5, 3.0, 3.5, 30] {
+            // Evaluated on two threads and on one: the same events in the same order.
+            let e2 = a.evaluate(at: t), e1 = one.evaluate(at: t)
+            #expect(e2 == e1)
+            events += e2.count
+            guard t < 30 else { continue }
             // Links for every other flow, as a control round asks for unpinned flows only.
             let two = a.elephants(at: t, links: { $0.sport % 2 == 0 }), single = one.elephants(at: t, links: { $0.sport % 2 == 0 })
             #expect(two.count > 1024)
@@ -98,6 +109,34 @@ import SFlow
             #expect(two.map(\.lastSeen) == single.map(\.lastSeen))
             #expect(two.contains { !$0.links.isEmpty })
         }
+        // Flows became elephants, and ended (idle) by t = 30.
+        #expect(events > 2 * 1024)
+    }
+
+    @Test("elephants take the estimates of the evaluation at their time, and only while nothing has changed since")
+    func elephantsTakeTheEvaluationsEstimates() {
+        var a = everyFlowAnElephant()
+        let all = datagrams(4_000)
+        let (early, late) = (all.prefix(3_000), all.dropFirst(3_000))
+        for d in early { d.bytes.withUnsafeBytes { _ = a.ingest(datagram: $0, at: d.time) } }
+        // Each report against the flow's own estimate (`flow(_:at:)` estimates it afresh).
+        func check(_ t: Double, _ what: Comment) {
+            let reports = a.elephants(at: t)
+            #expect(reports.count > 100, what)
+            for r in reports {
+                let f = a.flow(r.key, at: t)!
+                #expect(r.bps == f.bps && r.pps == f.pps && r.samples == f.samples, what)
+            }
+        }
+        let t = early.last!.time
+        _ = a.evaluate(at: t)
+        check(t, "right after the evaluation")
+        check(t + 0.5, "at a later time")
+        a.config.timeConstant *= 2
+        check(t, "after a change of settings")
+        _ = a.evaluate(at: t)
+        for d in late { d.bytes.withUnsafeBytes { _ = a.ingest(datagram: $0, at: t) } }
+        check(t, "after samples came in")
     }
 
     @Test("a scan keeps nothing of a datagram that is not sFlow, and names its position")

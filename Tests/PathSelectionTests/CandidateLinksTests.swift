@@ -132,29 +132,63 @@ import Topology
         }
     }
 
-    /// Rows are built on two threads when there are many to build. A k=8 permutation (128 rows per
-    /// round) selected over three rounds with the rows built on one thread and on two: the same
-    /// decisions, round by round.
-    @Test func rowsBuiltOnTwoThreadsDecideTheSame() throws {
+    /// Two selectors over a k=8 permutation (seed `seed`), `rounds` rounds: before each, `change` may
+    /// alter the elephants; after it, the first selector's decisions are applied where `applies` says.
+    /// Both must decide the same in every round, and only moves onto candidates. Returns how many
+    /// decisions the first made in all.
+    static func decideAlike(_ one: inout TuskSelector, _ two: inout TuskSelector, seed: UInt64, rounds: Int,
+                            change: (Int, inout [ElephantFlow]) -> Void = { _, _ in },
+                            applies: (Int) -> Bool = { _ in true }) throws -> Int {
         let t = try Topology.fatTree(k: 8)
         let n = t.hosts.count
         let cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
-        var flows = Self.permutation(t, seed: 5, demand: 1e9)
-        var one = TuskSelector(seed: 3), two = TuskSelector(seed: 3)
-        one.parallelRowsFrom = .max
-        #expect(two.parallelRowsFrom <= n)
+        var flows = permutation(t, seed: seed, demand: 1e9)
         var decided = 0
-        for round in 1...3 {
+        for round in 1...rounds {
+            change(round, &flows)
             var load = [Double](repeating: 0, count: cap.count)
             for f in flows { for d in f.current!.links { load[d.index] += f.demand } }
             let input = SelectionInput(time: Double(round), flows: flows, load: load, capacity: cap)
             let a = one.select(input, rules: StabilityRules(maxMoves: n)), b = two.select(input, rules: StabilityRules(maxMoves: n))
             #expect(a.decisions.map(\.key) == b.decisions.map(\.key), "round \(round)")
             #expect(a.decisions.map(\.to) == b.decisions.map(\.to), "round \(round)")
+            for d in a.decisions {
+                #expect(flows.first { $0.key == d.key }!.candidates.contains(d.to), "round \(round): a move onto a path that is not a candidate")
+            }
             decided += a.decisions.count
+            guard applies(round) else { continue }
             let moved = Dictionary(a.decisions.map { ($0.key, $0.to) }, uniquingKeysWith: { x, _ in x })
             for i in flows.indices { if let p = moved[flows[i].key] { flows[i].current = p } }
         }
+        return decided
+    }
+
+    /// Rows are built on two threads when there are many to build. A k=8 permutation (128 rows per
+    /// round) selected over three rounds with the rows built on one thread and on two: the same
+    /// decisions, round by round.
+    @Test func rowsBuiltOnTwoThreadsDecideTheSame() throws {
+        var one = TuskSelector(seed: 3), two = TuskSelector(seed: 3)
+        one.parallelRowsFrom = .max
+        #expect(two.parallelRowsFrom <= 128)
+        #expect(try Self.decideAlike(&one, &two, seed: 5, rounds: 3) > 20)
+    }
+
+    /// A round with the same elephants on the same candidates as the last takes the last round's
+    /// rows back; any other round builds or looks them up again. Two selectors over a k=8
+    /// permutation, one taking rows back and one not, decide the same in every round: rounds that
+    /// repeat the last one exactly (2 and 3), a round where every pair's candidates are a new list
+    /// with the same paths (4), and one where each list has lost its first path (5).
+    @Test func rowsTakenBackOnlyForTheSameCandidates() throws {
+        var reusing = TuskSelector(seed: 3), building = TuskSelector(seed: 3)
+        building.reusesRows = false
+        let decided = try Self.decideAlike(&reusing, &building, seed: 7, rounds: 6, change: { round, flows in
+            if round == 4 { for i in flows.indices { flows[i].candidates = CandidatePaths(Array(flows[i].candidates)) } }
+            if round == 5 {
+                for i in flows.indices where flows[i].candidates.count > 2 {
+                    flows[i].candidates = CandidatePaths(Array(flows[i].candidates.dropFirst()))
+                }
+            }
+        }, applies: { $0 >= 4 })
         #expect(decided > 20)
     }
 
