@@ -198,10 +198,6 @@ public struct ElephantControl: Sendable {
     private var programmingChanged = false
     /// Large fabrics: the candidates of the pairs this round's elephants use (then `pathCache`).
     private var pathsInUse: [Int: CandidatePaths] = [:]
-    /// Large fabrics: last round's elephants' host pairs, in order, with their candidates. A round
-    /// with the same pairs in the same order (most rounds of a settled fabric) takes them from here,
-    /// without a lookup, and the caches stay as they are.
-    private var lastPairs: (pairs: [Int], paths: [CandidatePaths]) = ([], [])
     /// A move of the last few seconds, for the measurement lag's compensation.
     private struct RecentMove {
         var key: FlowKey, time: Double, rate: Double, from: Path, to: Path
@@ -449,26 +445,18 @@ public struct ElephantControl: Sendable {
         elephants.reserveCapacity(keys.count)
         var demandOf: [FlowKey: Double] = [:]
         demandOf.reserveCapacity(keys.count)
-        let hostCount = topo.hosts.count
-        let pairs = hostCount > 1024 ? hosts.map { $0.0.index * hostCount + $0.1.index } : []
-        let samePairs = hostCount > 1024 && pairs == lastPairs.pairs
-        if !samePairs {
-            pathsInUse = [:]
-            pathsInUse.reserveCapacity(keys.count)
-        }
-        var pathsOfPairs: [CandidatePaths] = []
+        pathsInUse = [:]
+        pathsInUse.reserveCapacity(keys.count)
         defer {
-            if hostCount > 1024 && !samePairs {
+            if topo.hosts.count > 1024 {
                 pathCache = pathsInUse
                 pathsInUse = [:]
-                lastPairs = (pairs, pathsOfPairs)
             }
         }
         for i in keys.indices {
             let (src, dst) = hosts[i]
             let rule = policy.classify(keys[i])
-            var cands = samePairs ? lastPairs.paths[i] : candidates(src, dst, hosts: hostCount)
-            if hostCount > 1024 && !samePairs { pathsOfPairs.append(cands) }
+            var cands = candidates(src, dst, hosts: topo.hosts.count)
             var movable = !rule.excluded && !stability.isHeld(keys[i], at: t)
             if !downLinks.isEmpty {
                 cands = CandidatePaths(cands.filter { !$0.links.contains { downLinks.contains($0.index) } })

@@ -53,26 +53,32 @@ public struct TuskSelector: PathSelector {
     var parallelRowsFrom = 64
 
     /// The rows of `flows`, from the cache where it holds the same candidates; the cache keeps only
-    /// the pairs of this round's elephants: the rows of `others` (elephants that may not move this
-    /// round, such as those held after a move) are kept for when they may move again, not built.
+    /// the pairs of this round's elephants: the rows of the others in `all` (elephants that may not
+    /// move this round, such as those held after a move) are kept for when they may move again, not built.
     /// The rows to build are found first, then built on two threads (each row depends on its
     /// flow's candidates alone), then handed out: the same rows as building them one by one. A
     /// settled fabric builds none, and this is then the lookups alone.
-    private mutating func candidateRows(_ flows: [ElephantFlow], keeping others: [ElephantFlow]) -> [CandidateRow] {
+    private mutating func candidateRows(_ flows: [ElephantFlow], keeping all: [ElephantFlow]) -> [CandidateRow] {
+        // (The others are read in place: copying them out copied thousands of elephants a round.)
+        // (By host pair: the elephants come in order of their measured rates, which changes from
+        // round to round with sampling noise, and only which pairs they are matters here.)
+        let others = all.indices.filter { !all[$0].movable && all[$0].candidates.count > 1 }
+            .sorted { (all[$0].src.index, all[$0].dst.index) < (all[$1].src.index, all[$1].dst.index) }
         // The same flows' pairs, in the same order, on the very same candidates as last time (a
         // settled fabric, round after round): the same rows, and the cache as it is.
-        let pairs = flows.map { $0.src.index << 32 | $0.dst.index }, otherPairs = others.map { $0.src.index << 32 | $0.dst.index }
+        let pairs = flows.map { $0.src.index << 32 | $0.dst.index }, otherPairs = others.map { all[$0].src.index << 32 | all[$0].dst.index }
         if reusesRows, let last = lastRows, last.pairs == pairs, last.others == otherPairs,
-           zip(others, last.otherCandidates).allSatisfy({ $0.candidates.isSameStorage(as: $1) }),
+           zip(others, last.otherCandidates).allSatisfy({ all[$0].candidates.isSameStorage(as: $1) }),
            zip(flows, last.rows).allSatisfy({ $0.candidates.isSameStorage(as: $1.paths) }) {
             return last.rows
         }
         lastRows = nil
         var rowsOut: [CandidateRow] = []
-        defer { lastRows = (pairs, otherPairs, others.map(\.candidates), rowsOut) }
+        defer { lastRows = (pairs, otherPairs, others.map { all[$0].candidates }, rowsOut) }
         var next: [Int: CandidateRow] = [:]
         next.reserveCapacity(flows.count + others.count)
-        for f in others {
+        for j in others {
+            let f = all[j]
             let pair = f.src.index << 32 | f.dst.index
             if next[pair] == nil, let r = rowCache[pair], r.isBuilt(from: f.candidates) { next[pair] = r }
         }
@@ -192,7 +198,7 @@ public struct TuskSelector: PathSelector {
 
         var assigned: [Path] = movable.map { $0.current! }
         var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)
-        let rows = candidateRows(movable, keeping: input.flows.filter { !$0.movable && $0.candidates.count > 1 })
+        let rows = candidateRows(movable, keeping: input.flows)
         let shared = rows.map(\.shared)
         // Built once, for phases 1 and 4, only when they run; kept from the last round when the
         // rows are the same.

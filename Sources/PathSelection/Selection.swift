@@ -291,10 +291,14 @@ struct CandidateLinks: @unchecked Sendable {
     @inline(__always) func link(_ i: Int, _ k: Int) -> Int32 { base[i][k] }
 
     /// Index of `path` among the candidates of flow `i` (`flow`), nil if none; the current path is
-    /// checked first (it usually is the one).
+    /// checked first (it usually is the one: `home` holds its index, found when the table was made;
+    /// for candidates the routing table describes, by the same search as here).
     func index(of path: Path, flow i: Int, _ flow: ElephantFlow) -> Int? {
-        if flow.candidates.isDescribed { return flow.candidates.firstIndex(of: path) }
         let h = home[i]
+        if flow.candidates.isDescribed {
+            if let current = flow.current, current == path { return h >= 0 ? h : nil }
+            return flow.candidates.firstIndex(of: path)
+        }
         if h >= 0 && flow.candidates[h] == path { return h }
         return flow.candidates.firstIndex(of: path)
     }
