@@ -237,7 +237,7 @@ public struct FlowAnalytics {
     /// then. Every elephant is estimated at every evaluation; a control round that asks for the
     /// elephants at the same time, with nothing ingested or changed since, takes their estimates
     /// from here instead of making them again (the same function of the same state: the same bits).
-    private var estimates: [(bps: Double, pps: Double, samples: Double)] = []
+    private var estimates: [FlowEntry.Estimate] = []
     private var estimatesHold: (t: Double, samples: Int, configChanges: Int)?
     public private(set) var samplesWithoutKey = 0
     private var pendingEvents: [ElephantEvent] = []
@@ -605,7 +605,7 @@ public struct FlowAnalytics {
         if estimates.count != slots.count { estimates = Array(repeating: (0, 0, 0), count: slots.count) }
         // Each flow's evaluation reads and changes its own entry alone: many flows are evaluated on
         // two threads, half of the slots each, and their events put in slot order after, as on one.
-        var entries: [FlowEntry] = [], made: [(bps: Double, pps: Double, samples: Double)] = []
+        var entries: [FlowEntry] = [], made: [FlowEntry.Estimate] = []
         swap(&entries, &slots)
         swap(&made, &estimates)
         var transitions: [FlowEntry.Transition] = [], skipped = 0
@@ -922,6 +922,9 @@ public struct PortSlotGeneration: Hashable, Sendable {
 }
 
 extension FlowEntry {
+    /// A flow's rate estimate, as an evaluation keeps it.
+    typealias Estimate = (bps: Double, pps: Double, samples: Double)
+
     struct Transition {
         var type: ElephantEventType
         var key: FlowKey
@@ -932,7 +935,7 @@ extension FlowEntry {
     /// Applies the elephant rules at time `t`, in place; returns the transition it causes, if any.
     /// `speeds`: each port's speed (`FlowAnalytics.speed(of:)`), by port id.
     mutating func evaluate(at t: Double, config cfg: AnalyticsConfig, speeds: [Double], sources: [SourceLoss], floorWindow: Double,
-                           estimate: inout (bps: Double, pps: Double, samples: Double)) -> Transition? {
+                           estimate: inout Estimate) -> Transition? {
         expireLinks(at: t, timeout: cfg.linkTimeout)
         let est = FlowAnalytics.estimate(self, at: t, config: cfg, sources: sources, floorWindow: floorWindow)
         estimate = (est.bps, est.pps, est.samples)

@@ -59,28 +59,24 @@ public struct TuskSelector: PathSelector {
     /// flow's candidates alone), then handed out: the same rows as building them one by one. A
     /// settled fabric builds none, and this is then the lookups alone.
     private mutating func candidateRows(_ flows: [ElephantFlow], keeping all: [ElephantFlow]) -> [CandidateRow] {
-        // (The others are read in place: copying them out copied thousands of elephants a round.)
-        // (By host pair: the elephants come in order of their measured rates, which changes from
-        // round to round with sampling noise, and only which pairs they are matters here.)
-        let others = all.indices.filter { !all[$0].movable && all[$0].candidates.count > 1 }
-            .sorted { (all[$0].src.index, all[$0].dst.index) < (all[$1].src.index, all[$1].dst.index) }
+        func pair(_ f: ElephantFlow) -> Int { f.src.index << 32 | f.dst.index }
+        // The others are read in place (copying them out copied thousands of elephants a round), by
+        // host pair: they come in order of their measured rates, which changes from round to round
+        // with sampling noise, and only which pairs they are matters here.
+        let others = all.indices.filter { !all[$0].movable && all[$0].candidates.count > 1 }.sorted { pair(all[$0]) < pair(all[$1]) }
         // The same flows' pairs, in the same order, on the very same candidates as last time (a
         // settled fabric, round after round): the same rows, and the cache as it is.
-        let pairs = flows.map { $0.src.index << 32 | $0.dst.index }, otherPairs = others.map { all[$0].src.index << 32 | all[$0].dst.index }
+        let pairs = flows.map(pair), otherPairs = others.map { pair(all[$0]) }
         if reusesRows, let last = lastRows, last.pairs == pairs, last.others == otherPairs,
            zip(others, last.otherCandidates).allSatisfy({ all[$0].candidates.isSameStorage(as: $1) }),
            zip(flows, last.rows).allSatisfy({ $0.candidates.isSameStorage(as: $1.paths) }) {
             return last.rows
         }
         lastRows = nil
-        var rowsOut: [CandidateRow] = []
-        defer { lastRows = (pairs, otherPairs, others.map { all[$0].candidates }, rowsOut) }
         var next: [Int: CandidateRow] = [:]
         next.reserveCapacity(flows.count + others.count)
-        for j in others {
-            let f = all[j]
-            let pair = f.src.index << 32 | f.dst.index
-            if next[pair] == nil, let r = rowCache[pair], r.isBuilt(from: f.candidates) { next[pair] = r }
+        for (j, pair) in zip(others, otherPairs) {
+            if next[pair] == nil, let r = rowCache[pair], r.isBuilt(from: all[j].candidates) { next[pair] = r }
         }
         var out: [CandidateRow?] = []
         out.reserveCapacity(flows.count)
@@ -89,7 +85,7 @@ public struct TuskSelector: PathSelector {
         // Pairs whose first row is being built (where `next` would hold it once built).
         var building: [Int: Int] = [:]
         for (i, f) in flows.enumerated() {
-            let pair = f.src.index << 32 | f.dst.index
+            let pair = pairs[i]
             if let r = next[pair] {
                 if r.isBuilt(from: f.candidates) {
                     out.append(r)
@@ -134,8 +130,9 @@ public struct TuskSelector: PathSelector {
             for (pair, j) in building { next[pair] = built[j] }
         }
         rowCache = next
-        rowsOut = out.map { $0! }
-        return rowsOut
+        let rows = out.map { $0! }
+        lastRows = (pairs, otherPairs, others.map { all[$0].candidates }, rows)
+        return rows
     }
 
     /// The last `candidateRows` call: its flows' pairs, the pairs and candidates of the others, and
