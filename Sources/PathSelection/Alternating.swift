@@ -352,8 +352,23 @@ final class CandidateGroups {
     private let candidateBits: UInt32
     /// `start` of a group whose links rise with the candidate index: it has no keys.
     private static let rising = -2
-    /// Where each (flow, level, side)'s keys start in `keys`, -1 until built (`rising`: no keys
-    /// needed): a slot per flow and
+    /// `start` values from this one down describe a group whose links rise in runs of one length
+    /// `r`, by one step `d` from the first link `v0`: the candidates of link `v0 + d·g` are those
+    /// from `g·r` to `g·r + r - 1`. The three are packed in 24, 24 and 14 bits below the sign.
+    private static let firstProgression = -3
+
+    /// The packed `start` value of a progression, or nil if it does not fit.
+    private static func progression(first v0: Int, step d: Int, run r: Int) -> Int? {
+        guard (0..<(1 << 24)).contains(v0), (1..<(1 << 24)).contains(d), (1...(1 << 14)).contains(r) else { return nil }
+        return firstProgression - (v0 | d << 24 | (r - 1) << 48)
+    }
+
+    private static func progression(_ s: Int) -> (first: Int, step: Int, run: Int) {
+        let p = firstProgression - s, mask = (1 << 24) - 1
+        return (p & mask, (p >> 24) & mask, (p >> 48) + 1)
+    }
+    /// Where each (flow, level, side)'s keys start in `keys`, -1 until built (`rising` or a
+    /// progression: no keys needed): a slot per flow and
     /// side for each of `levels` levels (a flat array: a dictionary lookup per question cost more
     /// than the binary search that follows it).
     private var start: [Int]
@@ -373,6 +388,13 @@ final class CandidateGroups {
         keyed = c + l <= 31
     }
 
+    /// How the groups of flow `i` at level `j` on one side are found, once one has been asked for:
+    /// "progression", "rising", "keys" (or "none" before).
+    func storage(of i: Int, level j: Int, sideA: Bool) -> String {
+        let s = start[(i * levels + j) * 2 + (sideA ? 1 : 0)]
+        return s == -1 ? "none" : s == CandidateGroups.rising ? "rising" : s <= CandidateGroups.firstProgression ? "progression" : "keys"
+    }
+
     /// Calls `body` with each candidate of the group, in index order, until it returns false.
     func forEach(of i: Int, level j: Int, sideA: Bool, link l: Int32, table: CandidateLinks, _ body: (Int) -> Bool) {
         let n = table.count[i], w = table.width[i]
@@ -388,17 +410,39 @@ final class CandidateGroups {
         if s == -1 {
             // Where the links already rise with the candidate index (the routing table's order: by
             // egress port at each hop, so every level of a fat-tree or leaf-spine), the groups are
-            // runs of the table itself and need no keys.
+            // runs of the table itself and need no keys. Where, further, the runs are of one length
+            // and their links rise by one step (a fat-tree's: link v0 + d·⌊c / R⌋), a group is
+            // computed without reading the row at all.
             var rising = true, previous = Int32.min
+            var v0 = 0, d = 0, r = 0, arithmetic = true
             for c in 0..<n {
                 let x = link(c)
                 if x < previous { rising = false; break }
                 previous = x
+                guard arithmetic else { continue }
+                if c == 0 {
+                    v0 = Int(x)
+                    arithmetic = x >= 0
+                } else if r == 0 {
+                    if Int(x) != v0 { (r, d) = (c, Int(x) - v0) }
+                } else {
+                    arithmetic = Int(x) == v0 + d * (c / r)
+                }
             }
             if rising {
-                s = CandidateGroups.rising
+                if r == 0 { (r, d) = (n, 1) }
+                s = arithmetic ? CandidateGroups.progression(first: v0, step: d, run: r) ?? CandidateGroups.rising : CandidateGroups.rising
                 start[id] = s
             }
+        }
+        if s <= CandidateGroups.firstProgression {
+            let (v0, d, r) = CandidateGroups.progression(s)
+            let x = Int(l) - v0
+            guard x >= 0, x % d == 0 else { return }
+            let lo = (x / d) * r
+            guard lo < n else { return }
+            for c in lo..<min(n, lo + r) where !body(c) { return }
+            return
         }
         if s == CandidateGroups.rising {
             var lo = 0, hi = n

@@ -79,21 +79,32 @@ import Topology
     }
 
     /// The chains' groups ("the candidates whose link at this level and side is l") against reading
-    /// every candidate: for candidates in the routing table's order (links rise with the index, no
-    /// keys are built) and the same candidates shuffled (keys are built and sorted).
+    /// every candidate: for candidates in the routing table's order (links rise with the index in
+    /// runs of one length, by one step: a group is computed, nothing is read or built), the same
+    /// candidates with one left out (the runs are uneven: a group is found by binary search) and
+    /// shuffled (keys are built and sorted).
     @Test func candidateGroupsFindEveryCandidateOfALink() throws {
         let t = try Topology.fatTree(k: 4)
         var rng = SeededGenerator(seed: 3)
         var flows: [ElephantFlow] = []
+        var kinds: [String] = []
         for (i, (s, d)) in [(0, 15), (1, 14), (0, 3), (5, 12)].enumerated() {
             let ps = t.equalCostPaths(from: HostID(s), to: HostID(d))
             flows.append(ElephantFlow(key: key(i), src: HostID(s), dst: HostID(d), rate: 1e8, demand: 1e8, current: ps[0], candidates: ps))
             flows.append(ElephantFlow(key: key(10 + i), src: HostID(s), dst: HostID(d), rate: 1e8, demand: 1e8, current: ps[0],
                                       candidates: ps.shuffled(using: &rng)))
+            kinds += ["progression", "keys"]
+            if ps.count > 2 {
+                var fewer = ps
+                fewer.remove(at: 1)
+                flows.append(ElephantFlow(key: key(20 + i), src: HostID(s), dst: HostID(d), rate: 1e8, demand: 1e8, current: ps[0],
+                                          candidates: fewer))
+                kinds.append("rising")
+            }
         }
         let table = CandidateLinks(flows: flows, shared: flows.map { $0.sharedLinks() })
         let groups = CandidateGroups(table: table, links: t.links.count * 2)
-        var asked = 0
+        var asked = 0, seen: [String: Int] = [:]
         for i in flows.indices {
             let w = table.width[i]
             for j in 0..<((w + 1) / 2) {
@@ -109,11 +120,28 @@ import Topology
                         groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { first.append($0); return false }
                         #expect(first == Array(expected.prefix(1)))
                     }
+                    let kind = groups.storage(of: i, level: j, sideA: sideA)
+                    seen[kind, default: 0] += 1
+                    // What the column of links says: rising, and in even runs by one step, or not.
+                    let column = (0..<table.count[i]).map { Int(table.link(i, table.offset(i, $0) + (sideA ? j : w - 1 - j))) }
+                    let run = column.firstIndex { $0 != column[0] } ?? column.count
+                    let step = run < column.count ? column[run] - column[0] : 1
+                    let expected = !zip(column, column.dropFirst()).allSatisfy({ $0 <= $1 }) ? "keys"
+                        : column.indices.allSatisfy({ column[$0] == column[0] + step * ($0 / run) }) ? "progression" : "rising"
+                    #expect(kind == expected, "flow \(i) level \(j) side \(sideA ? "A" : "B")")
+                    // The routing table's order at every level, and a candidate left out at level 0.
+                    if kinds[i] != "keys" && (kinds[i] == "progression" || j == 0) { #expect(kind == kinds[i]) }
                 }
             }
         }
         #expect(asked > 20)
+        #expect(seen["progression", default: 0] > 0 && seen["rising", default: 0] > 0 && seen["keys", default: 0] > 0)
+        // A link past the last run, and one between two steps, find nothing.
+        var none: [Int] = []
+        groups.forEach(of: 0, level: 0, sideA: true, link: Int32(t.links.count * 2 + 7), table: table) { none.append($0); return true }
+        #expect(none.isEmpty)
     }
+
     /// A random permutation of a fabric's hosts (no host to itself), one elephant each at `demand`,
     /// each on a random one of its routing table's candidates.
     static func permutation(_ t: Topology, seed: UInt64, demand: Double) -> [ElephantFlow] {
