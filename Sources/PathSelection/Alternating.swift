@@ -45,7 +45,7 @@ struct AlternatingChains {
     private let inverseCapacity: [Double]
     private var util: [Double]
     /// The full flows on each link; -1 stands for one that may not move.
-    private var occupants: [[Int32]]
+    private var occupants: LinkOccupants
     private let over: Double
     private let moveCap: Int
     private var moved = 0
@@ -65,7 +65,7 @@ struct AlternatingChains {
         let (inverse, util) = plan.utilizations()
         inverseCapacity = inverse
         self.util = util
-        occupants = Array(repeating: [], count: n)
+        occupants = LinkOccupants(links: n)
         var eligible: [Bool] = [], full: [Bool] = [], choice: [Int] = []
         for (i, f) in flows.enumerated() {
             let c = table.index(of: assigned[i], flow: i, f) ?? -1
@@ -76,10 +76,10 @@ struct AlternatingChains {
             let isFull = c >= 0 && w > 0 && path.allSatisfy { $0 < 0 || 2 * f.demand * inverse[Int($0)] > over }
             full.append(isFull)
             choice.append(c)
-            if isFull { for x in path where x >= 0 { occupants[Int(x)].append(Int32(i)) } }
+            if isFull { for x in path where x >= 0 { occupants.append(Int(x), Int32(i)) } }
         }
         for (p, d) in fixed {
-            for l in p.links where l.index < n && 2 * d * inverse[l.index] > over { occupants[l.index].append(-1) }
+            for l in p.links where l.index < n && 2 * d * inverse[l.index] > over { occupants.append(l.index, -1) }
         }
         self.eligible = eligible
         self.full = full
@@ -96,11 +96,7 @@ struct AlternatingChains {
     }
 
     /// True if a full flow other than `i` is on link `l`.
-    @inline(__always) private func taken(_ l: Int32, by i: Int) -> Bool { Self.taken(occupants, l, by: i) }
-
-    @inline(__always) private static func taken(_ occupants: [[Int32]], _ l: Int32, by i: Int) -> Bool {
-        occupants[Int(l)].contains { $0 != Int32(i) }
-    }
+    @inline(__always) private func taken(_ l: Int32, by i: Int) -> Bool { occupants.taken(Int(l), by: Int32(i)) }
 
     /// True if candidate `c` of flow `i` keeps the links of its current path at the levels above `j`.
     @inline(__always) private func agrees(_ i: Int, _ c: Int, below j: Int) -> Bool {
@@ -115,9 +111,18 @@ struct AlternatingChains {
         return true
     }
 
-    /// Candidates of flow `i` that keep its links of the levels above `j`.
+    /// Candidates of flow `i` that keep its links of the levels above `j`, in index order. Below
+    /// level 0 they are among those that keep its level-0 link on side A: that group is read, not
+    /// the whole row (256 candidates at k=32, 16 of them in the group).
     private func options(_ i: Int, level j: Int) -> [Int] {
-        (0..<table.count[i]).filter { agrees(i, $0, below: j) }
+        guard j > 0 else { return Array(0..<table.count[i]) }
+        var out: [Int] = []
+        let w = table.width[i], r = table.row(i), cur = table.offset(i, choice[i]), stride = table.offset(i, 1)
+        groups.forEach(of: i, level: 0, sideA: true, link: link(i, choice[i], 0, sideA: true), table: table) { c in
+            if Self.agrees(r, c * stride, cur, w, below: j) { out.append(c) }
+            return true
+        }
+        return out
     }
 
     /// Among the candidates of flow `i` whose level-`j` link on side A (or B) is `l` (and on the other
@@ -131,7 +136,7 @@ struct AlternatingChains {
             let o = c * stride
             guard (other == nil || r[o + otherSide] == other!) && Self.agrees(r, o, cur, w, below: j) else { return true }
             var n = 0, sum = 0.0
-            for k in (j + 1)..<max(j + 1, w - 1 - j) where Self.taken(occupants, r[o + k], by: i) { n += 1 }
+            for k in (j + 1)..<max(j + 1, w - 1 - j) where occupants.taken(Int(r[o + k]), by: Int32(i)) { n += 1 }
             for k in o..<(o + w) { sum += util[Int(r[k])] }
             if n < bestTaken || (n == bestTaken && sum < bestSum - 1e-12) { (best, bestTaken, bestSum) = (c, n, sum) }
             return true
@@ -148,13 +153,13 @@ struct AlternatingChains {
             let u = util[x], v = u - d * inverseCapacity[x]
             delta += excess(v) - excess(u)
             util[x] = v
-            if isFull, let k = occupants[x].firstIndex(of: Int32(i)) { occupants[x].remove(at: k) }
+            if isFull { occupants.remove(x, Int32(i)) }
         }
         table.forEachLink(of: i, c, notIn: a) { x in
             let u = util[x], v = u + d * inverseCapacity[x]
             delta += excess(v) - excess(u)
             util[x] = v
-            if isFull { occupants[x].append(Int32(i)) }
+            if isFull { occupants.append(x, Int32(i)) }
         }
         moved += (c != table.home[i] ? 1 : 0) - (a != table.home[i] ? 1 : 0)
         trail.append((i, a))
@@ -177,15 +182,22 @@ struct AlternatingChains {
         let opts = options(i, level: j)
         func a(_ c: Int) -> Int32 { link(i, c, j, sideA: true) }
         func b(_ c: Int) -> Int32 { link(i, c, j, sideA: false) }
-        let freeA = opts.filter { !taken(a($0), by: i) }
-        if let c = freeA.first(where: { !taken(b($0), by: i) }) {
+        // Whether a link is free, asked once per run of candidates that share it (a fat-tree's
+        // level-0 links come in runs of k/2): nothing moves while these are read.
+        var lastA = (link: Int32.min, free: false), lastB = (link: Int32.min, free: false)
+        func free(_ l: Int32, _ last: inout (link: Int32, free: Bool)) -> Bool {
+            if l != last.link { last = (l, !taken(l, by: i)) }
+            return last.free
+        }
+        let freeA = opts.filter { free(a($0), &lastA) }
+        if let c = freeA.first(where: { free(b($0), &lastB) }) {
             guard let p = pick(i, level: j, sideA: true, link: a(c), other: b(c)) else { return false }
             move(i, to: p)
             return true
         }
         var linksA: [Int32] = [], linksB: [Int32] = []
         for c in freeA where !linksA.contains(a(c)) && linksA.count < AlternatingChains.colours { linksA.append(a(c)) }
-        for c in opts where !taken(b(c), by: i) && !linksB.contains(b(c)) && linksB.count < AlternatingChains.colours { linksB.append(b(c)) }
+        for c in opts where free(b(c), &lastB) && !linksB.contains(b(c)) && linksB.count < AlternatingChains.colours { linksB.append(b(c)) }
         // Each pair of free colours, either end first, walked without moving anything to learn its
         // length; then the chains in order of length, each followed for real (moves, energy) and
         // undone; the best by energy change plus the move charge.
@@ -246,9 +258,12 @@ struct AlternatingChains {
         var need = fromA ? lb : la
         for n in 1..<max(limit, 2) {
             var next: Int32?, anyOther = false
-            for o in occupants[Int(held)] where !visited.contains(o) {
+            occupants.forEach(Int(held)) { o in
+                guard !visited.contains(o) else { return true }
                 anyOther = true
-                if o >= 0 && eligible[Int(o)] { next = o; break }
+                guard o >= 0 && eligible[Int(o)] else { return true }
+                next = o
+                return false
             }
             guard anyOther else { return n }
             guard let y = next.map(Int.init), let c = firstOption(y, level: j, sideA: sideA, link: need) else { return nil }
@@ -273,11 +288,18 @@ struct AlternatingChains {
         var held = link(i, first, j, sideA: sideA)
         var need = fromA ? lb : la
         for _ in 1..<limit {
-            let others = occupants[Int(held)].filter { $0 != Int32(x) }
-            guard !others.isEmpty else { return true }
+            var anyOther = false, next: Int32?
+            occupants.forEach(Int(held)) { o in
+                guard o != Int32(x) else { return true }
+                anyOther = true
+                guard o >= 0 && eligible[Int(o)] && !visited.contains(Int(o)) else { return true }
+                next = o
+                return false
+            }
+            guard anyOther else { return true }
             // Where the link already carried two (a collision the chain passes through), one of them
             // moves on and the other stays: the link is no worse than before.
-            guard let first = others.first(where: { $0 >= 0 && eligible[Int($0)] && !visited.contains(Int($0)) }) else { return false }
+            guard let first = next else { return false }
             let y = Int(first)
             visited.insert(y)
             let side = sideA, target = need
@@ -335,6 +357,57 @@ struct AlternatingChains {
             }
         }
         return changed ? choice : nil
+    }
+}
+
+/// The full flows on each link, in the order they came: a link's first three in one 16-byte slot
+/// (its count in the fourth lane), any more in a list of their own. A chain asks who is on a link
+/// at every step; as an array per link, each question followed a pointer to a separate allocation,
+/// most of the walks' time at k=32.
+struct LinkOccupants {
+    private var head: [SIMD4<Int32>]
+    private var rest: [Int: [Int32]] = [:]
+
+    init(links n: Int) { head = Array(repeating: SIMD4(repeating: 0), count: n) }
+
+    @inline(__always) func count(_ l: Int) -> Int { Int(head[l][3]) }
+
+    @inline(__always) private func element(_ l: Int, _ k: Int) -> Int32 { k < 3 ? head[l][k] : rest[l]![k - 3] }
+
+    /// Calls `body` with the flows on link `l`, in the order they came, until it returns false.
+    @inline(__always) func forEach(_ l: Int, _ body: (Int32) -> Bool) {
+        let h = head[l], c = Int(h[3])
+        for k in 0..<min(c, 3) where !body(h[k]) { return }
+        guard c > 3, let more = rest[l] else { return }
+        for o in more where !body(o) { return }
+    }
+
+    /// True if a flow other than `f` is on link `l`.
+    @inline(__always) func taken(_ l: Int, by f: Int32) -> Bool {
+        let h = head[l], c = Int(h[3])
+        for k in 0..<min(c, 3) where h[k] != f { return true }
+        return c > 3 && rest[l]!.contains { $0 != f }
+    }
+
+    mutating func append(_ l: Int, _ f: Int32) {
+        let c = count(l)
+        if c < 3 { head[l][c] = f } else { rest[l, default: []].append(f) }
+        head[l][3] = Int32(c + 1)
+    }
+
+    /// Takes the first `f` off link `l`; the others keep their order.
+    mutating func remove(_ l: Int, _ f: Int32) {
+        let c = count(l)
+        guard let k = (0..<c).first(where: { element(l, $0) == f }) else { return }
+        for m in k..<(c - 1) {
+            let next = element(l, m + 1)
+            if m < 3 { head[l][m] = next } else { rest[l]![m - 3] = next }
+        }
+        if c > 3 {
+            rest[l]!.removeLast()
+            if rest[l]!.isEmpty { rest[l] = nil }
+        }
+        head[l][3] = Int32(c - 1)
     }
 }
 

@@ -142,6 +142,40 @@ import Topology
         #expect(none.isEmpty)
     }
 
+    /// The chains' occupants of a link against a list per link: the same flows in the same order
+    /// (the chains take the first eligible one), through appends and removals that cross the three
+    /// kept in the link's slot, and the same answer to "taken by another".
+    @Test func linkOccupantsKeepTheirOrder() {
+        var rng = SeededGenerator(seed: 11)
+        var occupants = LinkOccupants(links: 4)
+        var reference: [[Int32]] = Array(repeating: [], count: 4)
+        var crossed = 0
+        for _ in 0..<5_000 {
+            let l = Int.random(in: 0..<4, using: &rng), f = Int32.random(in: -1..<6, using: &rng)
+            if Bool.random(using: &rng) || reference[l].isEmpty {
+                occupants.append(l, f)
+                reference[l].append(f)
+            } else {
+                // Mostly a flow that is there, sometimes one that is not.
+                let g = Int.random(in: 0..<4, using: &rng) == 0 ? f : reference[l].randomElement(using: &rng)!
+                occupants.remove(l, g)
+                if let k = reference[l].firstIndex(of: g) { reference[l].remove(at: k) }
+            }
+            crossed += reference[l].count > 3 ? 1 : 0
+            for m in 0..<4 {
+                var seen: [Int32] = []
+                occupants.forEach(m) { seen.append($0); return true }
+                #expect(seen == reference[m])
+                #expect(occupants.count(m) == reference[m].count)
+                for g in Int32(-1)..<6 { #expect(occupants.taken(m, by: g) == reference[m].contains { $0 != g }) }
+            }
+            var first: [Int32] = []
+            occupants.forEach(l) { first.append($0); return false }
+            #expect(first == Array(reference[l].prefix(1)))
+        }
+        #expect(crossed > 100)
+    }
+
     /// A random permutation of a fabric's hosts (no host to itself), one elephant each at `demand`,
     /// each on a random one of its routing table's candidates.
     static func permutation(_ t: Topology, seed: UInt64, demand: Double) -> [ElephantFlow] {
