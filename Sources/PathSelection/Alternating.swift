@@ -360,10 +360,11 @@ struct AlternatingChains {
     }
 }
 
-/// The full flows on each link, in the order they came: a link's first three in one 16-byte slot
-/// (its count in the fourth lane), any more in a list of their own. A chain asks who is on a link
-/// at every step; as an array per link, each question followed a pointer to a separate allocation,
-/// most of the walks' time at k=32.
+/// The flows on each link (the chains' full flows, the search's movable ones), in the order they
+/// came: a link's first three in one 16-byte slot (its count in the fourth lane), any more in a list
+/// of their own. The chains ask who is on a link at every step, the search at every trial; as an
+/// array per link, each question followed a pointer to a separate allocation, most of the walks'
+/// time at k=32.
 struct LinkOccupants {
     private var head: [SIMD4<Int32>]
     private var rest: [Int: [Int32]] = [:]
@@ -372,7 +373,8 @@ struct LinkOccupants {
 
     @inline(__always) func count(_ l: Int) -> Int { Int(head[l][3]) }
 
-    @inline(__always) private func element(_ l: Int, _ k: Int) -> Int32 { k < 3 ? head[l][k] : rest[l]![k - 3] }
+    /// The `k`th flow on link `l` (`k` below its count).
+    @inline(__always) func element(_ l: Int, _ k: Int) -> Int32 { k < 3 ? head[l][k] : rest[l]![k - 3] }
 
     /// Calls `body` with the flows on link `l`, in the order they came, until it returns false.
     @inline(__always) func forEach(_ l: Int, _ body: (Int32) -> Bool) {

@@ -36,7 +36,7 @@ struct RearrangementSearch {
     private let base: [Int]             // flow -> index of the path the earlier phases chose: the charge counts from here
     private var choice: [Int]           // flow -> candidate index now
     private var util: [Double]          // planned utilization per link
-    private var onLink: [[Int32]]
+    private var onLink: LinkOccupants
     private var overList: [Int32] = []
     private var listed: [Bool]
     private let over: Double
@@ -53,7 +53,7 @@ struct RearrangementSearch {
         rng = SeededGenerator(seed: seed)
         let n = plan.planned.count
         (inverseCapacity, util) = plan.utilizations()
-        onLink = Array(repeating: [], count: n)
+        onLink = LinkOccupants(links: n)
         listed = Array(repeating: false, count: n)
         var choice: [Int] = [], base: [Int] = []
         for (i, f) in flows.enumerated() {
@@ -62,14 +62,14 @@ struct RearrangementSearch {
             base.append(c)
             if c < f.candidates.count {
                 let o = table.offset(i, c), r = table.row(i)
-                for k in o..<(o + table.width[i]) where r[k] >= 0 { onLink[Int(r[k])].append(Int32(i)) }
+                for k in o..<(o + table.width[i]) where r[k] >= 0 { onLink.append(Int(r[k]), Int32(i)) }
             }
         }
         demand = flows.map(\.demand)
         self.choice = choice
         self.base = base
         for i in flows.indices where choice[i] != table.home[i] { moved += 1 }
-        for l in 0..<n where util[l] > over && !onLink[l].isEmpty {
+        for l in 0..<n where util[l] > over && onLink.count(l) > 0 {
             overList.append(Int32(l))
             listed[l] = true
         }
@@ -80,7 +80,7 @@ struct RearrangementSearch {
     /// Total oversubscription of the links the movable flows can touch.
     private func overload() -> Double {
         var o = 0.0
-        for l in util.indices where !onLink[l].isEmpty { o += excess(util[l]) }
+        for l in util.indices where onLink.count(l) > 0 { o += excess(util[l]) }
         return o
     }
 
@@ -116,13 +116,13 @@ struct RearrangementSearch {
             guard !overList.isEmpty else { break }
             let slot = Int.random(in: 0..<overList.count, using: &rng)
             let l = Int(overList[slot])
-            if util[l] <= over || onLink[l].isEmpty {
+            if util[l] <= over || onLink.count(l) == 0 {
                 overList.swapAt(slot, overList.count - 1)
                 overList.removeLast()
                 listed[l] = false
                 continue
             }
-            let i = Int(onLink[l][Int.random(in: 0..<onLink[l].count, using: &rng)])
+            let i = Int(onLink.element(l, Int.random(in: 0..<onLink.count(l), using: &rng)))
             let n = table.count[i]
             guard n > 1 else { continue }
             // The best of a few random alternatives (min-conflicts), then the annealing test.
@@ -154,11 +154,11 @@ struct RearrangementSearch {
             let d = demand[i], a = choice[i]
             table.forEachLink(of: i, a, notIn: c) { x in
                 util[x] -= d * inverseCapacity[x]
-                if let j = onLink[x].firstIndex(of: Int32(i)) { onLink[x].remove(at: j) }
+                onLink.remove(x, Int32(i))
             }
             table.forEachLink(of: i, c, notIn: a) { x in
                 util[x] += d * inverseCapacity[x]
-                onLink[x].append(Int32(i))
+                onLink.append(x, Int32(i))
                 if util[x] > over && !listed[x] {
                     listed[x] = true
                     overList.append(Int32(x))
