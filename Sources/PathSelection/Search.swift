@@ -15,6 +15,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CTuskSys
 import Packets
 import Topology
 
@@ -28,13 +29,25 @@ struct RearrangementSearch {
     /// Starting and final temperature, in utilization.
     static let hot = 0.3, cold = 0.003
 
+    /// What a step reads of a flow, in one record: a step picks a flow at random, and reading its
+    /// row, width, candidates and choices from six arrays cost a cache miss in each (k=32: 8,192
+    /// flows, next to a 33 MB table).
+    private struct Flow {
+        var row: UnsafePointer<Int32>
+        var width: Int32
+        var count: Int32
+        var home: Int32
+        var base: Int32                 // the path the earlier phases chose: the charge counts from here
+        var choice: Int32               // the candidate now
+        var aligned: Bool
+        var demand: Double
+    }
+
     private let flows: [ElephantFlow]
     /// Candidate paths, flat (shared links left out).
     private let table: CandidateLinks
-    private let demand: [Double]
+    private var state: [Flow]
     private let inverseCapacity: [Double]
-    private let base: [Int]             // flow -> index of the path the earlier phases chose: the charge counts from here
-    private var choice: [Int]           // flow -> candidate index now
     private var util: [Double]          // planned utilization per link
     private var onLink: LinkOccupants
     private var overList: [Int32] = []
@@ -55,20 +68,19 @@ struct RearrangementSearch {
         (inverseCapacity, util) = plan.utilizations()
         onLink = LinkOccupants(links: n)
         listed = Array(repeating: false, count: n)
-        var choice: [Int] = [], base: [Int] = []
+        var state: [Flow] = []
+        state.reserveCapacity(flows.count)
         for (i, f) in flows.enumerated() {
             let c = table.index(of: assigned[i], flow: i, f) ?? 0
-            choice.append(c)
-            base.append(c)
+            state.append(Flow(row: table.row(i), width: Int32(table.width[i]), count: Int32(table.count[i]), home: Int32(table.home[i]),
+                              base: Int32(c), choice: Int32(c), aligned: table.aligned[i], demand: f.demand))
             if c < f.candidates.count {
                 let o = table.offset(i, c), r = table.row(i)
                 for k in o..<(o + table.width[i]) where r[k] >= 0 { onLink.append(Int(r[k]), Int32(i)) }
             }
+            if c != table.home[i] { moved += 1 }
         }
-        demand = flows.map(\.demand)
-        self.choice = choice
-        self.base = base
-        for i in flows.indices where choice[i] != table.home[i] { moved += 1 }
+        self.state = state
         for l in 0..<n where util[l] > over && onLink.count(l) > 0 {
             overList.append(Int32(l))
             listed[l] = true
@@ -84,15 +96,28 @@ struct RearrangementSearch {
         return o
     }
 
-    /// Change in oversubscription if flow `i` moved to candidate `c`.
-    private func change(_ i: Int, to c: Int) -> Double {
+    /// Calls `body` with each link of candidate `a` of flow `i` (its record `f`) that candidate `c`
+    /// does not use, in path order: `CandidateLinks.forEachLink` from the record. (Static: a method
+    /// of the search called with a closure that changes the search would copy it, arrays and all.)
+    @inline(__always) private static func forEachLink(_ table: CandidateLinks, _ i: Int, _ f: Flow, _ a: Int, notIn c: Int,
+                                                      _ body: (Int) -> Void) {
+        guard f.aligned else { return table.forEachLink(of: i, a, notIn: c, body) }
+        let w = Int(f.width), r = f.row, oa = a * w, oc = c * w
+        for k in 0..<w {
+            let x = r[oa + k]
+            if x >= 0 && x != r[oc + k] { body(Int(x)) }
+        }
+    }
+
+    /// Change in oversubscription if flow `i` (its record `f`) moved to candidate `c`.
+    private func change(_ i: Int, _ f: Flow, to c: Int) -> Double {
         var delta = 0.0
-        let d = demand[i], a = choice[i]
-        table.forEachLink(of: i, a, notIn: c) { x in
+        let d = f.demand, a = Int(f.choice)
+        Self.forEachLink(table, i, f, a, notIn: c) { x in
             let u = util[x]
             delta += excess(u - d * inverseCapacity[x]) - excess(u)
         }
-        table.forEachLink(of: i, c, notIn: a) { x in
+        Self.forEachLink(table, i, f, c, notIn: a) { x in
             let u = util[x]
             delta += excess(u + d * inverseCapacity[x]) - excess(u)
         }
@@ -123,7 +148,8 @@ struct RearrangementSearch {
                 continue
             }
             let i = Int(onLink.element(l, Int.random(in: 0..<onLink.count(l), using: &rng)))
-            let n = table.count[i]
+            let f = state[i]
+            let n = Int(f.count), now = Int(f.choice), home = Int(f.home), base = Int(f.base)
             guard n > 1 else { continue }
             // The best of a few random alternatives (min-conflicts), then the annealing test.
             // The alternatives are drawn first and their rows fetched together: at k=32 the table
@@ -133,16 +159,16 @@ struct RearrangementSearch {
             let tries = min(n - 1, RearrangementSearch.tries)
             for t in 0..<tries {
                 var k = Int.random(in: 0..<(n - 1), using: &rng)
-                if k >= choice[i] { k += 1 }
+                if k >= now { k += 1 }
                 alternatives[t] = k
-                table.prefetch(i, k)
+                tusk_prefetch(f.row + k * Int(f.width))
             }
             for t in 0..<tries {
                 let k = alternatives[t]
-                let m = (k != table.home[i] ? 1 : 0) - (choice[i] != table.home[i] ? 1 : 0)
+                let m = (k != home ? 1 : 0) - (now != home ? 1 : 0)
                 if m > 0 && moved + m > moveCap { continue }
-                let b = (k != base[i] ? 1 : 0) - (choice[i] != base[i] ? 1 : 0)
-                let e = change(i, to: k) + Double(b) * charge
+                let b = (k != base ? 1 : 0) - (now != base ? 1 : 0)
+                let e = change(i, f, to: k) + Double(b) * charge
                 if e < de { (c, de, dm) = (k, e, m) }
             }
             guard c >= 0 else { continue }
@@ -151,12 +177,12 @@ struct RearrangementSearch {
                 if r >= exp(-de / temperature) { continue }
             }
             // Take it.
-            let d = demand[i], a = choice[i]
-            table.forEachLink(of: i, a, notIn: c) { x in
+            let d = f.demand, a = now
+            Self.forEachLink(table, i, f, a, notIn: c) { x in
                 util[x] -= d * inverseCapacity[x]
                 onLink.remove(x, Int32(i))
             }
-            table.forEachLink(of: i, c, notIn: a) { x in
+            Self.forEachLink(table, i, f, c, notIn: a) { x in
                 util[x] += d * inverseCapacity[x]
                 onLink.append(x, Int32(i))
                 if util[x] > over && !listed[x] {
@@ -165,7 +191,7 @@ struct RearrangementSearch {
                 }
             }
             trail.append((i, a))
-            choice[i] = c
+            state[i].choice = Int32(c)
             moved += dm
             energy += de
             if energy < bestEnergy - 1e-9 {
@@ -175,7 +201,7 @@ struct RearrangementSearch {
         }
         guard initial - bestEnergy >= minGain else { return nil }
         // Back to the best arrangement: undo the steps taken after it, last first.
-        for (i, a) in trail.reversed() { choice[i] = a }
-        return flows.indices.map { flows[$0].candidates[choice[$0]] }
+        for (i, a) in trail.reversed() { state[i].choice = Int32(a) }
+        return flows.indices.map { flows[$0].candidates[Int(state[$0].choice)] }
     }
 }
