@@ -10,7 +10,10 @@
 #
 # Checks (from the decision log, l1's `dump-flows`, iperf3's JSON and Prometheus /metrics):
 #   - while the table is full, decisions are logged `status: failed`, and l1 holds no elephant entry;
-#   - the elephants stay on ECMP: no 0.5 s iperf3 interval of either flow is at 0;
+#   - the elephants stay on ECMP: neither flow stops for more than 2 s (four 0.5 s iperf3 intervals
+#     in a row at 0: two TCP flows sharing one 100 Mbit/s uplink can lose a whole interval to a
+#     retransmission timeout, which a flow sent nowhere would not recover from), and each carries
+#     at least 5 Mbit/s on average while the table is full;
 #   - each failure is counted (`tusk_elephant_install_failures_total` >= the failed decisions);
 #   - later rounds go on (`tusk_control_rounds_total` grows, the flow is decided again after a failure);
 #   - after the limit is raised, a decision is `installed` and l1 shows its entry (cookie 0x5453...).
@@ -108,8 +111,13 @@ for name in ("h1", "h2"):
     ivs = [i["sum"]["bits_per_second"] / 1e6 for i in r["intervals"]]
     t0 = r["start"]["timestamp"]["timesecs"]
     before = [i["sum"]["bits_per_second"] / 1e6 for i in r["intervals"] if t0 + i["sum"]["start"] < raised]
-    check(min(ivs) > 0, f"{name}: {len(ivs)} intervals, lowest {min(ivs):.1f} Mbit/s, mean while full "
-          f"{sum(before) / max(1, len(before)):.1f} Mbit/s (on ECMP)")
+    stopped, longest = 0, 0
+    for v in ivs:
+        stopped = stopped + 1 if v <= 0 else 0
+        longest = max(longest, stopped)
+    full_mean = sum(before) / max(1, len(before))
+    check(longest <= 4 and full_mean >= 5, f"{name}: {len(ivs)} intervals, lowest {min(ivs):.1f} Mbit/s, "
+          f"{longest} in a row at 0, mean while full {full_mean:.1f} Mbit/s (on ECMP)")
 def mean(name, lo, hi):
     r = json.load(open(f"{lab}/{name}.json"))
     t0 = r["start"]["timestamp"]["timesecs"]
