@@ -8,6 +8,8 @@ import SFlow
 public struct ScannedDatagrams: Sendable {
     public private(set) var samples: [FlowSampleSummary] = []
     public private(set) var sampleTimes: [Double] = []
+    /// Each sample's flow key (`header.flowKey`), read on the scanning thread.
+    public private(set) var flowKeys: [FlowKey?] = []
     /// Datagrams that hold counter samples (one in tens), decoded when ingested.
     public private(set) var counterDatagrams: [[UInt8]] = []
     public private(set) var counterTimes: [Double] = []
@@ -23,6 +25,7 @@ public struct ScannedDatagrams: Sendable {
     public mutating func removeAll() {
         samples.removeAll(keepingCapacity: true)
         sampleTimes.removeAll(keepingCapacity: true)
+        flowKeys.removeAll(keepingCapacity: true)
         counterDatagrams.removeAll(keepingCapacity: true)
         counterTimes.removeAll(keepingCapacity: true)
         rejected.removeAll(keepingCapacity: true)
@@ -43,6 +46,9 @@ public struct ScannedDatagrams: Sendable {
             rejected.append(datagrams - 1)
             return false
         }
+        // Read after the whole datagram is scanned, not as each header is parsed: reading the
+        // addresses back at once waits for the parser's narrower stores to complete.
+        for i in flowKeys.count..<samples.count { flowKeys.append(samples[i].header.flowKey) }
         if counts.counterSamples > 0 {
             counterDatagrams.append([UInt8](bytes))
             counterTimes.append(t)
@@ -55,6 +61,11 @@ extension FlowAnalytics {
     /// How many samples ahead the hash bucket, and then the flow entry, are fetched.
     static let bucketLead = 8
     static let entryLead = 4
+    /// And the entry's points and links beyond those it holds inline (a flow seen at five switches
+    /// keeps four points and six links on the heap), once the entry itself has arrived.
+    static let heapLead = 2
+    static let morePointsOffset = MemoryLayout<FlowEntry>.offset(of: \FlowEntry.morePoints)!
+    static let moreLinksOffset = MemoryLayout<FlowEntry>.offset(of: \FlowEntry.moreLinks)!
 
     /// Ingests scanned datagrams: the same as `ingest(datagram:at:)` on each of them in order
     /// (counter samples after the flow samples of the batch), with the memory latency of the flow
@@ -68,16 +79,22 @@ extension FlowAnalytics {
             var keys = [FlowKey?](repeating: nil, count: n)
             let spec = config.keySpec
             batch.samples.withUnsafeBufferPointer { samples in
-                for i in 0..<min(n, Self.bucketLead) { keys[i] = samples[i].header.flowKey.map { spec.project($0) }; prefetchBucket(keys[i], &hashes[i]) }
+                for i in 0..<min(n, Self.bucketLead) { keys[i] = batch.flowKeys[i].map { spec.project($0) }; prefetchBucket(keys[i], &hashes[i]) }
                 for i in 0..<n {
                     let ahead = i + Self.bucketLead
                     if ahead < n {
-                        keys[ahead] = samples[ahead].header.flowKey.map { spec.project($0) }
+                        prefetchSample(samples.baseAddress! + ahead)
+                        keys[ahead] = batch.flowKeys[ahead].map { spec.project($0) }
                         prefetchBucket(keys[ahead], &hashes[ahead])
                     }
                     let near = i + Self.entryLead
-                    if near < n, keys[near] != nil { prefetchEntry(hash: hashes[near]) }
-                    ingestFlowSample(samples[i], at: batch.sampleTimes[i])
+                    if near < n {
+                        if keys[near] != nil { prefetchEntry(hash: hashes[near]) }
+                        prefetchSourceAndPorts(samples[near])
+                    }
+                    let nearer = i + Self.heapLead
+                    if nearer < n, keys[nearer] != nil { prefetchEntryHeap(hash: hashes[nearer]) }
+                    ingestFlowSample(samples[i], key: keys[i], at: batch.sampleTimes[i])
                 }
             }
         }
@@ -94,6 +111,46 @@ extension FlowAnalytics {
         guard let key else { return }
         hash = index.hash(key)
         index.prefetch(hash: hash)
+    }
+
+    /// All of a scanned sample (a few cache lines, written by the thread that scanned it).
+    @inline(__always)
+    private func prefetchSample(_ p: UnsafePointer<FlowSampleSummary>) {
+        let raw = UnsafeRawPointer(p)
+        for line in stride(from: 0, to: MemoryLayout<FlowSampleSummary>.size, by: 64) { tusk_prefetch(raw + line) }
+    }
+
+    /// The sample's data source state and the loads of its two ports, where their ids are known.
+    @inline(__always)
+    private func prefetchSourceAndPorts(_ s: borrowing FlowSampleSummary) {
+        let agent = s.agent
+        if let p = pointsByAgent.peek(AgentAndSubAgent(agent: s.agent, subAgentId: s.subAgentId), index: s.sample.source.index) {
+            sources.withUnsafeBufferPointer { b in if Int(p) < b.count { tusk_prefetch(b.baseAddress! + Int(p)) } }
+        }
+        let input = s.sample.input.singleIfIndex.flatMap { portsByAgent.peek(agent, index: $0) }
+        let output = s.sample.output.singleIfIndex.flatMap { portsByAgent.peek(agent, index: $0) }
+        loads.withUnsafeBufferPointer { b in
+            if let input, Int(input) < b.count { tusk_prefetch(b.baseAddress! + Int(input)) }
+            if let output, Int(output) < b.count { tusk_prefetch(b.baseAddress! + Int(output)) }
+        }
+    }
+
+    @inline(__always)
+    private func prefetchEntryHeap(hash: UInt64) {
+        slots.withUnsafeBufferPointer { buf in
+            guard let s = index.candidate(hash: hash), Int(s) < buf.count else { return }
+            // The arrays' storage is read as the address each array holds, not through the array
+            // (which would retain it): a prefetch is only a hint, and one to a wrong address does
+            // no harm. Elements start after the storage's 32-byte header.
+            let entry = UnsafeRawPointer(buf.baseAddress! + Int(s))
+            let points = entry.load(fromByteOffset: Self.morePointsOffset, as: UnsafeRawPointer.self) + 32
+            tusk_prefetch(points)
+            tusk_prefetch(points + 64)
+            tusk_prefetch(points + 128)
+            let links = entry.load(fromByteOffset: Self.moreLinksOffset, as: UnsafeRawPointer.self) + 32
+            tusk_prefetch(links)
+            tusk_prefetch(links + 64)
+        }
     }
 
     @inline(__always)

@@ -203,15 +203,16 @@ public struct FlowAnalytics {
     /// Tells these analytics from others for `portSlotGeneration` (never used for a result).
     private let instance = UInt64.random(in: 1...UInt64.max)
     private var portTable: [AgentPort] = []
-    private var loads: [PortLoad] = []
+    var loads: [PortLoad] = []
     private var pointIDs: [ObservationPoint: Int32] = [:]
     // By point id: the point, and its data source's sampling rate and sample loss.
     private var pointTable: [ObservationPoint] = []
-    private var sources: [SourceLoss] = []
+    var sources: [SourceLoss] = []
     private var statedSpeeds: [DpidPort: Double] = [:]
-    // Small memos: consecutive samples mostly come from the same agent, data source and ports.
-    private var lastPorts: [(AgentPort, Int32)] = []
-    private var lastPoint: (ObservationPoint, Int32)?
+    // The same ids by agent and index, for the per-sample path (`AgentIDs`). Points by agent and
+    // sub-agent, and data source index.
+    var portsByAgent = AgentIDs<IPAddress>()
+    var pointsByAgent = AgentIDs<AgentAndSubAgent>()
 
     /// Per-port loads by agent and ifIndex.
     public var portLoads: [AgentPort: PortLoad] {
@@ -272,26 +273,34 @@ public struct FlowAnalytics {
     /// Ingests one flow sample: scales the sampled frame by the sample's own sampling rate
     /// (switches change it under load), updates the port loads and the flow's estimate.
     public mutating func ingestFlowSample(_ s: borrowing FlowSampleSummary, at t: Double) {
+        ingestFlowSample(s, key: s.header.flowKey.map { config.keySpec.project($0) }, at: t)
+    }
+
+    /// `ingestFlowSample(_:at:)` with the sample's flow key already read and projected by the key
+    /// spec (nil: the header has none).
+    mutating func ingestFlowSample(_ s: borrowing FlowSampleSummary, key: FlowKey?, at t: Double) {
         samplesIngested += 1
         let rate = Double(max(1, s.sample.samplingRate))
         let tau = config.timeConstant
         // The data source's sequence numbers tell its lost samples (every sample counts, with a
         // flow key or without).
-        let op = ObservationPoint(agent: s.agent, subAgentId: s.subAgentId, sourceIndex: s.sample.source.index)
+        let agentSlot = pointsByAgent.slot(AgentAndSubAgent(agent: s.agent, subAgentId: s.subAgentId))
         let point: Int32
-        if let (lp, id) = lastPoint, lp == op {
-            point = id
-            sources[Int(point)].observe(sequence: s.sample.sequence, uptime: s.uptime, samplingRate: rate, at: t, tau: tau)
-        } else if let p = pointIDs[op] {
+        if let p = pointsByAgent.id(slot: agentSlot, index: s.sample.source.index) {
             point = p
-            lastPoint = (op, point)
             sources[Int(point)].observe(sequence: s.sample.sequence, uptime: s.uptime, samplingRate: rate, at: t, tau: tau)
         } else {
-            point = Int32(pointTable.count)
-            pointIDs[op] = point
-            pointTable.append(op)
-            sources.append(SourceLoss(sequence: s.sample.sequence, uptime: s.uptime, samplingRate: rate, at: t))
-            lastPoint = (op, point)
+            let op = ObservationPoint(agent: s.agent, subAgentId: s.subAgentId, sourceIndex: s.sample.source.index)
+            if let p = pointIDs[op] {
+                point = p
+                sources[Int(point)].observe(sequence: s.sample.sequence, uptime: s.uptime, samplingRate: rate, at: t, tau: tau)
+            } else {
+                point = Int32(pointTable.count)
+                pointIDs[op] = point
+                pointTable.append(op)
+                sources.append(SourceLoss(sequence: s.sample.sequence, uptime: s.uptime, samplingRate: rate, at: t))
+            }
+            pointsByAgent.remember(slot: agentSlot, index: op.sourceIndex, id: point)
         }
         let bits = Double(s.frameLength) * 8 * rate
         // Port loads from samples stand in for what the source saw: the samples it lost lately
@@ -309,11 +318,10 @@ public struct FlowAnalytics {
             outPort = portID(AgentPort(agent: s.agent, ifIndex: o))
             loads[Int(outPort)].addSample(bits: portBits, input: false, at: t, tau: tau)
         }
-        guard let raw = s.header.flowKey else {
+        guard let key else {
             samplesWithoutKey += 1
             return
         }
-        let key = config.keySpec.project(raw)
         if let existing = lookup(key) {
             // Keeping the LRU order costs a few random memory accesses; at most one move a second
             // per flow keeps it exact to that resolution at a fraction of the cost.
@@ -340,7 +348,8 @@ public struct FlowAnalytics {
 
     @inline(__always)
     private mutating func portID(_ p: AgentPort) -> Int32 {
-        for (lp, id) in lastPorts where lp == p { return id }
+        let agentSlot = portsByAgent.slot(p.agent)
+        if let id = portsByAgent.id(slot: agentSlot, index: p.ifIndex) { return id }
         let id: Int32
         if let found = portIDs[p] {
             id = found
@@ -350,7 +359,7 @@ public struct FlowAnalytics {
             portTable.append(p)
             loads.append(PortLoad())
         }
-        if lastPorts.count < 4 { lastPorts.append((p, id)) } else { lastPorts[Int(id) & 3] = (p, id) }
+        portsByAgent.remember(slot: agentSlot, index: p.ifIndex, id: id)
         return id
     }
 

@@ -38,10 +38,10 @@ public struct PortIdentity: Hashable, Sendable {
 /// naming the port under another ifIndex (ports renumbered) takes it over at once.
 public struct PortMap: Sendable {
     private var map: [AgentPort: PortIdentity] = [:]
-    /// Reverse index: (dpid, port) → agent port, for looking up a topology link's sFlow view.
-    private var reverse: [DpidPort: AgentPort] = [:]
-    /// When each (dpid, port) was last named by its holder's counters (analytics time).
-    private var claimed: [DpidPort: Double] = [:]
+    /// Reverse index: (dpid, port) → the agent port holding it, for looking up a topology link's
+    /// sFlow view, and when the holder's counters last named it (analytics time). One entry for both:
+    /// every port's counters renew the claim each polling interval.
+    private var reverse: [DpidPort: (holder: AgentPort, claimed: Double)] = [:]
     /// Claims refused because another agent holds the port.
     public private(set) var conflicts = 0
     /// The last refused claim: the port, its holder and the claimant.
@@ -57,7 +57,7 @@ public struct PortMap: Sendable {
 
     public subscript(_ p: AgentPort) -> PortIdentity? { map[p] }
 
-    public func agentPort(dpid: UInt64, port: UInt32) -> AgentPort? { reverse[DpidPort(dpid: dpid, port: port)] }
+    public func agentPort(dpid: UInt64, port: UInt32) -> AgentPort? { reverse[DpidPort(dpid: dpid, port: port)]?.holder }
 
     /// Learns from one counter sample (its data source index is the ifIndex it describes), at
     /// analytics time `t`. Returns true when the (dpid, port) → agent port index changed.
@@ -80,25 +80,31 @@ public struct PortMap: Sendable {
         }
         guard id.datapathId != nil || id.name != nil else { return false }
         let p = AgentPort(agent: agent, ifIndex: ifIndex)
-        var v = map[p] ?? PortIdentity()
+        // Every port of every switch says the same each polling interval: what is unchanged is
+        // not written again.
+        let known = map[p]
+        var v = known ?? PortIdentity()
         if let n = id.name { v.name = n }
         if let d = id.datapathId, let n = id.portNo {
             let key = DpidPort(dpid: d, port: n)
-            if let holder = reverse[key], holder != p, holder.agent != agent,
-               t - (claimed[key] ?? -.infinity) < Self.takeoverSeconds {
+            let held = reverse[key]
+            let holder = held?.holder
+            if let held, held.holder != p, held.holder.agent != agent, t - held.claimed < Self.takeoverSeconds {
                 // Refused: the claimant gets no OpenFlow identity (its samples map to no link).
                 conflicts += 1
-                lastConflict = (key, holder, p)
-                map[p] = v
+                lastConflict = (key, held.holder, p)
+                if v != known { map[p] = v }
                 return false
             }
             v.datapathId = d
             v.portNo = n
-            map[p] = v
-            claimed[key] = t
-            guard reverse[key] != p else { return false }
-            if let old = reverse[key] { map[old]?.datapathId = nil; map[old]?.portNo = nil }
-            reverse[key] = p
+            if v != known { map[p] = v }
+            guard holder != p else {
+                reverse[key]?.claimed = t
+                return false
+            }
+            if let holder { map[holder]?.datapathId = nil; map[holder]?.portNo = nil }
+            reverse[key] = (p, t)
             generation += 1
             return true
         }
@@ -116,8 +122,7 @@ public struct PortMap: Sendable {
         if let n = id.name { v.name = n }
         map[p] = v
         if let d = v.datapathId, let n = v.portNo {
-            reverse[DpidPort(dpid: d, port: n)] = p
-            claimed[DpidPort(dpid: d, port: n)] = .infinity
+            reverse[DpidPort(dpid: d, port: n)] = (p, .infinity)
             generation += 1
         }
     }

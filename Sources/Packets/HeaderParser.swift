@@ -11,7 +11,7 @@ public struct FlowKey: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var sport: UInt16
     public var dport: UInt16
 
-    public init(src: IPAddress, dst: IPAddress, proto: UInt8, sport: UInt16, dport: UInt16) {
+    @inlinable public init(src: IPAddress, dst: IPAddress, proto: UInt8, sport: UInt16, dport: UInt16) {
         self.src = src
         self.dst = dst
         self.proto = proto
@@ -95,10 +95,10 @@ public struct ParsedHeader: Sendable, Equatable {
     /// The header ended before a layer that it announced was complete.
     public var truncated = false
 
-    public init() {}
+    @inlinable public init() {}
 
     /// The 5-tuple, when both addresses were read. Missing ports count as 0.
-    public var flowKey: FlowKey? {
+    @inlinable public var flowKey: FlowKey? {
         guard let src, let dst, let proto else { return nil }
         if let icmpType, proto == IPProtocolNumber.icmp || proto == IPProtocolNumber.icmpv6 {
             return FlowKey(src: src, dst: dst, proto: proto, sport: UInt16(icmpType), dport: UInt16(icmpCode ?? 0))
@@ -111,26 +111,33 @@ public enum HeaderParser {
     /// Parses an Ethernet II frame (with up to two VLAN tags kept; more are skipped).
     public static func parseEthernet(_ bytes: UnsafeRawBufferPointer) -> ParsedHeader {
         var h = ParsedHeader()
+        parseEthernet(bytes, into: &h)
+        return h
+    }
+
+    /// `parseEthernet(_:)` into a header that is still `ParsedHeader()`: a scanner that keeps the
+    /// header inside a larger record parses it in place rather than copying it there.
+    public static func parseEthernet(_ bytes: UnsafeRawBufferPointer, into h: inout ParsedHeader) {
         var r = WireReader(bytes)
         // Field by field, so that a cut header still yields the addresses and tags it holds.
-        guard let dst = r.readMAC() else { h.truncated = true; return h }
+        guard let dst = r.readMAC() else { h.truncated = true; return }
         h.ethDst = dst
-        guard let src = r.readMAC() else { h.truncated = true; return h }
+        guard let src = r.readMAC() else { h.truncated = true; return }
         h.ethSrc = src
-        guard var type = r.readUInt16() else { h.truncated = true; return h }
+        guard var type = r.readUInt16() else { h.truncated = true; return }
         var tags = 0
         while type == EtherType.vlan || type == EtherType.qinq || type == EtherType.qinqOld {
             guard let tci = r.readUInt16() else {
                 h.etherType = type
                 h.truncated = true
-                return h
+                return
             }
             if tags == 0 { h.vlan = tci & 0x0FFF } else if tags == 1 { h.innerVlan = tci & 0x0FFF }
             if tags == 0 { h.vlanPCP = UInt8(tci >> 13) }
             guard let next = r.readUInt16() else {
                 h.etherType = type
                 h.truncated = true
-                return h
+                return
             }
             tags += 1
             type = next
@@ -142,7 +149,6 @@ public enum HeaderParser {
         case EtherType.ipv6: parseIPv6(&r, into: &h)
         default: break
         }
-        return h
     }
 
     /// Parses a bare IPv4 packet (sFlow header_protocol 11).

@@ -448,6 +448,15 @@ public enum SFlowDecoder {
 
     // MARK: Sampled headers
 
+    /// `parseSampledHeader(protocol:_:)` into a header that is still `ParsedHeader()`.
+    public static func parseSampledHeader(protocol: UInt32, _ bytes: UnsafeRawBufferPointer, into h: inout ParsedHeader) {
+        if `protocol` == RawPacketHeader.ethernet {
+            HeaderParser.parseEthernet(bytes, into: &h)
+        } else {
+            h = parseSampledHeader(protocol: `protocol`, bytes)
+        }
+    }
+
     public static func parseSampledHeader(protocol: UInt32, _ bytes: UnsafeRawBufferPointer) -> ParsedHeader {
         switch `protocol` {
         case RawPacketHeader.ethernet: HeaderParser.parseEthernet(bytes)

@@ -86,7 +86,8 @@ extension SFlowDecoder {
                               let hlen = rec.readUInt32(), hlen <= UInt32(rec.remaining),
                               let bytes = rec.readSlice(Int(hlen)) else { ok = false; break }
                         summary.frameLength = frame
-                        summary.header = parseSampledHeader(protocol: proto, bytes.remainingBytes)
+                        if summary.hasHeader { summary.header = ParsedHeader() }  // a second header record replaces the first
+                        parseSampledHeader(protocol: proto, bytes.remainingBytes, into: &summary.header)
                         summary.hasHeader = true
                     case 3 where !summary.hasHeader, 4 where !summary.hasHeader:
                         // Rare (agents that send no raw header): the decoder's own record parser.

@@ -597,6 +597,9 @@ struct GoldenVectorTests {
                 #expect(s.sample.sequence == f.sequence && s.sample.source == f.source)
                 #expect(s.sample.samplingRate == f.samplingRate && s.sample.samplePool == f.samplePool)
                 #expect(s.sample.input == f.input && s.sample.output == f.output)
+                // The header parsed in place is the full decoder's parse of the first raw header.
+                let raw = f.records.compactMap { if case .rawPacketHeader(let h) = $0 { h } else { nil } }.first
+                if let raw { #expect(s.header == raw.parsed, "\(name)") }
             }
         }
         // (a): the first sample's header is parsed in place; the second has none.
@@ -614,6 +617,30 @@ struct GoldenVectorTests {
         #expect(b.first?.header.flowKey == FlowKey(src: .v4(IPv4Address(192, 168, 0, 1)), dst: .v4(IPv4Address(192, 168, 0, 2)),
                                                    proto: 17, sport: 53, dport: 49152))
         #expect(b.first?.header.tos == 0x28)
+    }
+
+    @Test("a flow sample with two raw header records keeps the second, parsed as if alone")
+    func scannerTakesTheLastHeaderRecord() throws {
+        let macA = MACAddress(0x0200_0000_0001), macB = MACAddress(0x0200_0000_0002)
+        // The first record is VLAN-tagged IPv4 TCP, the second untagged IPv4 UDP between other hosts:
+        // nothing of the first (the VLAN above all) may show through the second.
+        let first = FrameBuilder.sampledIPv4Header(srcMac: macA, dstMac: macB, src: IPv4Address(10, 0, 0, 1), dst: IPv4Address(10, 0, 0, 2),
+                                                   proto: 6, srcPort: 1000, dstPort: 2000, ipLength: 1486, vlan: 42)
+        let second = FrameBuilder.sampledIPv4Header(srcMac: macB, dstMac: macA, src: IPv4Address(10, 1, 0, 3), dst: IPv4Address(10, 1, 0, 4),
+                                                    proto: 17, srcPort: 3000, dstPort: 4000, ipLength: 800)
+        let records: [FlowRecord] = [.rawPacketHeader(RawPacketHeader(headerProtocol: RawPacketHeader.ethernet, frameLength: 1500, stripped: 0, header: first)),
+                                     .rawPacketHeader(RawPacketHeader(headerProtocol: RawPacketHeader.ethernet, frameLength: 814, stripped: 0, header: second))]
+        let d = SFlowDatagram(agent: .v4(IPv4Address(172, 16, 0, 1)), subAgentId: 0, sequence: 1, uptime: 1000,
+                              samples: [.flow(FlowSample(sequence: 1, source: DataSource(type: 0, index: 3), samplingRate: 1000, samplePool: 1000,
+                                                         drops: 0, input: .ifIndex(3), output: .ifIndex(4), records: records))])
+        var out: [FlowSampleSummary] = []
+        _ = try SFlowEncoder.encode(d).withUnsafeBytes { raw in try SFlowDecoder.scanFlowSamples(raw) { out.append(copy $0) } }
+        let s = try #require(out.first)
+        let alone = HeaderParser.parseEthernet(second)
+        #expect(HeaderParser.parseEthernet(first).vlan == 42)
+        #expect(alone.vlan == nil)
+        #expect(s.header == alone)
+        #expect(s.frameLength == 814)
     }
 
     // MARK: Rendering
