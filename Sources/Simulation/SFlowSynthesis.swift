@@ -143,13 +143,15 @@ struct SFlowSynthesizer {
         guard bytes > 0, path.count >= 2 else { return }
         for l in path { octets[Int(l)] += bytes }
         let mean = bytes / Double(config.packetBytes) / Double(max(1, config.samplingRate))
+        // The same mean at every switch of the path: e^-mean is computed once for them all.
+        let limit = mean < Self.normalAbove ? exp(-mean) : 0
         for i in 0..<(path.count - 1) {
             let l = Int(path[i]), next = Int(path[i + 1])
             let sw = Int(receiver[l])
             guard sw >= 0 else { continue }
-            let n = poisson(mean)
+            let n = poisson(mean, limit: limit)
             guard n > 0 else { continue }
-            for _ in 0..<n { waiting[sw].append((Int32(f), Int32(l), fromPort[next])) }
+            waiting[sw].append(contentsOf: repeatElement((flow: Int32(f), link: Int32(l), outPort: fromPort[next]), count: n))
         }
     }
 
@@ -169,14 +171,15 @@ struct SFlowSynthesizer {
         touched.removeAll(keepingCapacity: true)
         let uptime = UInt32(truncatingIfNeeded: Int((t * 1000).rounded()))
         cursor = (0, 0)
+        countersDue = t >= nextPoll
+        counterCursor = (0, 0)
         var current = ScannedDatagrams(), next = ScannedDatagrams()
         nextBatch(into: &current, uptime: uptime, at: t)
         while !current.isEmpty {
             inParallel({ analytics.ingest(current) }, { nextBatch(into: &next, uptime: uptime, at: t) })
             swap(&current, &next)
         }
-        if t >= nextPoll {
-            pollCounters(at: t, uptime: uptime, into: &analytics)
+        if countersDue {
             while nextPoll <= t { nextPoll += config.pollingInterval }
         }
         while nextExport <= t { nextExport += config.exportInterval }
@@ -191,8 +194,14 @@ struct SFlowSynthesizer {
     static let datagramsPerBatch = 256
     /// The next sample to send: its switch and its place in the switch's waiting list.
     private var cursor = (sw: 0, start: 0)
+    /// Whether this export sends counters (after every flow sample), and the next switch and port.
+    private var countersDue = false
+    private var counterCursor = (sw: 0, port: 0)
 
-    /// Encodes the next `datagramsPerBatch` datagrams of waiting samples and scans them into `out`.
+    /// Encodes the next `datagramsPerBatch` datagrams of waiting samples and scans them into `out`;
+    /// when every sample is out and counters are due, the counter datagrams follow (the analytics
+    /// applies a batch's counters after its flow samples, so the order is the same as sending the
+    /// counters after the last batch).
     private mutating func nextBatch(into out: inout ScannedDatagrams, uptime: UInt32, at t: Double) {
         out.removeAll()
         let rate = UInt32(max(1, config.samplingRate)), perDatagram = max(1, config.samplesPerDatagram)
@@ -223,46 +232,51 @@ struct SFlowSynthesizer {
             samplesSent += end - start
             cursor.start = end
         }
+        while countersDue, out.datagrams < Self.datagramsPerBatch, let bytes = nextCounterDatagram(uptime: uptime) {
+            bytes.withUnsafeBytes { _ = out.scan($0, at: t) }
+            datagramsSent += 1
+        }
     }
 
-    private mutating func pollCounters(at t: Double, uptime: UInt32, into analytics: inout FlowAnalytics) {
+    /// The next datagram of counter samples: up to 8 ports of one switch, every switch in turn
+    /// (nil when all are sent).
+    private mutating func nextCounterDatagram(uptime: UInt32) -> [UInt8]? {
         let topo = network.topology
-        for s in topo.switchIDs {
+        while counterCursor.sw < topo.switches.count {
+            let s = SwitchID(counterCursor.sw)
             let ports = topo.ports(of: s)
-            var start = 0
-            while start < ports.count {
-                let end = min(ports.count, start + 8)
-                var samples: [SFlowSample] = []
-                for p in ports[start..<end] {
-                    var c = GenericInterfaceCounters()
-                    c.ifIndex = p.number
-                    c.ifType = 6
-                    c.ifSpeed = p.capacity
-                    c.ifDirection = 1
-                    c.ifStatus = 3
-                    c.ifInOctets = UInt64(octets[p.egress.reversed.index])
-                    c.ifOutOctets = UInt64(octets[p.egress.index])
-                    counterSequence[s.index] &+= 1
-                    samples.append(.counters(CounterSample(sequence: counterSequence[s.index], source: DataSource(type: 0, index: p.number),
-                                                           records: [.genericInterface(c),
-                                                                     .openFlowPort(OpenFlowPort(datapathId: topo[s].dpid, portNo: p.number))])))
-                }
-                send(SFlowDatagram(agent: SFlowSynthesizer.agentAddress(s.index), subAgentId: 0, sequence: nextSequence(s.index),
-                                   uptime: uptime, samples: samples), at: t, into: &analytics)
-                start = end
+            let start = counterCursor.port
+            guard start < ports.count else {
+                counterCursor = (counterCursor.sw + 1, 0)
+                continue
             }
+            let end = min(ports.count, start + 8)
+            var samples: [SFlowSample] = []
+            samples.reserveCapacity(end - start)
+            for p in ports[start..<end] {
+                var c = GenericInterfaceCounters()
+                c.ifIndex = p.number
+                c.ifType = 6
+                c.ifSpeed = p.capacity
+                c.ifDirection = 1
+                c.ifStatus = 3
+                c.ifInOctets = UInt64(octets[p.egress.reversed.index])
+                c.ifOutOctets = UInt64(octets[p.egress.index])
+                counterSequence[s.index] &+= 1
+                samples.append(.counters(CounterSample(sequence: counterSequence[s.index], source: DataSource(type: 0, index: p.number),
+                                                       records: [.genericInterface(c),
+                                                                 .openFlowPort(OpenFlowPort(datapathId: topo[s].dpid, portNo: p.number))])))
+            }
+            counterCursor.port = end
+            return SFlowEncoder.encode(SFlowDatagram(agent: SFlowSynthesizer.agentAddress(s.index), subAgentId: 0,
+                                                     sequence: nextSequence(s.index), uptime: uptime, samples: samples))
         }
+        return nil
     }
 
     private mutating func nextSequence(_ sw: Int) -> UInt32 {
         datagramSequence[sw] &+= 1
         return datagramSequence[sw]
-    }
-
-    private mutating func send(_ d: SFlowDatagram, at t: Double, into analytics: inout FlowAnalytics) {
-        let bytes = SFlowEncoder.encode(d)
-        datagramsSent += 1
-        bytes.withUnsafeBytes { _ = analytics.ingest(datagram: $0, at: t) }
     }
 
     /// The sampled header of a flow's packets (Ethernet, IPv4, TCP/UDP), built once per flow.
@@ -280,11 +294,14 @@ struct SFlowSynthesizer {
         return h
     }
 
-    /// A Poisson variate: Knuth's product method for small means, the normal approximation above 30.
-    private mutating func poisson(_ mean: Double) -> Int {
+    /// Means from which `poisson` takes the normal approximation.
+    static let normalAbove = 30.0
+
+    /// A Poisson variate: Knuth's product method for small means (`limit` is e^-mean), the normal
+    /// approximation from `normalAbove`.
+    private mutating func poisson(_ mean: Double, limit: Double) -> Int {
         guard mean > 0 else { return 0 }
-        if mean < 30 {
-            let limit = exp(-mean)
+        if mean < Self.normalAbove {
             var p = rng.nextDouble()
             var k = 0
             while p > limit {
