@@ -61,17 +61,13 @@ extension FlowAnalytics {
     /// How many samples ahead the hash bucket, and then the flow entry, are fetched.
     static let bucketLead = 8
     static let entryLead = 4
-    /// And the entry's points and links beyond those it holds inline (a flow seen at five switches
-    /// keeps four points and six links on the heap), once the entry itself has arrived.
-    static let heapLead = 2
-    static let morePointsOffset = MemoryLayout<FlowEntry>.offset(of: \FlowEntry.morePoints)!
-    static let moreLinksOffset = MemoryLayout<FlowEntry>.offset(of: \FlowEntry.moreLinks)!
 
     /// Ingests scanned datagrams: the same as `ingest(datagram:at:)` on each of them in order
     /// (counter samples after the flow samples of the batch), with the memory latency of the flow
     /// lookups overlapped: while sample i is applied, the hash bucket of sample i+8 and the flow
-    /// entry of sample i+4 are already being loaded. With 100,000 flows the index and the entries
-    /// are far larger than the CPU caches, and these two loads are most of a sample's cost.
+    /// entry of sample i+4 are already being loaded (with sample i+4's data source state and port
+    /// loads). With 100,000 flows the index and the entries are far larger than the CPU caches, and
+    /// these loads are most of a sample's cost.
     public mutating func ingest(_ batch: ScannedDatagrams) {
         let n = batch.samples.count
         if n > 0 {
@@ -92,8 +88,6 @@ extension FlowAnalytics {
                         if keys[near] != nil { prefetchEntry(hash: hashes[near]) }
                         prefetchSourceAndPorts(samples[near])
                     }
-                    let nearer = i + Self.heapLead
-                    if nearer < n, keys[nearer] != nil { prefetchEntryHeap(hash: hashes[nearer]) }
                     ingestFlowSample(samples[i], key: keys[i], at: batch.sampleTimes[i])
                 }
             }
@@ -132,24 +126,6 @@ extension FlowAnalytics {
         loads.withUnsafeBufferPointer { b in
             if let input, Int(input) < b.count { tusk_prefetch(b.baseAddress! + Int(input)) }
             if let output, Int(output) < b.count { tusk_prefetch(b.baseAddress! + Int(output)) }
-        }
-    }
-
-    @inline(__always)
-    private func prefetchEntryHeap(hash: UInt64) {
-        slots.withUnsafeBufferPointer { buf in
-            guard let s = index.candidate(hash: hash), Int(s) < buf.count else { return }
-            // The arrays' storage is read as the address each array holds, not through the array
-            // (which would retain it): a prefetch is only a hint, and one to a wrong address does
-            // no harm. Elements start after the storage's 32-byte header.
-            let entry = UnsafeRawPointer(buf.baseAddress! + Int(s))
-            let points = entry.load(fromByteOffset: Self.morePointsOffset, as: UnsafeRawPointer.self) + 32
-            tusk_prefetch(points)
-            tusk_prefetch(points + 64)
-            tusk_prefetch(points + 128)
-            let links = entry.load(fromByteOffset: Self.moreLinksOffset, as: UnsafeRawPointer.self) + 32
-            tusk_prefetch(links)
-            tusk_prefetch(links + 64)
         }
     }
 

@@ -102,11 +102,7 @@ struct RearrangementSearch {
     @inline(__always) private static func forEachLink(_ table: CandidateLinks, _ i: Int, _ f: Flow, _ a: Int, notIn c: Int,
                                                       _ body: (Int) -> Void) {
         guard f.aligned else { return table.forEachLink(of: i, a, notIn: c, body) }
-        let w = Int(f.width), r = f.row, oa = a * w, oc = c * w
-        for k in 0..<w {
-            let x = r[oa + k]
-            if x >= 0 && x != r[oc + k] { body(Int(x)) }
-        }
+        CandidateLinks.forEachAlignedLink(row: f.row, width: Int(f.width), a, notIn: c, body)
     }
 
     /// Change in oversubscription if flow `i` (its record `f`) moved to candidate `c`.

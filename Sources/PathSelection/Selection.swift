@@ -318,17 +318,27 @@ struct CandidateLinks: @unchecked Sendable {
     /// Calls `body` with each link of candidate `a` of flow `i` that candidate `c` does not use, in
     /// path order (the links a move from `a` to `c` leaves).
     @inline(__always) func forEachLink(of i: Int, _ a: Int, notIn c: Int, _ body: (Int) -> Void) {
-        let w = width[i], r = base[i], oa = a * w, oc = c * w
+        let w = width[i], r = base[i], oa = a * w
         if aligned[i] {
-            for k in 0..<w {
-                let x = r[oa + k]
-                if x >= 0 && x != r[oc + k] { body(Int(x)) }
-            }
+            Self.forEachAlignedLink(row: r, width: w, a, notIn: c, body)
         } else {
             for k in oa..<(oa + w) {
                 let x = r[k]
                 if x >= 0 && !uses(i, c, x) { body(Int(x)) }
             }
+        }
+    }
+}
+
+extension CandidateLinks {
+    /// `forEachLink` for an aligned row (a link common to two candidates sits at the same place in
+    /// both), from the row's address and width alone.
+    @inline(__always) static func forEachAlignedLink(row r: UnsafePointer<Int32>, width w: Int, _ a: Int, notIn c: Int,
+                                                     _ body: (Int) -> Void) {
+        let oa = a * w, oc = c * w
+        for k in 0..<w {
+            let x = r[oa + k]
+            if x >= 0 && x != r[oc + k] { body(Int(x)) }
         }
     }
 }
