@@ -159,10 +159,10 @@ struct SFlowSynthesizer {
     /// polling interval has passed.
     ///
     /// The flow samples go to the analytics in batches of scanned datagrams (`ScannedDatagrams`, as
-    /// the daemon's collector hands them over). Two threads share the work: while the analytics
-    /// ingests one batch, the next is encoded and scanned. Only the analytics' state changes on the
-    /// first thread and only the synthesizer's on the second, and batches are ingested in the order
-    /// they were made, so the run is the same as on one thread.
+    /// the daemon's collector hands them over). Two threads share the work (`Pipeline`): while the
+    /// analytics ingests one batch, the next few are encoded and scanned. Only the analytics' state
+    /// changes on the first thread and only the synthesizer's on the second, and batches are
+    /// ingested in the order they were made, so the run is the same as on one thread.
     mutating func export(at t: Double, into analytics: inout FlowAnalytics) {
         for f in touched {
             isTouched[Int(f)] = false
@@ -173,12 +173,10 @@ struct SFlowSynthesizer {
         cursor = (0, 0)
         countersDue = t >= nextPoll
         counterCursor = (0, 0)
-        var current = ScannedDatagrams(), next = ScannedDatagrams()
-        nextBatch(into: &current, uptime: uptime, at: t)
-        while !current.isEmpty {
-            inParallel({ analytics.ingest(current) }, { nextBatch(into: &next, uptime: uptime, at: t) })
-            swap(&current, &next)
-        }
+        Pipeline(depth: Self.batchesAhead) { ScannedDatagrams() }.run(produce: { batch in
+            nextBatch(into: &batch, uptime: uptime, at: t)
+            return !batch.isEmpty
+        }, consume: { batch in analytics.ingest(batch) })
         if countersDue {
             while nextPoll <= t { nextPoll += config.pollingInterval }
         }
@@ -192,6 +190,8 @@ struct SFlowSynthesizer {
     /// Datagrams in one batch: bounds the memory of an export (a k=64 fabric exports millions of
     /// samples every 0.1 s) and keeps a batch's samples in the CPU caches between the two threads.
     static let datagramsPerBatch = 256
+    /// Batches made ahead of the one being ingested, at most.
+    static let batchesAhead = 4
     /// The next sample to send: its switch and its place in the switch's waiting list.
     private var cursor = (sw: 0, start: 0)
     /// Whether this export sends counters (after every flow sample), and the next switch and port.
