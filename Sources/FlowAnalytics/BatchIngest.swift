@@ -37,15 +37,12 @@ public struct ScannedDatagrams: Sendable {
     public mutating func scan(_ bytes: UnsafeRawBufferPointer, at t: Double) -> Bool {
         datagrams += 1
         let before = samples.count
-        guard let counts = try? SFlowDecoder.scanFlowSamples(bytes, { s in
-            samples.append(copy s)
-            sampleTimes.append(t)
-        }) else {
+        guard let counts = try? SFlowDecoder.scanFlowSamples(bytes, appendingTo: &samples) else {
             samples.removeSubrange(before...)
-            sampleTimes.removeSubrange(before...)
             rejected.append(datagrams - 1)
             return false
         }
+        sampleTimes.append(contentsOf: repeatElement(t, count: samples.count - before))
         // Read after the whole datagram is scanned, not as each header is parsed: reading the
         // addresses back at once waits for the parser's narrower stores to complete.
         for i in flowKeys.count..<samples.count { flowKeys.append(samples[i].header.flowKey) }

@@ -38,12 +38,54 @@ public struct ScanCounts: Sendable, Equatable {
     public init() {}
 }
 
+/// Where the scanner puts a flow sample while it reads it: `open` starts one, `withOpen` changes
+/// it in place, `close` keeps it or drops it (malformed).
+private protocol FlowSampleSink {
+    mutating func open(_ summary: FlowSampleSummary)
+    mutating func withOpen<R>(_ body: (inout FlowSampleSummary) -> R) -> R
+    mutating func close(keep: Bool)
+}
+
+/// Samples appended to an array, each parsed where it stays.
+extension Array: FlowSampleSink where Element == FlowSampleSummary {
+    fileprivate mutating func open(_ summary: FlowSampleSummary) { append(summary) }
+    fileprivate mutating func withOpen<R>(_ body: (inout FlowSampleSummary) -> R) -> R { body(&self[count - 1]) }
+    fileprivate mutating func close(keep: Bool) { if !keep { removeLast() } }
+}
+
+/// One sample at a time, handed to a closure when complete.
+private struct OneSample: FlowSampleSink {
+    let body: (borrowing FlowSampleSummary) -> Void
+    var summary: FlowSampleSummary?
+
+    init(body: @escaping (borrowing FlowSampleSummary) -> Void) { self.body = body }
+
+    mutating func open(_ summary: FlowSampleSummary) { self.summary = summary }
+    mutating func withOpen<R>(_ body: (inout FlowSampleSummary) -> R) -> R { body(&summary!) }
+    mutating func close(keep: Bool) { if keep { body(summary!) } }
+}
+
 extension SFlowDecoder {
     /// The fast path from datagram bytes to flow keys: walks the same framing as `decode`, but
     /// parses only the fixed flow-sample fields and the sampled header, in place. Counter samples
     /// and unknown samples are skipped by their length and counted.
     public static func scanFlowSamples(_ raw: UnsafeRawBufferPointer, limits: SFlowLimits = defaultLimits,
                                        _ body: (borrowing FlowSampleSummary) -> Void) throws(SFlowDecodeError) -> ScanCounts {
+        try withoutActuallyEscaping(body) { body throws(SFlowDecodeError) in
+            var one = OneSample(body: body)
+            return try scan(raw, limits: limits, into: &one)
+        }
+    }
+
+    /// `scanFlowSamples(_:limits:_:)` appending each flow sample to `out`, where it is parsed in
+    /// place (a batch of samples is built without copying each one from the scanner's own).
+    public static func scanFlowSamples(_ raw: UnsafeRawBufferPointer, limits: SFlowLimits = defaultLimits,
+                                       appendingTo out: inout [FlowSampleSummary]) throws(SFlowDecodeError) -> ScanCounts {
+        try scan(raw, limits: limits, into: &out)
+    }
+
+    private static func scan<Sink: FlowSampleSink>(_ raw: UnsafeRawBufferPointer, limits: SFlowLimits,
+                                                   into sink: inout Sink) throws(SFlowDecodeError) -> ScanCounts {
         var r = WireReader(raw)
         let header = try readDatagramHeader(&r)
         var counts = ScanCounts()
@@ -73,9 +115,9 @@ extension SFlowDecoder {
                     counts.malformedSamples += 1
                     continue
                 }
-                var summary = FlowSampleSummary(agent: header.agent, subAgentId: header.subAgentId,
-                                                datagramSequence: header.sequence, uptime: header.uptime,
-                                                sample: fs, frameLength: 0, header: ParsedHeader(), hasHeader: false)
+                sink.open(FlowSampleSummary(agent: header.agent, subAgentId: header.subAgentId,
+                                            datagramSequence: header.sequence, uptime: header.uptime,
+                                            sample: fs, frameLength: 0, header: ParsedHeader(), hasHeader: false))
                 var ok = true
                 for _ in 0..<n {
                     guard let rtag = s.readUInt32(), let rlen = s.readUInt32(), rlen <= UInt32(s.remaining), rlen % 4 == 0,
@@ -85,23 +127,30 @@ extension SFlowDecoder {
                         guard let proto = rec.readUInt32(), let frame = rec.readUInt32(), rec.skip(4),
                               let hlen = rec.readUInt32(), hlen <= UInt32(rec.remaining),
                               let bytes = rec.readSlice(Int(hlen)) else { ok = false; break }
-                        summary.frameLength = frame
-                        if summary.hasHeader { summary.header = ParsedHeader() }  // a second header record replaces the first
-                        parseSampledHeader(protocol: proto, bytes.remainingBytes, into: &summary.header)
-                        summary.hasHeader = true
-                    case 3 where !summary.hasHeader, 4 where !summary.hasHeader:
+                        sink.withOpen { summary in
+                            summary.frameLength = frame
+                            if summary.hasHeader { summary.header = ParsedHeader() }  // a second header record replaces the first
+                            parseSampledHeader(protocol: proto, bytes.remainingBytes, into: &summary.header)
+                            summary.hasHeader = true
+                        }
+                    case 3, 4:
+                        guard !sink.withOpen({ $0.hasHeader }) else { break }
                         // Rare (agents that send no raw header): the decoder's own record parser.
                         switch try? decodeFlowRecord(DataFormat(rawValue: rtag), &rec, limits: limits) {
                         case .ipv4Data(let v)?:
-                            summary.frameLength = v.length
-                            summary.header = ipDataHeader(version: 4, proto: v.protocol, src: .v4(v.srcIp), dst: .v4(v.dstIp),
-                                                          sport: v.srcPort, dport: v.dstPort, flags: v.tcpFlags, tos: v.tos, length: v.length)
-                            summary.hasHeader = true
+                            sink.withOpen { summary in
+                                summary.frameLength = v.length
+                                summary.header = ipDataHeader(version: 4, proto: v.protocol, src: .v4(v.srcIp), dst: .v4(v.dstIp),
+                                                              sport: v.srcPort, dport: v.dstPort, flags: v.tcpFlags, tos: v.tos, length: v.length)
+                                summary.hasHeader = true
+                            }
                         case .ipv6Data(let v)?:
-                            summary.frameLength = v.length
-                            summary.header = ipDataHeader(version: 6, proto: v.protocol, src: .v6(v.srcIp), dst: .v6(v.dstIp),
-                                                          sport: v.srcPort, dport: v.dstPort, flags: v.tcpFlags, tos: v.priority, length: v.length)
-                            summary.hasHeader = true
+                            sink.withOpen { summary in
+                                summary.frameLength = v.length
+                                summary.header = ipDataHeader(version: 6, proto: v.protocol, src: .v6(v.srcIp), dst: .v6(v.dstIp),
+                                                              sport: v.srcPort, dport: v.dstPort, flags: v.tcpFlags, tos: v.priority, length: v.length)
+                                summary.hasHeader = true
+                            }
                         default:
                             ok = false
                         }
@@ -110,9 +159,9 @@ extension SFlowDecoder {
                     }
                     if !ok { break }
                 }
+                sink.close(keep: ok)
                 if ok {
                     counts.flowSamples += 1
-                    body(summary)
                 } else {
                     counts.malformedSamples += 1
                 }

@@ -202,6 +202,40 @@ struct HostileInputTests {
         }
     }
 
+    /// The fields of a summary, comparable.
+    private static func fields(_ s: borrowing FlowSampleSummary) -> String {
+        "\(s.agent) \(s.subAgentId) \(s.datagramSequence) \(s.uptime) \(s.sample.sequence) \(s.sample.source) "
+            + "\(s.sample.samplingRate) \(s.sample.samplePool) \(s.sample.drops) \(s.sample.input) \(s.sample.output) "
+            + "\(s.frameLength) \(s.hasHeader) \(s.header)"
+    }
+
+    @Test("scanning into an array gives what the closure form gives, after what the array held",
+          arguments: HostileCase.all.map(\.name) + Golden.all.map { "golden \($0.name)" })
+    func scanIntoArray(_ name: String) throws {
+        let bytes = try #require(HostileCase.all.first { $0.name == name }?.bytes ?? Golden.all.first { "golden \($0.name)" == name }?.bytes)
+        var seen: [String] = []
+        let viaClosure = bytes.withUnsafeBytes { raw in
+            Result { () throws(SFlowDecodeError) -> ScanCounts in try SFlowDecoder.scanFlowSamples(raw) { seen.append(Self.fields($0)) } }
+        }
+        // The array already holds samples of another datagram: they stay, first and unchanged.
+        var batch: [FlowSampleSummary] = []
+        _ = try Golden.a.withUnsafeBytes { raw in try SFlowDecoder.scanFlowSamples(raw, appendingTo: &batch) }
+        let before = batch.map { Self.fields($0) }
+        #expect(before.count == 2)
+        let viaArray = bytes.withUnsafeBytes { raw in
+            Result { () throws(SFlowDecodeError) -> ScanCounts in try SFlowDecoder.scanFlowSamples(raw, appendingTo: &batch) }
+        }
+        switch (viaClosure, viaArray) {
+        case (.success(let a), .success(let b)):
+            #expect(a == b, "\(name)")
+        case (.failure(let a), .failure(let b)):
+            #expect(a.code == b.code && a.offset == b.offset, "\(name)")
+        default:
+            Issue.record("\(name): one form threw and the other did not")
+        }
+        #expect(batch.map { Self.fields($0) } == before + seen, "\(name)")
+    }
+
     @Test("the fast scanner frames every hostile case as decode does", arguments: HostileCase.all)
     func scan(_ c: HostileCase) throws {
         var summaries = 0
