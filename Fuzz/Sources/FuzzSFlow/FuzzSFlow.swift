@@ -20,7 +20,14 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         var w = JSONWriter()
         for s in d.datagram.samples { SFlowRendering.writeSample(s, of: d.datagram, time: 0, into: &w) }
     }
-    _ = try? SFlowDecoder.scanFlowSamples(raw) { s in _ = s.header.flowKey }
+    // The scanner's two forms must agree: the closure form and the one that parses into an array.
+    var keys: [FlowKey?] = []
+    let viaClosure = try? SFlowDecoder.scanFlowSamples(raw) { s in keys.append(s.header.flowKey) }
+    var batch: [FlowSampleSummary] = []
+    let viaArray = try? SFlowDecoder.scanFlowSamples(raw, appendingTo: &batch)
+    if viaClosure != viaArray || (viaArray != nil && batch.map(\.header.flowKey) != keys) {
+        fatalError("the scanner's two forms disagree: \(String(describing: viaClosure)) against \(String(describing: viaArray))")
+    }
     _ = HeaderParser.parseEthernet(raw)
     _ = HeaderParser.parseIPv6Packet(raw)
     var x = UDPExtractor()
