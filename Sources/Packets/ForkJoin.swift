@@ -32,7 +32,8 @@ import Darwin
 /// (with its memory) and fills it again.
 /// As with `inParallel`, the caller keeps the two sides apart: each touches only its own state and
 /// the item it holds. Items are consumed in the order they were made, so the result is the same as
-/// making and consuming them one after the other on one thread.
+/// making and consuming them one after the other on one thread. One run at a time: a pipeline's
+/// items belong to the run in progress.
 public final class Pipeline<Item>: @unchecked Sendable {
     public let depth: Int
     private let slots: UnsafeMutablePointer<Item>
