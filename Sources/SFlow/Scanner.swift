@@ -56,13 +56,20 @@ extension Array: FlowSampleSink where Element == FlowSampleSummary {
 /// One sample at a time, handed to a closure when complete.
 private struct OneSample: FlowSampleSink {
     let body: (borrowing FlowSampleSummary) -> Void
-    var summary: FlowSampleSummary?
+    /// The sample being read (not an optional: the closure borrows it without a copy).
+    var summary: FlowSampleSummary
 
-    init(body: @escaping (borrowing FlowSampleSummary) -> Void) { self.body = body }
+    init(body: @escaping (borrowing FlowSampleSummary) -> Void) {
+        self.body = body
+        summary = FlowSampleSummary(agent: .v4(IPv4Address(0)), subAgentId: 0, datagramSequence: 0, uptime: 0,
+                                    sample: SFlowDecoder.FlowSampleHeader(expanded: false, sequence: 0, source: DataSource(type: 0, index: 0), samplingRate: 0,
+                                                                                    samplePool: 0, drops: 0, input: .ifIndex(0), output: .ifIndex(0)),
+                                    frameLength: 0, header: ParsedHeader(), hasHeader: false)
+    }
 
     mutating func open(_ summary: FlowSampleSummary) { self.summary = summary }
-    mutating func withOpen<R>(_ body: (inout FlowSampleSummary) -> R) -> R { body(&summary!) }
-    mutating func close(keep: Bool) { if keep { body(summary!) } }
+    mutating func withOpen<R>(_ body: (inout FlowSampleSummary) -> R) -> R { body(&summary) }
+    mutating func close(keep: Bool) { if keep { body(summary) } }
 }
 
 extension SFlowDecoder {
