@@ -41,14 +41,18 @@ public struct ScanCounts: Sendable, Equatable {
 /// Where the scanner puts a flow sample while it reads it: `open` starts one, `withOpen` changes
 /// it in place, `close` keeps it or drops it (malformed).
 private protocol FlowSampleSink {
-    mutating func open(_ summary: FlowSampleSummary)
+    mutating func open(agent: IPAddress, subAgentId: UInt32, datagramSequence: UInt32, uptime: UInt32, sample: SFlowDecoder.FlowSampleHeader)
     mutating func withOpen<R>(_ body: (inout FlowSampleSummary) -> R) -> R
     mutating func close(keep: Bool)
 }
 
 /// Samples appended to an array, each parsed where it stays.
 extension Array: FlowSampleSink where Element == FlowSampleSummary {
-    fileprivate mutating func open(_ summary: FlowSampleSummary) { append(summary) }
+    fileprivate mutating func open(agent: IPAddress, subAgentId: UInt32, datagramSequence: UInt32, uptime: UInt32,
+                                   sample: SFlowDecoder.FlowSampleHeader) {
+        append(FlowSampleSummary(agent: agent, subAgentId: subAgentId, datagramSequence: datagramSequence, uptime: uptime,
+                                 sample: sample, frameLength: 0, header: ParsedHeader(), hasHeader: false))
+    }
     fileprivate mutating func withOpen<R>(_ body: (inout FlowSampleSummary) -> R) -> R { body(&self[count - 1]) }
     fileprivate mutating func close(keep: Bool) { if !keep { removeLast() } }
 }
@@ -67,7 +71,16 @@ private struct OneSample: FlowSampleSink {
                                     frameLength: 0, header: ParsedHeader(), hasHeader: false)
     }
 
-    mutating func open(_ summary: FlowSampleSummary) { self.summary = summary }
+    mutating func open(agent: IPAddress, subAgentId: UInt32, datagramSequence: UInt32, uptime: UInt32, sample: SFlowDecoder.FlowSampleHeader) {
+        summary.agent = agent
+        summary.subAgentId = subAgentId
+        summary.datagramSequence = datagramSequence
+        summary.uptime = uptime
+        summary.sample = sample
+        summary.frameLength = 0
+        summary.header = ParsedHeader()
+        summary.hasHeader = false
+    }
     mutating func withOpen<R>(_ body: (inout FlowSampleSummary) -> R) -> R { body(&summary) }
     mutating func close(keep: Bool) { if keep { body(summary) } }
 }
@@ -122,9 +135,8 @@ extension SFlowDecoder {
                     counts.malformedSamples += 1
                     continue
                 }
-                sink.open(FlowSampleSummary(agent: header.agent, subAgentId: header.subAgentId,
-                                            datagramSequence: header.sequence, uptime: header.uptime,
-                                            sample: fs, frameLength: 0, header: ParsedHeader(), hasHeader: false))
+                sink.open(agent: header.agent, subAgentId: header.subAgentId, datagramSequence: header.sequence,
+                          uptime: header.uptime, sample: fs)
                 var ok = true
                 for _ in 0..<n {
                     guard let rtag = s.readUInt32(), let rlen = s.readUInt32(), rlen <= UInt32(s.remaining), rlen % 4 == 0,
