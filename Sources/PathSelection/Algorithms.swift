@@ -330,8 +330,9 @@ public struct TuskSelector: PathSelector {
                 guard steps > 0 else { return false }
                 steps -= 1
                 blocking.removeAll(keepingCapacity: true)
-                for k in (c * row.width)..<((c + 1) * row.width) where row.links[k] >= 0 {
-                    let l = DirectedLinkID(Int(row.links[k]))
+                let view = row.view
+                for k in 0..<view.width where view.link(c, k) >= 0 {
+                    let l = DirectedLinkID(Int(view.link(c, k)))
                     if plan.utilization(l, adding: f.demand) > over { blocking.append(l) }
                 }
                 if blocking.isEmpty {

@@ -72,7 +72,7 @@ struct AlternatingChains {
             let w = table.width[i]
             eligible.append(c >= 0 && w > 0 && f.candidates.count > 1 && table.uniform[i])
             // Two of them on one link put it over the threshold.
-            let path = c >= 0 ? Array(UnsafeBufferPointer(start: table.row(i) + table.offset(i, c), count: w)) : []
+            let path = c >= 0 ? (0..<w).map { table.link(i, c, $0) } : []
             let isFull = c >= 0 && w > 0 && path.allSatisfy { $0 < 0 || 2 * f.demand * inverse[Int($0)] > over }
             full.append(isFull)
             choice.append(c)
@@ -92,7 +92,7 @@ struct AlternatingChains {
 
     /// The link of level `j` on side A (toward the source) or B of candidate `c` of flow `i`.
     @inline(__always) private func link(_ i: Int, _ c: Int, _ j: Int, sideA: Bool) -> Int32 {
-        return table.link(i, table.offset(i, c) + (sideA ? j : table.width[i] - 1 - j))
+        return table.link(i, c, sideA ? j : table.width[i] - 1 - j)
     }
 
     /// True if a full flow other than `i` is on link `l`.
@@ -100,14 +100,15 @@ struct AlternatingChains {
 
     /// True if candidate `c` of flow `i` keeps the links of its current path at the levels above `j`.
     @inline(__always) private func agrees(_ i: Int, _ c: Int, below j: Int) -> Bool {
-        Self.agrees(table.row(i), table.offset(i, c), table.offset(i, choice[i]), table.width[i], below: j)
+        Self.agrees(table.row(i), c, choice[i], below: j)
     }
 
-    /// The same from a row: the candidate at offset `o`, the current path at offset `cur`, width `w`.
+    /// The same from a row: candidate `c` against the current path, candidate `cur`.
     /// (The closures the groups call use these forms, on copies of what they read: a closure that
     /// captures `self` makes each call copy the whole struct, every array in it retained and released.)
-    @inline(__always) private static func agrees(_ r: UnsafePointer<Int32>, _ o: Int, _ cur: Int, _ w: Int, below j: Int) -> Bool {
-        for l in 0..<j where r[o + l] != r[cur + l] || r[o + w - 1 - l] != r[cur + w - 1 - l] { return false }
+    @inline(__always) private static func agrees(_ r: RowView, _ c: Int, _ cur: Int, below j: Int) -> Bool {
+        let w = r.width
+        for l in 0..<j where r.link(c, l) != r.link(cur, l) || r.link(c, w - 1 - l) != r.link(cur, w - 1 - l) { return false }
         return true
     }
 
@@ -117,9 +118,9 @@ struct AlternatingChains {
     private func options(_ i: Int, level j: Int) -> [Int] {
         guard j > 0 else { return Array(0..<table.count[i]) }
         var out: [Int] = []
-        let w = table.width[i], r = table.row(i), cur = table.offset(i, choice[i]), stride = table.offset(i, 1)
+        let r = table.row(i), cur = choice[i]
         groups.forEach(of: i, level: 0, sideA: true, link: link(i, choice[i], 0, sideA: true), table: table) { c in
-            if Self.agrees(r, c * stride, cur, w, below: j) { out.append(c) }
+            if Self.agrees(r, c, cur, below: j) { out.append(c) }
             return true
         }
         return out
@@ -130,14 +131,13 @@ struct AlternatingChains {
     /// are least taken (then the least loaded). Ties go to the lowest candidate index.
     private func pick(_ i: Int, level j: Int, sideA: Bool, link l: Int32, other: Int32? = nil) -> Int? {
         var best: Int?, bestTaken = Int.max, bestSum = Double.infinity
-        let w = table.width[i], r = table.row(i), cur = table.offset(i, choice[i]), stride = table.offset(i, 1)
+        let r = table.row(i), w = r.width, cur = choice[i]
         let otherSide = sideA ? w - 1 - j : j, occupants = self.occupants, util = self.util
         groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { c in
-            let o = c * stride
-            guard (other == nil || r[o + otherSide] == other!) && Self.agrees(r, o, cur, w, below: j) else { return true }
+            guard (other == nil || r.link(c, otherSide) == other!) && Self.agrees(r, c, cur, below: j) else { return true }
             var n = 0, sum = 0.0
-            for k in (j + 1)..<max(j + 1, w - 1 - j) where occupants.taken(Int(r[o + k]), by: Int32(i)) { n += 1 }
-            for k in o..<(o + w) { sum += util[Int(r[k])] }
+            for k in (j + 1)..<max(j + 1, w - 1 - j) where occupants.taken(Int(r.link(c, k)), by: Int32(i)) { n += 1 }
+            for k in 0..<w { sum += util[Int(r.link(c, k))] }
             if n < bestTaken || (n == bestTaken && sum < bestSum - 1e-12) { (best, bestTaken, bestSum) = (c, n, sum) }
             return true
         }
@@ -238,9 +238,9 @@ struct AlternatingChains {
     /// its links above level `j`.
     private func firstOption(_ i: Int, level j: Int, sideA: Bool, link l: Int32) -> Int? {
         var found: Int?
-        let w = table.width[i], r = table.row(i), cur = table.offset(i, choice[i]), stride = table.offset(i, 1)
+        let r = table.row(i), cur = choice[i]
         groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { c in
-            if Self.agrees(r, c * stride, cur, w, below: j) { found = c }
+            if Self.agrees(r, c, cur, below: j) { found = c }
             return found == nil
         }
         return found
@@ -430,9 +430,10 @@ final class CandidateGroups {
 
     /// Calls `body` with each candidate of the group, in index order, until it returns false.
     func forEach(of i: Int, level j: Int, sideA: Bool, link l: Int32, table: CandidateLinks, _ body: (Int) -> Bool) {
-        let n = table.count[i], w = table.width[i]
-        let r = table.row(i)
-        @inline(__always) func link(_ c: Int) -> Int32 { r[c * w + (sideA ? j : w - 1 - j)] }
+        let n = table.count[i], r = table.row(i), w = r.width
+        let position = sideA ? j : w - 1 - j
+        guard (0..<w).contains(position) else { return }
+        @inline(__always) func link(_ c: Int) -> Int32 { r.link(c, position) }
         guard keyed, j < levels, l >= 0 else {
             for c in 0..<n where link(c) == l { if !body(c) { return } }
             return
@@ -445,26 +446,14 @@ final class CandidateGroups {
             // egress port at each hop, so every level of a fat-tree or leaf-spine), the groups are
             // runs of the table itself and need no keys. Where, further, the runs are of one length
             // and their links rise by one step (a fat-tree's: link v0 + d·⌊c / R⌋), a group is
-            // computed without reading the row at all.
-            var rising = true, previous = Int32.min
-            var v0 = 0, d = 0, r = 0, arithmetic = true
-            for c in 0..<n {
-                let x = link(c)
-                if x < previous { rising = false; break }
-                previous = x
-                guard arithmetic else { continue }
-                if c == 0 {
-                    v0 = Int(x)
-                    arithmetic = x >= 0
-                } else if r == 0 {
-                    if Int(x) != v0 { (r, d) = (c, Int(x) - v0) }
-                } else {
-                    arithmetic = Int(x) == v0 + d * (c / r)
-                }
-            }
-            if rising {
-                if r == 0 { (r, d) = (n, 1) }
-                s = arithmetic ? CandidateGroups.progression(first: v0, step: d, run: r) ?? CandidateGroups.rising : CandidateGroups.rising
+            // computed without reading the row at all. (The row worked out each position's order
+            // when it was built.)
+            let order = r.orders[position]
+            if order.run > 0 {
+                s = CandidateGroups.progression(first: Int(order.first), step: Int(order.step), run: Int(order.run)) ?? CandidateGroups.rising
+                start[id] = s
+            } else if order.rising {
+                s = CandidateGroups.rising
                 start[id] = s
             }
         }

@@ -33,8 +33,7 @@ struct RearrangementSearch {
     /// row, width, candidates and choices from six arrays cost a cache miss in each (k=32: 8,192
     /// flows, next to a 33 MB table).
     private struct Flow {
-        var row: UnsafePointer<Int32>
-        var width: Int32
+        var row: RowView
         var count: Int32
         var home: Int32
         var base: Int32                 // the path the earlier phases chose: the charge counts from here
@@ -72,11 +71,11 @@ struct RearrangementSearch {
         state.reserveCapacity(flows.count)
         for (i, f) in flows.enumerated() {
             let c = table.index(of: assigned[i], flow: i, f) ?? 0
-            state.append(Flow(row: table.row(i), width: Int32(table.width[i]), count: Int32(table.count[i]), home: Int32(table.home[i]),
+            state.append(Flow(row: table.row(i), count: Int32(table.count[i]), home: Int32(table.home[i]),
                               base: Int32(c), choice: Int32(c), aligned: table.aligned[i], demand: f.demand))
             if c < f.candidates.count {
-                let o = table.offset(i, c), r = table.row(i)
-                for k in o..<(o + table.width[i]) where r[k] >= 0 { onLink.append(Int(r[k]), Int32(i)) }
+                let r = table.row(i)
+                for k in 0..<r.width where r.link(c, k) >= 0 { onLink.append(Int(r.link(c, k)), Int32(i)) }
             }
             if c != table.home[i] { moved += 1 }
         }
@@ -102,7 +101,7 @@ struct RearrangementSearch {
     @inline(__always) private static func forEachLink(_ table: CandidateLinks, _ i: Int, _ f: Flow, _ a: Int, notIn c: Int,
                                                       _ body: (Int) -> Void) {
         guard f.aligned else { return table.forEachLink(of: i, a, notIn: c, body) }
-        CandidateLinks.forEachAlignedLink(row: f.row, width: Int(f.width), a, notIn: c, body)
+        CandidateLinks.forEachAlignedLink(row: f.row, a, notIn: c, body)
     }
 
     /// Change in oversubscription if flow `i` (its record `f`) moved to candidate `c`.
@@ -149,7 +148,8 @@ struct RearrangementSearch {
             guard n > 1 else { continue }
             // The best of a few random alternatives (min-conflicts), then the annealing test.
             // The alternatives are drawn first and their rows fetched together: at k=32 the table
-            // is tens of MB, and one cache miss after another would be most of the search's time.
+            // is tens of MB, and one cache miss after another would be most of the search's time
+            // (a row whose links are all computed has nothing to fetch).
             var c = -1, de = Double.infinity, dm = 0
             var alternatives = SIMD4<Int>(repeating: 0)
             let tries = min(n - 1, RearrangementSearch.tries)
@@ -157,7 +157,7 @@ struct RearrangementSearch {
                 var k = Int.random(in: 0..<(n - 1), using: &rng)
                 if k >= now { k += 1 }
                 alternatives[t] = k
-                tusk_prefetch(f.row + k * Int(f.width))
+                if !f.row.computed { tusk_prefetch(f.row.links + k * f.row.width) }
             }
             for t in 0..<tries {
                 let k = alternatives[t]

@@ -203,9 +203,9 @@ struct LoadPlan {
     func score(_ row: CandidateRow, _ c: Int, adding d: Double) -> (peak: Double, link: DirectedLinkID?, sum: Double) {
         var peak = 0.0, sum = 0.0
         var at: DirectedLinkID?
-        let o = c * row.width
-        for k in o..<(o + row.width) {
-            let x = row.links[k]
+        let r = row.view
+        for k in 0..<r.width {
+            let x = r.link(c, k)
             guard x >= 0 else { continue }
             let l = DirectedLinkID(Int(x))
             let u = utilization(l, adding: d)
@@ -238,10 +238,10 @@ struct LoadPlan {
 /// Then two candidates share a link only position by position, and comparing them takes one pass
 /// instead of a search of one path for each link of the other.
 struct CandidateLinks: @unchecked Sendable {
-    /// The rows, kept alive for `base`.
+    /// The rows, kept alive for `views`.
     private let stores: [RowStore]
-    /// Where each flow's row starts.
-    private let base: [UnsafePointer<Int32>]
+    /// Each flow's row: where it starts, and how each position follows the candidate index.
+    private let views: [RowView]
     let width: [Int]
     let count: [Int]
     /// True where every candidate of the flow has the same number of links.
@@ -261,7 +261,7 @@ struct CandidateLinks: @unchecked Sendable {
     /// derived again or copied.
     init(flows: [ElephantFlow], rows: [CandidateRow]) {
         stores = rows.map(\.store)
-        base = rows.map { UnsafePointer($0.store.pointer) }
+        views = stores.map(\.view)
         width = rows.map(\.width)
         count = rows.map(\.paths.count)
         uniform = rows.map(\.uniform)
@@ -273,7 +273,7 @@ struct CandidateLinks: @unchecked Sendable {
     /// up again.
     init(reusing previous: CandidateLinks, flows: [ElephantFlow], rows: [CandidateRow]) {
         stores = previous.stores
-        base = previous.base
+        views = previous.views
         width = previous.width
         count = previous.count
         uniform = previous.uniform
@@ -285,10 +285,10 @@ struct CandidateLinks: @unchecked Sendable {
     @inline(__always) func offset(_ i: Int, _ c: Int) -> Int { c * width[i] }
 
     /// Flow `i`'s row.
-    @inline(__always) func row(_ i: Int) -> UnsafePointer<Int32> { base[i] }
+    @inline(__always) func row(_ i: Int) -> RowView { views[i] }
 
-    /// The link at position `k` of flow `i`'s row (`offset(i, c) + j` for link `j` of candidate `c`).
-    @inline(__always) func link(_ i: Int, _ k: Int) -> Int32 { base[i][k] }
+    /// Link `k` of candidate `c` of flow `i`.
+    @inline(__always) func link(_ i: Int, _ c: Int, _ k: Int) -> Int32 { views[i].link(c, k) }
 
     /// Index of `path` among the candidates of flow `i` (`flow`), nil if none; the current path is
     /// checked first (it usually is the one: `home` holds its index, found when the table was made;
@@ -305,25 +305,20 @@ struct CandidateLinks: @unchecked Sendable {
 
     /// True if candidate `c` of flow `i` uses link `x`.
     @inline(__always) func uses(_ i: Int, _ c: Int, _ x: Int32) -> Bool {
-        let o = offset(i, c), r = base[i]
-        for k in o..<(o + width[i]) where r[k] == x { return true }
+        let r = views[i]
+        for k in 0..<r.width where r.link(c, k) == x { return true }
         return false
-    }
-
-    /// Starts loading candidate `c` of flow `i` into the cache.
-    @inline(__always) func prefetch(_ i: Int, _ c: Int) {
-        tusk_prefetch(base[i] + offset(i, c))
     }
 
     /// Calls `body` with each link of candidate `a` of flow `i` that candidate `c` does not use, in
     /// path order (the links a move from `a` to `c` leaves).
     @inline(__always) func forEachLink(of i: Int, _ a: Int, notIn c: Int, _ body: (Int) -> Void) {
-        let w = width[i], r = base[i], oa = a * w
+        let r = views[i]
         if aligned[i] {
-            Self.forEachAlignedLink(row: r, width: w, a, notIn: c, body)
+            Self.forEachAlignedLink(row: r, a, notIn: c, body)
         } else {
-            for k in oa..<(oa + w) {
-                let x = r[k]
+            for k in 0..<r.width {
+                let x = r.link(a, k)
                 if x >= 0 && !uses(i, c, x) { body(Int(x)) }
             }
         }
@@ -333,30 +328,126 @@ struct CandidateLinks: @unchecked Sendable {
 extension CandidateLinks {
     /// `forEachLink` for an aligned row (a link common to two candidates sits at the same place in
     /// both), from the row's address and width alone.
-    @inline(__always) static func forEachAlignedLink(row r: UnsafePointer<Int32>, width w: Int, _ a: Int, notIn c: Int,
-                                                     _ body: (Int) -> Void) {
-        let oa = a * w, oc = c * w
-        for k in 0..<w {
-            let x = r[oa + k]
-            if x >= 0 && x != r[oc + k] { body(Int(x)) }
+    @inline(__always) static func forEachAlignedLink(row r: RowView, _ a: Int, notIn c: Int, _ body: (Int) -> Void) {
+        for k in 0..<r.width {
+            let x = r.link(a, k)
+            if x >= 0 && x != r.link(c, k) { body(Int(x)) }
         }
     }
 }
 
-/// A row's links, in memory of its own that does not move (the table reads it by address).
-final class RowStore: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Int32>
-    let count: Int
+/// How the links at one position of a row follow the candidate index. `rising`: they never fall
+/// (the routing table's order, by egress port at each hop, makes every position of a fat-tree's or a
+/// leaf-spine's rows so). A progression (`run` > 0) is more: the links rise in runs of one length by
+/// one step, so candidate `c`'s link is `first + step·⌊c / run⌋` (a fat-tree's, at every position).
+/// Such a position is computed, not read: at k=32 a row is 4 KB and reading it was a cache miss.
+struct Progression: Hashable {
+    var first: Int32 = 0, step: Int32 = 0, run: Int32 = 0
+    var rising = false
+    /// ⌊2³² / run⌋ + 1: ⌊c / run⌋ is `c · reciprocal >> 32` for every c and run below 2¹⁶ (a
+    /// division took several times as long as the rest of a link, and the search asks for tens of
+    /// millions of links a round).
+    private(set) var reciprocal: UInt64 = 0
 
-    init(_ links: [Int32]) {
-        count = links.count
-        pointer = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, links.count))
-        links.withUnsafeBufferPointer { b in
-            if let a = b.baseAddress { pointer.initialize(from: a, count: b.count) }
-        }
+    init(first: Int32 = 0, step: Int32 = 0, run: Int32 = 0, rising: Bool = false) {
+        (self.first, self.step, self.run, self.rising) = (first, step, run, rising)
+        reciprocal = run > 0 ? (1 << 32) / UInt64(run) + 1 : 0
     }
 
-    deinit { pointer.deallocate() }
+    /// Candidate `c`'s link (a progression only).
+    @inline(__always) func link(_ c: Int) -> Int32 {
+        first &+ step &* Int32(truncatingIfNeeded: (UInt64(truncatingIfNeeded: c) &* reciprocal) >> 32)
+    }
+
+    /// The order of `n` links, `link(c)` for candidate `c`. All of one link is a progression of one
+    /// run; a padding slot (-1) first makes none.
+    static func of(count n: Int, _ link: (Int) -> Int32) -> Progression {
+        var rising = true, previous = Int32.min
+        var v0 = 0, d = 0, r = 0, arithmetic = true
+        for c in 0..<n {
+            let x = link(c)
+            if x < previous { rising = false; break }
+            previous = x
+            guard arithmetic else { continue }
+            if c == 0 {
+                v0 = Int(x)
+                arithmetic = x >= 0
+            } else if r == 0 {
+                if Int(x) != v0 { (r, d) = (c, Int(x) - v0) }
+            } else {
+                arithmetic = Int(x) == v0 + d * (c / r)
+            }
+        }
+        guard rising else { return Progression() }
+        // (Up to 2¹⁶ candidates, for the reciprocal.)
+        guard arithmetic && n > 0 && n < 1 << 16 else { return Progression(rising: true) }
+        if r == 0 { (r, d) = (n, 1) }
+        guard let f = Int32(exactly: v0), let s = Int32(exactly: d), let run = Int32(exactly: r) else { return Progression(rising: true) }
+        return Progression(first: f, step: s, run: run, rising: true)
+    }
+}
+
+/// A row's links, in memory of its own that does not move (the table reads it by address), and how
+/// each position follows the candidate index. Where every position is a progression (a fat-tree's
+/// rows), the links are not kept: they are computed (at k=64, a gigabyte of rows less).
+final class RowStore: @unchecked Sendable {
+    /// The links, where some position is not a progression (else a placeholder, never read).
+    let pointer: UnsafeMutablePointer<Int32>
+    let count: Int
+    /// One per position of the row.
+    let orders: UnsafeMutablePointer<Progression>
+    let width: Int
+    /// True when every position is a progression and no link is kept.
+    let computed: Bool
+
+    init(_ links: [Int32], width: Int) {
+        self.width = width
+        let o = UnsafeMutablePointer<Progression>.allocate(capacity: max(1, width))
+        let n = width > 0 ? links.count / width : 0
+        var all = width > 0
+        links.withUnsafeBufferPointer { b in
+            for k in 0..<width {
+                let order = Progression.of(count: n) { c in b[c * width + k] }
+                (o + k).initialize(to: order)
+                all = all && order.run > 0
+            }
+        }
+        computed = all
+        count = all ? 0 : links.count
+        let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, count))
+        if !all {
+            links.withUnsafeBufferPointer { b in
+                if let a = b.baseAddress { p.initialize(from: a, count: b.count) }
+            }
+        }
+        (pointer, orders) = (p, o)
+    }
+
+    var view: RowView { RowView(links: UnsafePointer(pointer), orders: UnsafePointer(orders), width: width, computed: computed) }
+
+    deinit {
+        pointer.deallocate()
+        orders.deinitialize(count: width)
+        orders.deallocate()
+    }
+}
+
+/// One row as the chains and the search read it: its links, where a position is not a progression,
+/// and each position's order. Plain pointers and a width, so closures capture it for free. (With the
+/// first four orders held here in SIMD vectors, a k=32 first round took a third longer: a lane read
+/// by index is not cheap.)
+struct RowView {
+    let links: UnsafePointer<Int32>
+    let orders: UnsafePointer<Progression>
+    let width: Int
+    /// Every position computed: `links` is never read.
+    let computed: Bool
+
+    /// Candidate `c`'s link at position `k`: computed where the position is a progression, else read.
+    @inline(__always) func link(_ c: Int, _ k: Int) -> Int32 {
+        let p = orders[k]
+        return p.run > 0 ? p.link(c) : links[c &* width &+ k]
+    }
 }
 
 /// One flow's candidates as `CandidateLinks` holds them: the links not shared by every candidate,
@@ -368,8 +459,13 @@ struct CandidateRow {
     let paths: CandidatePaths
     let shared: [DirectedLinkID]
     let store: RowStore
-    /// The row's links (candidate `c`'s are `links[c * width ..< (c + 1) * width]`).
-    var links: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: store.pointer, count: store.count) }
+    /// The row's links, computed or read (candidate `c`'s are `links[c * width ..< (c + 1) * width]`).
+    var links: [Int32] {
+        let v = view
+        return (0..<paths.count).flatMap { c in (0..<width).map { v.link(c, $0) } }
+    }
+    /// The row as the chains and the search read it.
+    var view: RowView { store.view }
     let width: Int
     let uniform: Bool
     let aligned: Bool
@@ -390,7 +486,7 @@ struct CandidateRow {
                 if c == 0 { keep = p.indices.filter { !shared.contains(p[$0]) } }
                 for k in keep { links.append(Int32(p[k].index)) }
             }
-            store = RowStore(links)
+            store = RowStore(links, width: w)
             width = w
             uniform = true
             aligned = true
@@ -425,7 +521,7 @@ struct CandidateRow {
             for _ in m..<w { links.append(-1) }
         }
         for x in seen { position[Int(x)] = -1 }
-        store = RowStore(links)
+        store = RowStore(links, width: w)
         width = w
         uniform = same
         aligned = inPlace
@@ -449,12 +545,11 @@ struct CandidateRow {
         for l in path.links where !shared.contains(l) { key.append(Int32(l.index)) }
         if key.count <= width {
             for _ in key.count..<width { key.append(-1) }
-            var o = 0
+            let v = view
             for c in 0..<paths.count {
                 var equal = true
-                for k in 0..<width where links[o + k] != key[k] { equal = false; break }
+                for k in 0..<width where v.link(c, k) != key[k] { equal = false; break }
                 if equal && paths[c] == path { return c }
-                o += width
             }
         }
         return nil

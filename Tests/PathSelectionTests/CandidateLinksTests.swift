@@ -78,6 +78,74 @@ import Topology
         }
     }
 
+    /// How a position's links follow the candidate index, against the definition: rising, and in
+    /// runs of one length by one step (then computed as `first + step·⌊c / run⌋`), or neither.
+    @Test func progressionsOfColumns() {
+        func order(_ column: [Int32]) -> Progression { Progression.of(count: column.count) { column[$0] } }
+        // Runs of 4 by 3 from 10, with a short last run.
+        let runs = (0..<14).map { Int32(10 + 3 * ($0 / 4)) }
+        let p = order(runs)
+        #expect(p.rising && p.run == 4 && p.first == 10 && p.step == 3)
+        #expect(runs.indices.map { p.link($0) } == runs)
+        // Every candidate its own link, by one step; one link for all (one run).
+        let own = (0..<9).map { Int32(5 + 2 * $0) }
+        #expect(order(own).run == 1 && own.indices.map { order(own).link($0) } == own)
+        let one = [Int32](repeating: 7, count: 6)
+        #expect(order(one).run == 6 && one.indices.map { order(one).link($0) } == one)
+        // Rising, but runs of two lengths, or steps of two sizes: rising only.
+        for column: [Int32] in [[1, 1, 2, 2, 2, 3], [1, 1, 2, 2, 4, 4]] {
+            let q = order(column)
+            #expect(q.rising && q.run == 0, "\(column)")
+        }
+        // Falling somewhere: neither. A padding slot (-1) first: rising, not a progression.
+        #expect(!order([1, 2, 1]).rising && order([1, 2, 1]).run == 0)
+        #expect(order([-1, 3, 4]).rising && order([-1, 3, 4]).run == 0)
+        #expect(order([]).rising && order([]).run == 0)
+        // 2¹⁶ candidates or more: not computed (the reciprocal is exact below that).
+        let long = (0..<(1 << 16)).map { Int32($0) }
+        #expect(order(long).rising && order(long).run == 0)
+        #expect(order(Array(long.dropLast())).run == 1)
+    }
+
+    /// The reciprocal gives ⌊c / run⌋ for every candidate index below 2¹⁶, for small runs, powers
+    /// of two and their neighbours, and the largest.
+    @Test func progressionDividesExactly() {
+        for run in Array(1...40) + [63, 64, 65, 255, 256, 257, 1000, 1023, 1024, 4095, 32768, 65521, 65535] {
+            let p = Progression(first: 0, step: 1, run: Int32(run), rising: true)
+            var wrong = 0
+            for c in 0..<(1 << 16) where Int(p.link(c)) != c / run { wrong += 1 }
+            #expect(wrong == 0, "run \(run)")
+        }
+    }
+
+    /// A fat-tree's rows are computed, not kept: every position is a progression, no link is
+    /// stored, and each candidate's links are its path's (shared links left out). A row in another
+    /// order keeps its links and reads them.
+    @Test func fatTreeRowsAreComputed() throws {
+        let t = try Topology.fatTree(k: 8)
+        let routing = RoutingTable(t)
+        var scratch: [Int8] = []
+        var rng = SeededGenerator(seed: 5)
+        for (a, b) in [(0, 127), (0, 5), (3, 64), (17, 100)] {
+            let described = routing.candidatePaths(from: t.hosts[a].attachment.switchID, to: t.hosts[b].attachment.switchID,
+                                                   first: t.uplink(of: HostID(a)), last: t.downlink(of: HostID(b)))
+            let shared = described.sharedLinks
+            let row = CandidateRow(described, shared: shared, scratch: &scratch)
+            #expect(row.store.computed && row.store.count == 0, "\(a) -> \(b)")
+            let shuffled = CandidatePaths(Array(described).shuffled(using: &rng))
+            let kept = CandidateRow(shuffled, shared: shuffled.sharedLinks, scratch: &scratch)
+            #expect(!kept.store.computed && kept.store.count == kept.width * shuffled.count)
+            for (r, paths) in [(row, Array(described)), (kept, Array(shuffled))] {
+                let v = r.view
+                for (c, p) in paths.enumerated() {
+                    let expected = p.links.filter { !shared.contains($0) }.map { Int32($0.index) }
+                    #expect((0..<v.width).map { v.link(c, $0) } == expected, "\(a) -> \(b) candidate \(c)")
+                    #expect(r.index(of: p) == c)
+                }
+            }
+        }
+    }
+
     /// The chains' groups ("the candidates whose link at this level and side is l") against reading
     /// every candidate: for candidates in the routing table's order (links rise with the index in
     /// runs of one length, by one step: a group is computed, nothing is read or built), the same
@@ -112,7 +180,7 @@ import Topology
                     for l in 0..<Int32(t.links.count * 2) {
                         var found: [Int] = []
                         groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { found.append($0); return true }
-                        let expected = (0..<table.count[i]).filter { c in table.link(i, table.offset(i, c) + (sideA ? j : w - 1 - j)) == l }
+                        let expected = (0..<table.count[i]).filter { c in table.link(i, c, sideA ? j : w - 1 - j) == l }
                         #expect(found == expected, "flow \(i) level \(j) side \(sideA ? "A" : "B") link \(l)")
                         asked += expected.isEmpty ? 0 : 1
                         // Stopping early stops.
@@ -123,7 +191,7 @@ import Topology
                     let kind = groups.storage(of: i, level: j, sideA: sideA).rawValue
                     seen[kind, default: 0] += 1
                     // What the column of links says: rising, and in even runs by one step, or not.
-                    let column = (0..<table.count[i]).map { Int(table.link(i, table.offset(i, $0) + (sideA ? j : w - 1 - j))) }
+                    let column = (0..<table.count[i]).map { Int(table.link(i, $0, sideA ? j : w - 1 - j)) }
                     let run = column.firstIndex { $0 != column[0] } ?? column.count
                     let step = run < column.count ? column[run] - column[0] : 1
                     let expected = !zip(column, column.dropFirst()).allSatisfy({ $0 <= $1 }) ? "keys"

@@ -65,6 +65,10 @@ func controlRoundBench() {
             return v.isEmpty ? 0 : v[v.count / 2]
         }
         let n = runs.map(\.count).min() ?? 0
+        guard n > 0 else {
+            print("k=\(k) bijection: no control round in \(formatNumber(seconds)) s (the first runs at 1 s; TUSK_BENCH_SECONDS must be above 1)")
+            continue
+        }
         print("k=\(k) bijection, \(t.hosts.count) elephants, \(n) rounds of 1 s, \(moves) moves; CPU ms per round, both cores (median of \(repeats) run\(repeats == 1 ? "" : "s")):")
         var line = "  round: ", line2 = "  round + sFlow export: ", line3 = "  round, wall ms: "
         for i in 0..<n {
