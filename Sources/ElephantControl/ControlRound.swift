@@ -189,7 +189,10 @@ public struct ElephantControl: Sendable {
     private var selector: any PathSelector
     private var stability: StabilityState
     private let enumerator: PathEnumerator
-    private var linkOfPort: [FlowLink: Int] = [:]
+    /// The directed link of each analytics port slot a flow was seen entering (`input`) or leaving
+    /// (`output`) by, -1 until learnt, for the analytics `instance` (another's slots mean nothing).
+    /// Arrays by slot: a first k=32 round learns 80,000 of them, and hashing each port was a tenth of it.
+    private var linkOfSlot: (instance: UInt64, input: [Int32], output: [Int32]) = (0, [], [])
     /// The analytics' slot of each switch port that has one, and the analytics' port index
     /// generation they were read at.
     private var portSlots: (generation: PortSlotGeneration?, slots: [(slot: Int32, egress: DirectedLinkID)]) = (nil, [])
@@ -406,9 +409,8 @@ public struct ElephantControl: Sendable {
         var keys: [FlowKey] = [], hosts: [(HostID, HostID)] = [], rawRates: [(FlowKey, Double)] = []
         var errors: [Double] = []
         var currents: [Path?] = [], pinned: [Bool] = []
-        // Path inference learns each switch port's link once (in and out); in a first round it
-        // learns most of them, and a table grown one doubling at a time cost a fifth of that time.
-        if linkOfPort.isEmpty { linkOfPort.reserveCapacity(2 * n) }
+        // Path inference learns each switch port's link once (in and out), by the analytics' slot.
+        if linkOfSlot.instance != generation.instance { linkOfSlot = (generation.instance, [], []) }
         var picked: [FlowAnalytics.FlowReport] = []
         // No moves on stale data: an elephant not sampled for a few rounds has stopped, or its samples
         // stopped coming; its estimate only decays. (Its placement is kept until its entries idle out.)
@@ -425,7 +427,7 @@ public struct ElephantControl: Sendable {
                 currents.append(installed.values[at].pin.path)
                 pinned.append(true)
             } else {
-                currents.append(inferPath(src: src, dst: dst, links: r.links, analytics: analytics))
+                currents.append(inferPath(src: src, dst: dst, links: r.links, slots: r.linkSlots, analytics: analytics))
                 pinned.append(false)
             }
         }
@@ -600,24 +602,29 @@ public struct ElephantControl: Sendable {
 
     /// The path of an unpinned flow, from the ports its samples were seen on: at each switch with a
     /// choice, the next hop whose link the flow was seen crossing. Nil until every choice is seen.
-    private mutating func inferPath(src: HostID, dst: HostID, links: [FlowLink], analytics: FlowAnalytics) -> Path? {
+    /// `slots`: the same links by the analytics' port slots (`FlowReport.linkSlots`).
+    private mutating func inferPath(src: HostID, dst: HostID, links: [FlowLink], slots: [Int32], analytics: FlowAnalytics) -> Path? {
         let topo = fabric.topology
         // (A path's few links: an array searched beats a set hashed.)
         var observed: [Int] = []
         observed.reserveCapacity(links.count)
-        for l in links {
-            if let d = linkOfPort[l] {
-                if d >= 0 { observed.append(d) }
+        for (l, code) in zip(links, slots) {
+            let slot = Int(code >= 0 ? code : ~code)
+            if slot >= linkOfSlot.input.count {
+                let more = max(slot + 1, 2 * linkOfSlot.input.count) - linkOfSlot.input.count
+                linkOfSlot.input += repeatElement(-1, count: more)
+                linkOfSlot.output += repeatElement(-1, count: more)
+            }
+            let known = l.input ? linkOfSlot.input[slot] : linkOfSlot.output[slot]
+            if known >= 0 {
+                observed.append(Int(known))
                 continue
             }
-            var d = -1
+            // Only known ports are remembered: an ifIndex is unknown until its first counter sample.
             if let id = analytics.ports[l.port], let dpid = id.datapathId, let pn = id.portNo,
                let s = topo.switchID(dpid: dpid), let port = topo.port(PortRef(s, pn)) {
-                d = l.input ? port.egress.reversed.index : port.egress.index
-            }
-            // Only known ports are remembered: an ifIndex is unknown until its first counter sample.
-            if d >= 0 {
-                linkOfPort[l] = d
+                let d = l.input ? port.egress.reversed.index : port.egress.index
+                if l.input { linkOfSlot.input[slot] = Int32(d) } else { linkOfSlot.output[slot] = Int32(d) }
                 observed.append(d)
             }
         }

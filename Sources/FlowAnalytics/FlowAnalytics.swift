@@ -701,19 +701,18 @@ public struct FlowAnalytics {
         public var links: [FlowLink]
         public var firstSeen: Double
         public var lastSeen: Double
+        /// `links` by the analytics' own numbers: the port's slot (see `portSlot(dpid:port:)`) where
+        /// the flow entered the switch, its complement (`~slot`, negative) where it left. They mean
+        /// something only to the analytics that made the report (`portSlotGeneration.instance`):
+        /// a control round keeps what it learns of each port by them, instead of hashing ports.
+        public var linkSlots: [Int32]
     }
 
     /// Flows sorted by rate, highest first.
     public func flows(at t: Double, limit: Int = .max) -> [FlowReport] {
         var out: [FlowReport] = []
         out.reserveCapacity(min(index.count, limit))
-        for e in slots where e.live {
-            let est = estimate(e, at: t)
-            out.append(FlowReport(key: e.key, bps: est.bps, pps: est.pps, samples: est.samples,
-                                  errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: e.elephant,
-                                  links: e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }.map(link),
-                                  firstSeen: e.firstSeen, lastSeen: e.lastSeen))
-        }
+        for e in slots where e.live { out.append(report(e, at: t)) }
         out.sort { $0.bps != $1.bps ? $0.bps > $1.bps : $0.key < $1.key }
         return Array(out.prefix(limit))
     }
@@ -737,11 +736,7 @@ public struct FlowAnalytics {
             out.reserveCapacity(part.count)
             for i in part {
                 let e = slots[Int(i)]
-                let est = evaluated ? estimates[Int(i)] : { let x = estimate(e, at: t); return (x.bps, x.pps, x.samples) }()
-                out.append(FlowReport(key: e.key, bps: est.bps, pps: est.pps, samples: est.samples,
-                                      errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: true,
-                                      links: wanted(e.key) ? e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }.map(link) : [],
-                                      firstSeen: e.firstSeen, lastSeen: e.lastSeen))
+                out.append(report(e, at: t, estimate: evaluated ? estimates[Int(i)] : nil, links: wanted(e.key)))
             }
             return out
         }
@@ -777,11 +772,7 @@ public struct FlowAnalytics {
     public func flow(_ key: FlowKey, at t: Double) -> FlowReport? {
         let k = config.keySpec.project(key)
         guard let s = lookup(k), case let e = slots[Int(s)], e.live else { return nil }
-        let est = estimate(e, at: t)
-        return FlowReport(key: e.key, bps: est.bps, pps: est.pps, samples: est.samples,
-                          errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: e.elephant,
-                          links: e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }.map(link),
-                          firstSeen: e.firstSeen, lastSeen: e.lastSeen)
+        return report(e, at: t)
     }
 
     /// One observation point's own estimate of a flow (a point far from the others is a finding:

@@ -51,12 +51,14 @@ extension FlowAnalytics {
         return heap.sorted { less($1, $0) }.map { report(slots[$0.slot], at: t) }
     }
 
-    func report(_ e: FlowEntry, at t: Double) -> FlowReport {
-        let est = estimate(e, at: t)
+    /// A flow's report: its estimate (`estimate`, from an evaluation, or worked out now) and, if
+    /// `links`, the links it was seen on within the link timeout (else none).
+    func report(_ e: FlowEntry, at t: Double, estimate given: FlowEntry.Estimate? = nil, links: Bool = true) -> FlowReport {
+        let est = given ?? { let x = estimate(e, at: t); return (x.bps, x.pps, x.samples) }()
+        let live = links ? e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout } : []
         return FlowReport(key: e.key, bps: est.bps, pps: est.pps, samples: est.samples,
                           errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: e.elephant,
-                          links: e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }.map(link),
-                          firstSeen: e.firstSeen, lastSeen: e.lastSeen)
+                          links: live.map(link), firstSeen: e.firstSeen, lastSeen: e.lastSeen, linkSlots: live.map(\.code))
     }
 
     /// A port's load by source: the counters' last rates (nil before two counter samples) and the

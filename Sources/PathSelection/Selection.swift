@@ -340,7 +340,7 @@ extension CandidateLinks {
 /// (the routing table's order, by egress port at each hop, makes every position of a fat-tree's or a
 /// leaf-spine's rows so). A progression (`run` > 0) is more: the links rise in runs of one length by
 /// one step, so candidate `c`'s link is `first + step·⌊c / run⌋` (a fat-tree's, at every position).
-/// Such a position is computed, not read: at k=32 a row is 4 KB and reading it was a cache miss.
+/// Such a position can be computed, not read: at k=32 a row is 4 KB and reading it was a cache miss.
 struct Progression: Hashable {
     var first: Int32 = 0, step: Int32 = 0, run: Int32 = 0
     var rising = false
@@ -389,8 +389,15 @@ struct Progression: Hashable {
 
 /// A row's links, in memory of its own that does not move (the table reads it by address), and how
 /// each position follows the candidate index. Where every position is a progression (a fat-tree's
-/// rows), the links are not kept: they are computed (at k=64, a gigabyte of rows less).
+/// rows) and the row is large, the links are not kept: they are computed (at k=64, a gigabyte of
+/// rows less, and at k=32 no cache miss per row read).
 final class RowStore: @unchecked Sendable {
+    /// Rows of this many links or more are computed where they can be: their fabric's table outgrows
+    /// the cache (k=32: 8,192 rows of 1,024 links). Smaller ones stay cached, and reading one is
+    /// cheaper than computing it (k=16, rows of 256 links: rearranging rounds took a fifth longer
+    /// computed).
+    static let computeFrom = 512
+
     /// The links, where some position is not a progression (else a placeholder, never read).
     let pointer: UnsafeMutablePointer<Int32>
     let count: Int
@@ -412,10 +419,10 @@ final class RowStore: @unchecked Sendable {
                 all = all && order.run > 0
             }
         }
-        computed = all
-        count = all ? 0 : links.count
+        computed = all && links.count >= RowStore.computeFrom
+        count = computed ? 0 : links.count
         let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, count))
-        if !all {
+        if !computed {
             links.withUnsafeBufferPointer { b in
                 if let a = b.baseAddress { p.initialize(from: a, count: b.count) }
             }
@@ -432,8 +439,8 @@ final class RowStore: @unchecked Sendable {
     }
 }
 
-/// One row as the chains and the search read it: its links, where a position is not a progression,
-/// and each position's order. Plain pointers and a width, so closures capture it for free. (With the
+/// One row as the chains and the search read it: its links, kept or computed, and each position's
+/// order. Plain pointers and a width, so closures capture it for free. (With the
 /// first four orders held here in SIMD vectors, a k=32 first round took a third longer: a lane read
 /// by index is not cheap.)
 struct RowView {
@@ -443,10 +450,9 @@ struct RowView {
     /// Every position computed: `links` is never read.
     let computed: Bool
 
-    /// Candidate `c`'s link at position `k`: computed where the position is a progression, else read.
+    /// Candidate `c`'s link at position `k`: computed in a computed row, else read.
     @inline(__always) func link(_ c: Int, _ k: Int) -> Int32 {
-        let p = orders[k]
-        return p.run > 0 ? p.link(c) : links[c &* width &+ k]
+        computed ? orders[k].link(c) : links[c &* width &+ k]
     }
 }
 

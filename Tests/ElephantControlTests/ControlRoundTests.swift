@@ -122,6 +122,54 @@ struct LeafAgent {
         #expect(c2.round(fresh, at: t).decisions.count == 1)
     }
 
+    /// Path inference learns a port's link once the port is known (not before: an ifIndex means
+    /// nothing until a counter sample names it), and keeps it by the analytics' own port slot, which
+    /// means nothing to another analytics: a round on a new one, whose slots come in another order,
+    /// still infers the paths the samples show.
+    @Test func pathInferenceLearnsPortsOnceKnownAndPerAnalytics() throws {
+        var agent = LeafAgent()
+        var a = FlowAnalytics(config: Policy().analyticsConfig)
+        a.apply(topology: topo)
+        // The host ports are known (their stated speed makes the flows elephants), the spine ports not yet.
+        for p in UInt32(1)...2 {
+            a.setPortIdentity(AgentPort(agent: agent.agent, ifIndex: p), PortIdentity(datapathId: 11, portNo: p, name: "l1-eth\(p)"))
+        }
+        agent.feed(&a, [(Self.a, 80e6, 1, 3), (Self.b, 80e6, 2, 3)], from: 0, to: 3)
+        _ = a.evaluate(at: 3)
+        var c = ElephantControl(fabric: ControlFabric(topology: topo), policy: Policy(), seed: 1)
+        let unknown = c.round(a, at: 3)
+        #expect(unknown.elephants.count == 2 && unknown.elephants.allSatisfy { $0.current == nil && !$0.pinned })
+        for p in UInt32(3)...4 {
+            a.setPortIdentity(AgentPort(agent: agent.agent, ifIndex: p), PortIdentity(datapathId: 11, portNo: p, name: "l1-eth\(p)"))
+        }
+        agent.feed(&a, [(Self.a, 80e6, 1, 3), (Self.b, 80e6, 2, 3)], from: 3, to: 4)
+        _ = a.evaluate(at: 4)
+        let known = c.round(a, at: 4)
+        let fabric = c.fabric
+        func viaS1(_ r: RoundResult, _ k: FlowKey) -> Bool {
+            r.elephants.first { $0.key == k }?.current.map { fabric.nodeNames(of: $0).contains("s1") } == true
+        }
+        #expect(viaS1(known, Self.a) && viaS1(known, Self.b), "both inferred on s1 once l1's ports are known")
+        let moved = try #require(known.decisions.first?.decision.key)
+        let stays = moved == Self.a ? Self.b : Self.a
+
+        // Another analytics, whose ports get their slots in another order: spine port 4 has the slot
+        // spine port 3 had. The flows now leave by port 4 (to s2): the one not pinned is inferred on
+        // s2 (what `a`'s slot would have said, s1, is wrong here).
+        var b = FlowAnalytics(config: Policy().analyticsConfig)
+        b.apply(topology: topo)
+        for p: UInt32 in [2, 1, 4, 3] {
+            b.setPortIdentity(AgentPort(agent: agent.agent, ifIndex: p), PortIdentity(datapathId: 11, portNo: p, name: "l1-eth\(p)"))
+        }
+        #expect(b.portSlot(dpid: 11, port: 4) == a.portSlot(dpid: 11, port: 3))
+        agent.feed(&b, [(Self.a, 80e6, 1, 4), (Self.b, 80e6, 2, 4)], from: 5, to: 8)
+        _ = b.evaluate(at: 8)
+        let again = c.round(b, at: 8)
+        let stayed = try #require(again.elephants.first { $0.key == stays }?.current)
+        #expect(fabric.nodeNames(of: stayed).contains("s2"), "inferred from the new analytics' slots: \(fabric.nodeNames(of: stayed))")
+        #expect(again.elephants.first { $0.key == moved }?.pinned == true)
+    }
+
     @Test func twoElephantsOnOneSpineAreSpread() throws {
         let (c, _, _, r) = collided()
         #expect(r.elephants.count == 2)

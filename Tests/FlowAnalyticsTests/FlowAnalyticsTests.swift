@@ -420,6 +420,17 @@ func sin3(_ t: Double) -> Double { sin(2 * Double.pi * t / 3) }
         let f = a.flow(key(1, 2), at: 10)
         let named = f?.links.compactMap { a.ports[$0.port]?.portNo }.sorted()
         #expect(named == [1, 2])
+        // And by the analytics' port slots: the port's slot where the flow entered (port 2), its
+        // complement where it left (port 1), in the order of the links.
+        let slots = try #require(f?.linkSlots)
+        #expect(slots.count == f?.links.count)
+        for (l, code) in zip(f?.links ?? [], slots) {
+            let id = try #require(a.ports[l.port])
+            #expect(l.input == (code >= 0))
+            #expect(a.portSlot(dpid: 7, port: try #require(id.portNo)) == (code >= 0 ? code : ~code))
+        }
+        #expect(Set(slots.map { $0 >= 0 ? $0 : ~$0 }).count == 2)
+        #expect(a.elephants(at: 10).first?.linkSlots == slots)
         // 30 Mbit/s entering on a stated 200 Mbit/s host link: an elephant by the 10 % rule (with the
         // default 1 Gbit/s it would not be).
         #expect(f?.elephant == true)
