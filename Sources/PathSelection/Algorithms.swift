@@ -222,7 +222,8 @@ public struct TuskSelector: PathSelector {
                                            over: max(rules.hotThreshold, 1e-3) + max(rules.tolerance, 1e-6), moveCap: rules.maxMoves)
             if let better = chains.run(minGain: rules.minGain) {
                 rearranged = true
-                for i in movable.indices where movable[i].candidates[better[i]] != assigned[i] {
+                // (A flow's candidates are distinct paths: another index is another path.)
+                for i in movable.indices where better[i] != chains.start[i] {
                     let f = movable[i], to = f.candidates[better[i]]
                     let before = plan.score(assigned[i], adding: 0, shared: shared[i])
                     plan.add(assigned[i], -f.demand)
@@ -439,11 +440,11 @@ public struct TuskSelector: PathSelector {
                 if let better = search.run(budget: min(searchBudget, max(100_000, TuskSelector.searchStepsPerFlow * hot)),
                                            minGain: max(rules.minGain, 1e-9)) {
                     rearranged = true
-                    let changed = movable.indices.filter { better[$0] != assigned[$0] }
+                    let changed = movable.indices.filter { better[$0] != search.start[$0] }
                     let before = changed.map { plan.score(assigned[$0], adding: 0, shared: shared[$0]) }
                     for i in changed {
                         take(i)
-                        put(i, better[i])
+                        put(i, movable[i].candidates[better[i]])
                     }
                     for (n, i) in changed.enumerated() {
                         let after = plan.score(assigned[i], adding: 0, shared: shared[i])

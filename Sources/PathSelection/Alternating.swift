@@ -41,6 +41,8 @@ struct AlternatingChains {
     private let eligible: [Bool]
     private let full: [Bool]
     private var choice: [Int]
+    /// Each flow's candidate index when the chains began (-1: its path is none of them).
+    let start: [Int]
     private let demand: [Double]
     private let inverseCapacity: [Double]
     private var util: [Double]
@@ -84,6 +86,7 @@ struct AlternatingChains {
         self.eligible = eligible
         self.full = full
         self.choice = choice
+        start = choice
         demand = flows.map(\.demand)
         for i in flows.indices where choice[i] != table.home[i] { moved += 1 }
     }

@@ -50,6 +50,8 @@ struct RearrangementSearch {
     private var util: [Double]          // planned utilization per link
     private var onLink: LinkOccupants
     private var overList: [Int32] = []
+    /// Each flow's candidate index when the search began, -1 when its path is none of them.
+    let start: [Int]
     private var listed: [Bool]
     private let over: Double
     private let moveCap: Int
@@ -67,10 +69,13 @@ struct RearrangementSearch {
         (inverseCapacity, util) = plan.utilizations()
         onLink = LinkOccupants(links: n)
         listed = Array(repeating: false, count: n)
-        var state: [Flow] = []
+        var state: [Flow] = [], start: [Int] = []
         state.reserveCapacity(flows.count)
+        start.reserveCapacity(flows.count)
         for (i, f) in flows.enumerated() {
-            let c = table.index(of: assigned[i], flow: i, f) ?? 0
+            let found = table.index(of: assigned[i], flow: i, f)
+            start.append(found ?? -1)
+            let c = found ?? 0
             state.append(Flow(row: table.row(i), count: Int32(table.count[i]), home: Int32(table.home[i]),
                               base: Int32(c), choice: Int32(c), aligned: table.aligned[i], demand: f.demand))
             if c < f.candidates.count {
@@ -80,6 +85,7 @@ struct RearrangementSearch {
             if c != table.home[i] { moved += 1 }
         }
         self.state = state
+        self.start = start
         for l in 0..<n where util[l] > over && onLink.count(l) > 0 {
             overList.append(Int32(l))
             listed[l] = true
@@ -119,9 +125,10 @@ struct RearrangementSearch {
         return delta
     }
 
-    /// Runs up to `budget` trials; returns every flow's path in the best arrangement found when it
-    /// lowers the oversubscription by at least `minGain`, else nil.
-    mutating func run(budget: Int, minGain: Double) -> [Path]? {
+    /// Runs up to `budget` trials; returns every flow's candidate index in the best arrangement found
+    /// when it lowers the oversubscription by at least `minGain`, else nil. (Indices, not paths: the
+    /// caller makes a path only of the flows whose index is not their `start`.)
+    mutating func run(budget: Int, minGain: Double) -> [Int]? {
         guard !overList.isEmpty, budget > 0 else { return nil }
         let charge = RearrangementSearch.moveCharge
         let initial = overload()
@@ -198,6 +205,6 @@ struct RearrangementSearch {
         guard initial - bestEnergy >= minGain else { return nil }
         // Back to the best arrangement: undo the steps taken after it, last first.
         for (i, a) in trail.reversed() { state[i].choice = Int32(a) }
-        return flows.indices.map { flows[$0].candidates[Int(state[$0].choice)] }
+        return state.map { Int($0.choice) }
     }
 }
