@@ -125,6 +125,28 @@ struct RearrangementSearch {
         return delta
     }
 
+    /// `change(_:_:to:)` for an aligned row, from what a step works out once for all its alternatives:
+    /// the current path's links (`la`) and the change each would make leaving it (`removal`). Each
+    /// alternative then reads only its own links: the same terms, summed in the same order. `lc`:
+    /// room for the alternative's links.
+    @inline(__always) private func change(_ f: Flow, to c: Int, leaving la: UnsafePointer<Int32>, removal: UnsafePointer<Double>,
+                                          scratch lc: UnsafeMutablePointer<Int32>) -> Double {
+        var delta = 0.0
+        let r = f.row, w = r.width, d = f.demand
+        for k in 0..<w {
+            let y = r.link(c, k)
+            lc[k] = y
+            if la[k] >= 0 && la[k] != y { delta += removal[k] }
+        }
+        for k in 0..<w {
+            let y = lc[k]
+            guard y >= 0 && y != la[k] else { continue }
+            let u = util[Int(y)]
+            delta += excess(u + d * inverseCapacity[Int(y)]) - excess(u)
+        }
+        return delta
+    }
+
     /// Runs up to `budget` trials; returns every flow's candidate index in the best arrangement found
     /// when it lowers the oversubscription by at least `minGain`, else nil. (Indices, not paths: the
     /// caller makes a path only of the flows whose index is not their `start`.)
@@ -138,6 +160,14 @@ struct RearrangementSearch {
         let steps = budget
         let ratio = RearrangementSearch.cold / RearrangementSearch.hot
         var temperature = RearrangementSearch.hot
+        let widest = state.map { Int($0.row.width) }.max() ?? 0
+        let la = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, widest)), lc = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, widest))
+        let removal = UnsafeMutablePointer<Double>.allocate(capacity: max(1, widest))
+        defer {
+            la.deallocate()
+            lc.deallocate()
+            removal.deallocate()
+        }
         for step in 0..<steps {
             if step & 255 == 0 { temperature = RearrangementSearch.hot * pow(ratio, Double(step) / Double(steps)) }
             guard !overList.isEmpty else { break }
@@ -166,12 +196,21 @@ struct RearrangementSearch {
                 alternatives[t] = k
                 if !f.row.computed { tusk_prefetch(f.row.links + k * f.row.width) }
             }
+            if f.aligned {
+                for k in 0..<f.row.width {
+                    let x = f.row.link(now, k)
+                    la[k] = x
+                    guard x >= 0 else { continue }
+                    let u = util[Int(x)]
+                    removal[k] = excess(u - f.demand * inverseCapacity[Int(x)]) - excess(u)
+                }
+            }
             for t in 0..<tries {
                 let k = alternatives[t]
                 let m = (k != home ? 1 : 0) - (now != home ? 1 : 0)
                 if m > 0 && moved + m > moveCap { continue }
                 let b = (k != base ? 1 : 0) - (now != base ? 1 : 0)
-                let e = change(i, f, to: k) + Double(b) * charge
+                let e = (f.aligned ? change(f, to: k, leaving: la, removal: removal, scratch: lc) : change(i, f, to: k)) + Double(b) * charge
                 if e < de { (c, de, dm) = (k, e, m) }
             }
             guard c >= 0 else { continue }
