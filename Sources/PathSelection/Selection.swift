@@ -394,7 +394,7 @@ struct Progression: Hashable {
 final class RowStore: @unchecked Sendable {
     /// Rows of this many links or more are computed where they can be: their fabric's table outgrows
     /// the cache (k=32: 8,192 rows of 1,024 links). Smaller ones stay cached, and reading one is
-    /// cheaper than computing it (k=16, rows of 256 links: rearranging rounds took a fifth longer
+    /// cheaper than computing it (k=16, rows of 256 links: rearranging rounds took a quarter longer
     /// computed).
     static let computeFrom = 512
 
