@@ -377,21 +377,9 @@ final class CandidateGroups {
     private let candidateBits: UInt32
     /// `start` of a group whose links rise with the candidate index: it has no keys.
     private static let rising = -2
-    /// `start` values from this one down describe a group whose links rise in runs of one length
-    /// `r`, by one step `d` from the first link `v0`: the candidates of link `v0 + d·g` are those
-    /// from `g·r` to `g·r + r - 1`. The three are packed in 24, 24 and 14 bits below the sign.
-    private static let firstProgression = -3
-
-    /// The packed `start` value of a progression, or nil if it does not fit.
-    private static func progression(first v0: Int, step d: Int, run r: Int) -> Int? {
-        guard (0..<(1 << 24)).contains(v0), (1..<(1 << 24)).contains(d), (1...(1 << 14)).contains(r) else { return nil }
-        return firstProgression - (v0 | d << 24 | (r - 1) << 48)
-    }
-
-    private static func progression(_ s: Int) -> (first: Int, step: Int, run: Int) {
-        let p = firstProgression - s, mask = (1 << 24) - 1
-        return (p & mask, (p >> 24) & mask, (p >> 48) + 1)
-    }
+    /// `start` of a group whose links rise in runs of one length by one step (the row's order at
+    /// that position is a progression, `Progression`): it is computed from the order, with no keys.
+    private static let progression = -3
     /// Where each (flow, level, side)'s keys start in `keys`, -1 until built (`rising` or a
     /// progression: no keys needed): a slot per flow and
     /// side for each of `levels` levels (a flat array: a dictionary lookup per question cost more
@@ -428,7 +416,7 @@ final class CandidateGroups {
     /// How the groups of flow `i` at level `j` on one side are found, once one has been asked for.
     func storage(of i: Int, level j: Int, sideA: Bool) -> Storage {
         let s = start[(i * levels + j) * 2 + (sideA ? 1 : 0)]
-        return s == -1 ? .none : s == CandidateGroups.rising ? .rising : s <= CandidateGroups.firstProgression ? .progression : .keys
+        return s == -1 ? .none : s == CandidateGroups.rising ? .rising : s == CandidateGroups.progression ? .progression : .keys
     }
 
     /// Calls `body` with each candidate of the group, in index order, until it returns false.
@@ -452,21 +440,19 @@ final class CandidateGroups {
             // computed without reading the row at all. (The row worked out each position's order
             // when it was built.)
             let order = r.orders[position]
-            if order.run > 0 {
-                s = CandidateGroups.progression(first: Int(order.first), step: Int(order.step), run: Int(order.run)) ?? CandidateGroups.rising
-                start[id] = s
-            } else if order.rising {
-                s = CandidateGroups.rising
+            if order.run > 0 || order.rising {
+                s = order.run > 0 ? CandidateGroups.progression : CandidateGroups.rising
                 start[id] = s
             }
         }
-        if s <= CandidateGroups.firstProgression {
-            let (v0, d, r) = CandidateGroups.progression(s)
-            let x = Int(l) - v0
+        if s == CandidateGroups.progression {
+            // The candidates of link `first + step·g` are those from `g·run` to `g·run + run - 1`.
+            let order = r.orders[position], run = Int(order.run), d = Int(order.step)
+            let x = Int(l) - Int(order.first)
             guard x >= 0, x % d == 0 else { return }
-            let lo = (x / d) * r
+            let lo = (x / d) * run
             guard lo < n else { return }
-            for c in lo..<min(n, lo + r) where !body(c) { return }
+            for c in lo..<min(n, lo + run) where !body(c) { return }
             return
         }
         if s == CandidateGroups.rising {
