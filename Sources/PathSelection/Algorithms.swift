@@ -33,6 +33,16 @@ public struct TuskSelector: PathSelector {
 
     /// Phase 1 (alternating chains) on or off.
     public var alternatingChains: Bool
+    /// Phase 1's units that found nothing, kept from round to round, and the link capacities they
+    /// were found under (a link that goes down or comes back clears them).
+    private var chainMemory = ChainMemory()
+    private var memoryCapacity: [Double] = []
+    /// Whether phase 1 remembers its units from round to round (tests turn it off to compare).
+    var remembersChains = true
+    /// Phase 1's last run: the flows whose units it tried, and how many it did not try again.
+    private(set) var lastChainUnits: (tried: [FlowKey], skipped: Int) = ([], 0)
+    /// The links phase 1 remembers a flow's unit read, if it found nothing (for the tests).
+    func rememberedLinks(of key: FlowKey) -> [Int32]? { chainMemory.entries[key]?.links }
 
     public init(rearrangeBudget: Int = 50_000, searchBudget: Int = 4_000_000, seed: UInt64 = 0, alternatingChains: Bool = true) {
         self.rearrangeBudget = rearrangeBudget
@@ -216,11 +226,17 @@ public struct TuskSelector: PathSelector {
         // own, level by level (see `AlternatingChains`). They go first: their moves are final, where
         // greedy moves of these flows would often be undone by a later chain, and use up the move cap.
         if alternatingChains && rearrange {
-            var fixed: [(Path, Double)] = []
-            for f in input.flows where !(f.movable && f.candidates.count > 1) { if let p = f.current { fixed.append((p, f.demand)) } }
+            var fixed: [(key: FlowKey, path: Path, demand: Double)] = []
+            for f in input.flows where !(f.movable && f.candidates.count > 1) { if let p = f.current { fixed.append((f.key, p, f.demand)) } }
             var chains = AlternatingChains(flows: movable, assigned: assigned, table: table, fixed: fixed, plan: plan,
                                            over: max(rules.hotThreshold, 1e-3) + max(rules.tolerance, 1e-6), moveCap: rules.maxMoves)
-            if let better = chains.run(minGain: rules.minGain) {
+            if input.capacity != memoryCapacity || !remembersChains {
+                chainMemory = ChainMemory()
+                memoryCapacity = input.capacity
+            }
+            let better = chains.run(minGain: rules.minGain, memory: &chainMemory)
+            lastChainUnits = (chains.tried.map { movable[$0].key }, chains.skipped)
+            if let better {
                 rearranged = true
                 // (A flow's candidates are distinct paths: another index is another path.)
                 for i in movable.indices where better[i] != chains.start[i] {

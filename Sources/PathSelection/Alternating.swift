@@ -19,6 +19,11 @@
 // one just freed", which in a Clos fabric is always there; where it is not (another topology), the
 // chain stops and is undone. Every chain is kept only if it lowers the oversubscription of the plan
 // (background included) by at least the minimum gain, and the move cap holds throughout.
+//
+// A unit that finds nothing is remembered with the links whose occupants it read (`ChainMemory`):
+// it is tried again, in this round or a later one, only once one of those links has other full
+// flows on it, or one of them has moved or may now move.
+import Packets
 import Topology
 
 struct AlternatingChains {
@@ -55,9 +60,19 @@ struct AlternatingChains {
     private var delta = 0.0
     /// Each flow's candidates by their link at a level and side, built when a chain first needs it.
     private let groups: CandidateGroups
+    private let keys: [FlowKey]
+    /// Each flow's identity in a link's signature (its key, and whether it may take part).
+    private let token: [UInt64]
+    /// Per link, the identities of the full flows on it that may not move, combined.
+    private var fixedTokens: [UInt64]
+    /// The links the unit under way has read.
+    private let reads: ReadLinks
+    /// The flows whose units were tried, and the number not tried again (`ChainMemory`), this run
+    /// (the tests read them).
+    private(set) var tried: [Int] = [], skipped = 0
 
-    /// `fixed`: the paths of elephants that may not move this round, with their demands.
-    init(flows: [ElephantFlow], assigned: [Path], table: CandidateLinks, fixed: [(Path, Double)],
+    /// `fixed`: the elephants that may not move this round, with their paths and demands.
+    init(flows: [ElephantFlow], assigned: [Path], table: CandidateLinks, fixed: [(key: FlowKey, path: Path, demand: Double)],
          plan: LoadPlan, over: Double, moveCap: Int) {
         self.over = over
         self.moveCap = moveCap
@@ -80,9 +95,18 @@ struct AlternatingChains {
             choice.append(c)
             if isFull { for x in path where x >= 0 { occupants.append(Int(x), Int32(i)) } }
         }
-        for (p, d) in fixed {
-            for l in p.links where l.index < n && 2 * d * inverse[l.index] > over { occupants.append(l.index, -1) }
+        var fixedTokens = [UInt64](repeating: 0, count: n)
+        for (key, p, d) in fixed {
+            let t = ChainMemory.mix(key.fingerprint ^ ChainMemory.fixedMark)
+            for l in p.links where l.index < n && 2 * d * inverse[l.index] > over {
+                occupants.append(l.index, -1)
+                fixedTokens[l.index] ^= t
+            }
         }
+        self.fixedTokens = fixedTokens
+        keys = flows.map(\.key)
+        token = zip(flows, eligible).map { f, e in ChainMemory.mix(f.key.fingerprint) ^ (e ? 0 : 1) }
+        reads = ReadLinks(links: n)
         self.eligible = eligible
         self.full = full
         self.choice = choice
@@ -98,8 +122,11 @@ struct AlternatingChains {
         return table.link(i, c, sideA ? j : table.width[i] - 1 - j)
     }
 
-    /// True if a full flow other than `i` is on link `l`.
-    @inline(__always) private func taken(_ l: Int32, by i: Int) -> Bool { occupants.taken(Int(l), by: Int32(i)) }
+    /// True if a full flow other than `i` is on link `l` (a read of the link).
+    @inline(__always) private func taken(_ l: Int32, by i: Int) -> Bool {
+        reads.note(Int(l))
+        return occupants.taken(Int(l), by: Int32(i))
+    }
 
     /// True if candidate `c` of flow `i` keeps the links of its current path at the levels above `j`.
     @inline(__always) private func agrees(_ i: Int, _ c: Int, below j: Int) -> Bool {
@@ -135,11 +162,15 @@ struct AlternatingChains {
     private func pick(_ i: Int, level j: Int, sideA: Bool, link l: Int32, other: Int32? = nil) -> Int? {
         var best: Int?, bestTaken = Int.max, bestSum = Double.infinity
         let r = table.row(i), w = r.width, cur = choice[i]
-        let otherSide = sideA ? w - 1 - j : j, occupants = self.occupants, util = self.util
+        let otherSide = sideA ? w - 1 - j : j, occupants = self.occupants, util = self.util, reads = self.reads
         groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { c in
             guard (other == nil || r.link(c, otherSide) == other!) && Self.agrees(r, c, cur, below: j) else { return true }
             var n = 0, sum = 0.0
-            for k in (j + 1)..<max(j + 1, w - 1 - j) where occupants.taken(Int(r.link(c, k)), by: Int32(i)) { n += 1 }
+            for k in (j + 1)..<max(j + 1, w - 1 - j) {
+                let x = Int(r.link(c, k))
+                reads.note(x)
+                if occupants.taken(x, by: Int32(i)) { n += 1 }
+            }
             for k in 0..<w { sum += util[Int(r.link(c, k))] }
             if n < bestTaken || (n == bestTaken && sum < bestSum - 1e-12) { (best, bestTaken, bestSum) = (c, n, sum) }
             return true
@@ -261,6 +292,7 @@ struct AlternatingChains {
         var need = fromA ? lb : la
         for n in 1..<max(limit, 2) {
             var next: Int32?, anyOther = false
+            reads.note(Int(held))
             occupants.forEach(Int(held)) { o in
                 guard !visited.contains(o) else { return true }
                 anyOther = true
@@ -292,6 +324,7 @@ struct AlternatingChains {
         var need = fromA ? lb : la
         for _ in 1..<limit {
             var anyOther = false, next: Int32?
+            reads.note(Int(held))
             occupants.forEach(Int(held)) { o in
                 guard o != Int32(x) else { return true }
                 anyOther = true
@@ -330,16 +363,36 @@ struct AlternatingChains {
     /// chain, that flow keeps its collision and the unit goes on: the energy decides). A unit is kept when it lowers
     /// the oversubscription of the plan (background included) by at least `minGain` plus
     /// `acceptCharge` per flow it moves, within the move cap; otherwise it is undone.
-    mutating func run(minGain: Double) -> [Int]? {
+    ///
+    /// `memory`: the units that found nothing, with the links they read. A unit is not tried again
+    /// while those links carry the same full flows, each on the same path and as free to move as
+    /// before (the loads that measurement noise changes are not looked at: on the same flows the
+    /// chains would walk the same way). It is updated with this round's units.
+    mutating func run(minGain: Double, memory: inout ChainMemory) -> [Int]? {
         // Smallest first (the flows come largest first): of two colliding flows the larger keeps its path.
         let order = choice.indices.reversed().filter { eligible[$0] && full[$0] }
-        guard !order.isEmpty else { return nil }
-        let levels = order.map { (table.width[$0] + 1) / 2 }.max() ?? 0
         let gain = max(minGain, 1e-9)
+        if memory.over != over || memory.gain != gain { memory = ChainMemory(over: over, gain: gain) }
+        guard !order.isEmpty else {
+            memory.entries = [:]
+            return nil
+        }
+        let levels = order.map { (table.width[$0] + 1) / 2 }.max() ?? 0
         var changed = false
+        // This round's entries: those of units that still found nothing, or were not tried again.
+        let last = memory.entries
+        var next: [FlowKey: ChainMemory.Entry] = [:]
         for _ in 0..<2 {
             for i in order {
+                reads.begin()
                 guard let j0 = (0..<levels).first(where: { collides(i, level: $0) }) else { continue }
+                if let e = next[keys[i]] ?? last[keys[i]], e.choice == choice[i], e.level == j0, e.candidates == table.count[i],
+                   signature(e.links) == e.signature {
+                    next[keys[i]] = e
+                    skipped += 1
+                    continue
+                }
+                tried.append(i)
                 let mark = trail.count
                 delta = 0
                 let ok = resolve(i, level: j0)
@@ -352,15 +405,134 @@ struct AlternatingChains {
                     }
                 }
                 let unitMoves = Set(trail[mark...].map(\.flow)).count
-                if ok && delta + AlternatingChains.acceptCharge * Double(unitMoves) <= -gain && moved <= moveCap {
+                let gains = ok && delta + AlternatingChains.acceptCharge * Double(unitMoves) <= -gain
+                if gains && moved <= moveCap {
                     changed = true
+                    next[keys[i]] = nil
                 } else {
                     undo(to: mark)
+                    // (One the move cap stopped is not remembered: it may fit in a later round.)
+                    if gains {
+                        next[keys[i]] = nil
+                    } else {
+                        let links = reads.links
+                        next[keys[i]] = ChainMemory.Entry(choice: choice[i], level: j0, candidates: table.count[i],
+                                                          links: links, signature: signature(links))
+                    }
                 }
             }
         }
+        memory.entries = next
         return changed ? choice : nil
     }
+
+    /// The state of `links` that a unit reads: on each, the full flows, their paths and whether they
+    /// may move, combined into one number.
+    private func signature(_ links: [Int32]) -> UInt64 {
+        var s: UInt64 = 0
+        for l in links {
+            var x = fixedTokens[Int(l)]
+            occupants.forEach(Int(l)) { o in
+                if o >= 0 { x ^= ChainMemory.mix(token[Int(o)] &+ UInt64(UInt32(truncatingIfNeeded: choice[Int(o)]))) }
+                return true
+            }
+            s &+= ChainMemory.mix(x ^ UInt64(UInt32(bitPattern: l)) &* 0x9E37_79B9_7F4A_7C15)
+        }
+        return s
+    }
+}
+
+/// What the alternating chains remember between units and rounds: each unit that found nothing, with
+/// the links it read and their state (`AlternatingChains.run`). Cleared when the thresholds or the
+/// fabric's links change.
+struct ChainMemory {
+    struct Entry {
+        /// The flow's candidate index, the level it collided at and its number of candidates.
+        var choice: Int, level: Int, candidates: Int
+        var links: [Int32]
+        var signature: UInt64
+    }
+    var over = 0.0, gain = 0.0
+    var entries: [FlowKey: Entry] = [:]
+
+    /// A 64-bit mix (SplitMix64's finaliser): equal inputs, equal outputs, on every run.
+    @inline(__always) static func mix(_ v: UInt64) -> UInt64 {
+        var z = v &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Marks the identity of a flow that may not move.
+    static let fixedMark: UInt64 = 0xF1ED_F1ED_F1ED_F1ED
+}
+
+extension FlowKey {
+    /// The 5-tuple in 64 bits, the same on every run (Swift's `Hasher` is seeded per process).
+    var fingerprint: UInt64 {
+        func address(_ a: IPAddress) -> UInt64 {
+            switch a {
+            case .v4(let v): return UInt64(v.value)
+            case .v6(let v): return ChainMemory.mix(v.high) ^ v.low
+            }
+        }
+        var h = ChainMemory.mix(address(src))
+        h = ChainMemory.mix(h ^ address(dst))
+        return ChainMemory.mix(h ^ (UInt64(proto) << 32 | UInt64(sport) << 16 | UInt64(dport)))
+    }
+}
+
+/// The links a unit of work reads, each once, in the order first read: a mark per link (this unit's
+/// number) says whether it is listed yet. Raw memory, shared by copies: the chains read links a few
+/// million times a round, and arrays or a class's fields are checked at every touch.
+struct ReadLinks {
+    /// Per link, the unit that last listed it; then the list; then the unit's number and the length.
+    private let mark: UnsafeMutablePointer<UInt32>
+    private let list: UnsafeMutablePointer<Int32>
+    private let state: UnsafeMutablePointer<Int>
+    private let count: Int
+    /// Owns the memory (and frees it with the last copy).
+    private let owner: Owner
+
+    private final class Owner {
+        let pointers: (UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int>)
+        init(_ p: (UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int>)) { pointers = p }
+        deinit {
+            pointers.0.deallocate()
+            pointers.1.deallocate()
+            pointers.2.deallocate()
+        }
+    }
+
+    init(links n: Int) {
+        count = max(n, 1)
+        mark = .allocate(capacity: count)
+        mark.initialize(repeating: 0, count: count)
+        list = .allocate(capacity: count)
+        state = .allocate(capacity: 2)
+        state.initialize(repeating: 0, count: 2)
+        owner = Owner((mark, list, state))
+    }
+
+    /// A new unit: nothing read yet.
+    func begin() {
+        state[0] = state[0] == Int(UInt32.max) ? 0 : state[0] + 1
+        if state[0] == 0 {
+            mark.update(repeating: 0, count: count)
+            state[0] = 1
+        }
+        state[1] = 0
+    }
+
+    @inline(__always) func note(_ l: Int) {
+        let unit = UInt32(truncatingIfNeeded: state[0])
+        guard l >= 0 && l < count && mark[l] != unit else { return }
+        mark[l] = unit
+        list[state[1]] = Int32(truncatingIfNeeded: l)
+        state[1] += 1
+    }
+
+    /// The links read since `begin`.
+    var links: [Int32] { Array(UnsafeBufferPointer(start: list, count: state[1])) }
 }
 
 /// A flow's candidates grouped by the link they use at one level on one side, so that a chain finds

@@ -361,6 +361,62 @@ import Topology
         #expect(quietRearranging <= 4, "the rearranging phases ran \(quietRearranging) times in 30 unchanged rounds")
     }
 
+    /// Phase 1 remembers each unit that found nothing with the links it read, and tries it again
+    /// only once the full flows on those links change (or one of them moves or may no longer move).
+    /// On a k=8 permutation, round by round, it decides as a selector that remembers nothing, and a
+    /// round with nothing changed near any unit tries none of them again.
+    @Test func chainMemoryTriesAgainOnlyWhatChanged() throws {
+        let t = try Topology.fatTree(k: 8)
+        let n = t.hosts.count
+        let cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
+        var flows = permutationFlows(t, seed: 1)
+        // A small flow (never full: no unit reads it) whose path alternates, so that every round's
+        // state is new and the rearranging phases run (no backoff).
+        let smallPaths = t.equalCostPaths(from: HostID(0), to: HostID(n - 1))
+        var remembering = TuskSelector(rearrangeBudget: 0, searchBudget: 0)
+        var forgetting = remembering
+        forgetting.remembersChains = false
+        func round(_ r: Int) -> (tried: [FlowKey], skipped: Int, triedWithout: [FlowKey], moves: Int) {
+            let small = ElephantFlow(key: key(999), src: HostID(0), dst: HostID(n - 1), rate: 1e6, demand: 1e6,
+                                     current: smallPaths[r % 2], candidates: smallPaths, movable: false)
+            let all = flows + [small]
+            var load = [Double](repeating: 0, count: cap.count)
+            for f in all { for d in f.current!.links { load[d.index] += f.demand } }
+            let input = SelectionInput(time: Double(r), flows: all, load: load, capacity: cap)
+            let a = remembering.select(input, rules: StabilityRules(maxMoves: n))
+            let b = forgetting.select(input, rules: StabilityRules(maxMoves: n))
+            #expect(a.decisions.map(\.key) == b.decisions.map(\.key) && a.decisions.map(\.to) == b.decisions.map(\.to),
+                    "round \(r): remembering and forgetting selectors decide differently")
+            let moved = Dictionary(a.decisions.map { ($0.key, $0.to) }, uniquingKeysWith: { x, _ in x })
+            for i in flows.indices { if let p = moved[flows[i].key] { flows[i].current = p } }
+            return (remembering.lastChainUnits.tried, remembering.lastChainUnits.skipped, forgetting.lastChainUnits.tried, a.decisions.count)
+        }
+        // Rounds until one in which the remembering selector tries no unit again, while the
+        // forgetting one tries some (units that found nothing, on links where nothing changed). Units
+        // tried in a round where other units moved flows and moved them back are remembered in that
+        // passing state, and are tried once more.
+        var r = 0
+        var quiet: (tried: [FlowKey], skipped: Int, triedWithout: [FlowKey], moves: Int)?
+        while r < 16 && quiet == nil {
+            r += 1
+            let x = round(r)
+            if x.tried.isEmpty && !x.triedWithout.isEmpty { quiet = x }
+        }
+        let q = try #require(quiet, "no round without a unit to try again in \(r)")
+        let remembered = q.triedWithout
+        #expect(q.skipped >= remembered.count)
+        #expect(remembered.allSatisfy { remembering.rememberedLinks(of: $0) != nil })
+        // A full flow on a link one unit read may no longer move: that unit is tried again.
+        let unit = remembered[0]
+        let read = Set(try #require(remembering.rememberedLinks(of: unit)).map(Int.init))
+        let g = try #require(flows.indices.first { flows[$0].key != unit && flows[$0].current!.links.contains { read.contains($0.index) } })
+        flows[g].movable = false
+        r += 1
+        let changed = round(r)
+        #expect(changed.tried.contains(unit))
+        #expect(Set(changed.tried).isSubset(of: Set(changed.triedWithout)))
+    }
+
     /// The backoff's rule, round by round: fruitless rounds (oversubscribed, nothing changed) wait
     /// 1, 3 and 7 rounds, then until the state changes; a change of state, a change made or nothing
     /// oversubscribed starts again. (Whether phases that moved flows and moved them back changed

@@ -11,6 +11,20 @@ func key(_ i: Int, sport: UInt16 = 40000) -> FlowKey {
             proto: IPProtocolNumber.tcp, sport: sport, dport: 5201)
 }
 
+/// A random permutation of `t`'s hosts (no host to itself), one host-rate flow each, every flow on
+/// a random one of its equal-cost paths (as ECMP would place it).
+func permutationFlows(_ t: Topology, seed: UInt64) -> [ElephantFlow] {
+    let n = t.hosts.count
+    var rng = SeededGenerator(seed: seed)
+    var dst = Array(0..<n)
+    repeat { dst.shuffle(using: &rng) } while dst.enumerated().contains { $0.offset == $0.element }
+    return (0..<n).map { s in
+        let ps = t.equalCostPaths(from: HostID(s), to: HostID(dst[s]))
+        return ElephantFlow(key: key(s), src: HostID(s), dst: HostID(dst[s]), rate: 1e9, demand: 1e9,
+                            current: ps[Int.random(in: 0..<ps.count, using: &rng)], candidates: ps)
+    }
+}
+
 @Suite struct DemandEstimatorTests {
     /// Hedera (NSDI 2010) Fig. 4: hosts A, B, C, D; flows A→B, A→C, A→D, B→A, B→A, B→C, C→A, C→D, D→B, D→B.
     @Test func hederaWorkedExample() {
@@ -231,17 +245,8 @@ struct SmallFabric {
     static func permutationRound(_ selector: TuskSelector, seed: UInt64, rounds: Int = 1) -> (overloaded: Int, moves: Int) {
         let t = try! Topology.fatTree(k: 8)
         let n = t.hosts.count
-        var rng = SeededGenerator(seed: seed)
-        var dst = Array(0..<n)
-        repeat { dst.shuffle(using: &rng) } while dst.enumerated().contains { $0.offset == $0.element }
         let cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
-        var flows: [ElephantFlow] = []
-        for s in 0..<n {
-            let ps = t.equalCostPaths(from: HostID(s), to: HostID(dst[s]))
-            let cur = ps[Int.random(in: 0..<ps.count, using: &rng)]
-            flows.append(ElephantFlow(key: key(s), src: HostID(s), dst: HostID(dst[s]), rate: 1e9, demand: 1e9,
-                                      current: cur, candidates: ps))
-        }
+        var flows = permutationFlows(t, seed: seed)
         func load() -> [Double] {
             var l = [Double](repeating: 0, count: cap.count)
             for f in flows { for d in f.current!.links { l[d.index] += f.demand } }
