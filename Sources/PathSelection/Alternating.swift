@@ -39,6 +39,9 @@ struct AlternatingChains {
     /// Charge per flow a unit moves when deciding whether to keep it: half the search's, so a unit
     /// that frees one full link may move up to about 18 flows.
     static let acceptCharge = RearrangementSearch.moveCharge / 2
+    /// A unit whose gain fell short of keeping it by less than this (in utilization: one full link) is not
+    /// remembered (`ChainMemory`).
+    static let closeCall = 1.0
 
     /// Candidate paths, flat (shared links left out); a flow whose candidates differ in length
     /// takes no part and only occupies its links.
@@ -70,6 +73,8 @@ struct AlternatingChains {
     /// The flows whose units were tried, and the number not tried again (`ChainMemory`), this run
     /// (the tests read them).
     private(set) var tried: [Int] = [], skipped = 0
+    /// The flows whose units were not tried again (in either pass), by index.
+    private(set) var remembered: [Int] = []
 
     /// `fixed`: the elephants that may not move this round, with their paths and demands.
     init(flows: [ElephantFlow], assigned: [Path], table: CandidateLinks, fixed: [(key: FlowKey, path: Path, demand: Double)],
@@ -390,6 +395,7 @@ struct AlternatingChains {
                    signature(e.links) == e.signature {
                     next[keys[i]] = e
                     skipped += 1
+                    remembered.append(i)
                     continue
                 }
                 tried.append(i)
@@ -405,14 +411,17 @@ struct AlternatingChains {
                     }
                 }
                 let unitMoves = Set(trail[mark...].map(\.flow)).count
-                let gains = ok && delta + AlternatingChains.acceptCharge * Double(unitMoves) <= -gain
+                let shortfall = delta + AlternatingChains.acceptCharge * Double(unitMoves) + gain
+                let gains = ok && shortfall <= 0
                 if gains && moved <= moveCap {
                     changed = true
                     next[keys[i]] = nil
                 } else {
                     undo(to: mark)
-                    // (One the move cap stopped is not remembered: it may fit in a later round.)
-                    if gains {
+                    // A unit the move cap stopped is not remembered (it may fit in a later round), nor
+                    // one that came close: the loads it weighed are measured, and their noise may
+                    // tip it over in a later round.
+                    if ok && shortfall < AlternatingChains.closeCall {
                         next[keys[i]] = nil
                     } else {
                         let links = reads.links
