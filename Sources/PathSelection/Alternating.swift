@@ -558,11 +558,8 @@ final class CandidateGroups {
     private let candidateBits: UInt32
     /// `start` of a group whose links rise with the candidate index: it has no keys.
     private static let rising = -2
-    /// `start` of a group whose links rise in runs of one length by one step (the row's order at
-    /// that position is a progression, `Progression`): it is computed from the order, with no keys.
-    private static let progression = -3
-    /// Where each (flow, level, side)'s keys start in `keys`, -1 until built (`rising` or a
-    /// progression: no keys needed): a slot per flow and
+    /// Where each (flow, level, side)'s keys start in `keys`, -1 until built (`rising`: no keys
+    /// needed; a group computed from a progression uses no slot): a slot per flow and
     /// side for each of `levels` levels (a flat array: a dictionary lookup per question cost more
     /// than the binary search that follows it).
     private var start: [Int]
@@ -594,10 +591,13 @@ final class CandidateGroups {
         case keys
     }
 
-    /// How the groups of flow `i` at level `j` on one side are found, once one has been asked for.
-    func storage(of i: Int, level j: Int, sideA: Bool) -> Storage {
+    /// How the groups of flow `i` at level `j` on one side are found, once one has been asked for
+    /// (a progression needs nothing built: it is known from the row).
+    func storage(of i: Int, level j: Int, sideA: Bool, table: CandidateLinks) -> Storage {
+        let r = table.row(i), position = sideA ? j : r.width - 1 - j
+        if keyed && j < levels && (0..<r.width).contains(position) && r.orders[position].run > 0 { return .progression }
         let s = start[(i * levels + j) * 2 + (sideA ? 1 : 0)]
-        return s == -1 ? .none : s == CandidateGroups.rising ? .rising : s == CandidateGroups.progression ? .progression : .keys
+        return s == -1 ? .none : s == CandidateGroups.rising ? .rising : .keys
     }
 
     /// Calls `body` with each candidate of the group, in index order, until it returns false.
@@ -610,31 +610,29 @@ final class CandidateGroups {
             for c in 0..<n where link(c) == l { if !body(c) { return } }
             return
         }
-        let shift = candidateBits
-        let id = (i &* levels &+ j) &* 2 &+ (sideA ? 1 : 0)
-        var s = start[id]
-        if s == -1 {
-            // Where the links already rise with the candidate index (the routing table's order: by
-            // egress port at each hop, so every level of a fat-tree or leaf-spine), the groups are
-            // runs of the table itself and need no keys. Where, further, the runs are of one length
-            // and their links rise by one step (a fat-tree's: link v0 + d·⌊c / R⌋), a group is
-            // computed without reading the row at all. (The row worked out each position's order
-            // when it was built.)
-            let order = r.orders[position]
-            if order.run > 0 || order.rising {
-                s = order.run > 0 ? CandidateGroups.progression : CandidateGroups.rising
-                start[id] = s
-            }
-        }
-        if s == CandidateGroups.progression {
+        // Where the links rise with the candidate index (the routing table's order: by egress port
+        // at each hop, so every level of a fat-tree or leaf-spine), the groups are runs of the table
+        // itself and need no keys. Where, further, the runs are of one length and their links rise
+        // by one step (a fat-tree's: link v0 + d·⌊c / R⌋), a group is computed without reading the
+        // row at all, from the order the row worked out for the position when it was built; nothing
+        // else is looked up (a flow's slot in `start` was a cache miss of its own at k=32).
+        let order = r.orders[position]
+        if order.run > 0 {
             // The candidates of link `first + step·g` are those from `g·run` to `g·run + run - 1`.
-            let order = r.orders[position], run = Int(order.run), d = Int(order.step)
+            let run = Int(order.run), d = Int(order.step)
             let x = Int(l) - Int(order.first)
             guard x >= 0, x % d == 0 else { return }
             let lo = (x / d) * run
             guard lo < n else { return }
             for c in lo..<min(n, lo + run) where !body(c) { return }
             return
+        }
+        let shift = candidateBits
+        let id = (i &* levels &+ j) &* 2 &+ (sideA ? 1 : 0)
+        var s = start[id]
+        if s == -1 && order.rising {
+            s = CandidateGroups.rising
+            start[id] = s
         }
         if s == CandidateGroups.rising {
             var lo = 0, hi = n

@@ -190,7 +190,7 @@ import Topology
                         groups.forEach(of: i, level: j, sideA: sideA, link: l, table: table) { first.append($0); return false }
                         #expect(first == Array(expected.prefix(1)))
                     }
-                    let kind = groups.storage(of: i, level: j, sideA: sideA).rawValue
+                    let kind = groups.storage(of: i, level: j, sideA: sideA, table: table).rawValue
                     seen[kind, default: 0] += 1
                     // What the column of links says: rising, and in even runs by one step, or not.
                     let column = (0..<table.count[i]).map { Int(table.link(i, $0, sideA ? j : w - 1 - j)) }
