@@ -66,8 +66,9 @@ struct AlternatingChains {
     private let keys: [FlowKey]
     /// Each flow's identity in a link's signature (its key, and whether it may take part).
     private let token: [UInt64]
-    /// Per link, the identities of the full flows on it that may not move, combined.
-    private var fixedTokens: [UInt64]
+    /// Per link, the identities of the full flows on it, each with its path, and of those that may
+    /// not move, combined (what `signature` reads; `move` keeps it).
+    private var linkTokens: [UInt64]
     /// The links the unit under way has read.
     private let reads: ReadLinks
     /// The flows whose units were tried, and the number not tried again (`ChainMemory`), this run
@@ -100,17 +101,25 @@ struct AlternatingChains {
             choice.append(c)
             if isFull { for x in path where x >= 0 { occupants.append(Int(x), Int32(i)) } }
         }
-        var fixedTokens = [UInt64](repeating: 0, count: n)
+        var linkTokens = [UInt64](repeating: 0, count: n)
         for (key, p, d) in fixed {
             let t = ChainMemory.mix(key.fingerprint ^ ChainMemory.fixedMark)
             for l in p.links where l.index < n && 2 * d * inverse[l.index] > over {
                 occupants.append(l.index, -1)
-                fixedTokens[l.index] ^= t
+                linkTokens[l.index] ^= t
             }
         }
-        self.fixedTokens = fixedTokens
         keys = flows.map(\.key)
-        token = zip(flows, eligible).map { f, e in ChainMemory.mix(f.key.fingerprint) ^ (e ? 0 : 1) }
+        let token = zip(flows, eligible).map { f, e in ChainMemory.mix(f.key.fingerprint) ^ (e ? 0 : 1) }
+        self.token = token
+        for i in flows.indices where full[i] {
+            let c = choice[i], t = Self.tokenOf(token[i], on: c)
+            for k in 0..<table.width[i] {
+                let x = table.link(i, c, k)
+                if x >= 0 { linkTokens[Int(x)] ^= t }
+            }
+        }
+        self.linkTokens = linkTokens
         reads = ReadLinks(links: n)
         self.eligible = eligible
         self.full = full
@@ -200,9 +209,22 @@ struct AlternatingChains {
             util[x] = v
             if isFull { occupants.append(x, Int32(i)) }
         }
+        if isFull {
+            let r = table.row(i), ta = Self.tokenOf(token[i], on: a), tc = Self.tokenOf(token[i], on: c)
+            for k in 0..<r.width {
+                let x = r.link(a, k), y = r.link(c, k)
+                if x >= 0 { linkTokens[Int(x)] ^= ta }
+                if y >= 0 { linkTokens[Int(y)] ^= tc }
+            }
+        }
         moved += (c != table.home[i] ? 1 : 0) - (a != table.home[i] ? 1 : 0)
         trail.append((i, a))
         choice[i] = c
+    }
+
+    /// A full flow's identity on a link's signature: its token and its candidate.
+    @inline(__always) private static func tokenOf(_ token: UInt64, on c: Int) -> UInt64 {
+        ChainMemory.mix(token &+ UInt64(UInt32(truncatingIfNeeded: c)))
     }
 
     private mutating func undo(to mark: Int) {
@@ -440,12 +462,7 @@ struct AlternatingChains {
     private func signature(_ links: [Int32]) -> UInt64 {
         var s: UInt64 = 0
         for l in links {
-            var x = fixedTokens[Int(l)]
-            occupants.forEach(Int(l)) { o in
-                if o >= 0 { x ^= ChainMemory.mix(token[Int(o)] &+ UInt64(UInt32(truncatingIfNeeded: choice[Int(o)]))) }
-                return true
-            }
-            s &+= ChainMemory.mix(x ^ UInt64(UInt32(bitPattern: l)) &* 0x9E37_79B9_7F4A_7C15)
+            s &+= ChainMemory.mix(linkTokens[Int(l)] ^ UInt64(UInt32(bitPattern: l)) &* 0x9E37_79B9_7F4A_7C15)
         }
         return s
     }
