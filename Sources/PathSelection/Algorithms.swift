@@ -243,7 +243,7 @@ public struct TuskSelector: PathSelector {
                 memoryCapacity = input.capacity
             }
             let better = chains.run(minGain: rules.minGain, memory: &chainMemory)
-            lastChainUnits = (chains.tried.map { movable[$0].key }, chains.skipped)
+            lastChainUnits = (chains.tried.map { movable[$0].key }, chains.remembered.count)
             if followsChanges {
                 for i in chains.remembered { unchanged[i] = true }
                 for i in chains.tried { unchanged[i] = false }

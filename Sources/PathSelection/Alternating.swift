@@ -71,11 +71,9 @@ struct AlternatingChains {
     private var linkTokens: [UInt64]
     /// The links the unit under way has read.
     private let reads: ReadLinks
-    /// The flows whose units were tried, and the number not tried again (`ChainMemory`), this run
-    /// (the tests read them).
-    private(set) var tried: [Int] = [], skipped = 0
-    /// The flows whose units were not tried again (in either pass), by index.
-    private(set) var remembered: [Int] = []
+    /// The flows whose units were tried this run, and those not tried again (`ChainMemory`; in
+    /// either pass), by index.
+    private(set) var tried: [Int] = [], remembered: [Int] = []
 
     /// `fixed`: the elephants that may not move this round, with their paths and demands.
     init(flows: [ElephantFlow], assigned: [Path], table: CandidateLinks, fixed: [(key: FlowKey, path: Path, demand: Double)],
@@ -416,7 +414,6 @@ struct AlternatingChains {
                 if let e = next[keys[i]] ?? last[keys[i]], e.choice == choice[i], e.level == j0, e.candidates == table.count[i],
                    signature(e.links) == e.signature {
                     next[keys[i]] = e
-                    skipped += 1
                     remembered.append(i)
                     continue
                 }
