@@ -199,8 +199,11 @@ public struct ElephantControl: Sendable {
     private var pathCache: [Int: CandidatePaths] = [:]
     /// The programmer's settings changed since the last plan (a new policy).
     private var programmingChanged = false
-    /// Large fabrics: the candidates of the pairs this round's elephants use (then `pathCache`).
-    private var pathsInUse: [Int: CandidatePaths] = [:]
+    /// Large fabrics: the candidates of the pairs the elephants use, with the last round that used
+    /// each; kept from round to round, a pair forgotten when a round passes without it.
+    private var pathsInUse: [Int: (paths: CandidatePaths, round: Int)] = [:]
+    /// Pairs of `pathsInUse` used this round.
+    private var pairsUsed = 0
     /// A move of the last few seconds, for the measurement lag's compensation.
     private struct RecentMove {
         var key: FlowKey, time: Double, rate: Double, from: Path, to: Path
@@ -224,6 +227,8 @@ public struct ElephantControl: Sendable {
         stability = StabilityState(smoothing: policy.smoothing, holdTime: policy.holdTime)
         programmer = FabricProgrammer(topology: fabric.topology, config: ProgrammingConfig(policy: policy))
         enumerator = PathEnumerator(topology: fabric.topology, routing: fabric.routing, hostSwitch: fabric.hostSwitch)
+        // The routing table's path counts: worked out now, once per topology, not in the first round.
+        fabric.routing.prepareCandidatePaths()
     }
 
     static func makeSelector(_ a: SelectorAlgorithm, seed: UInt64) -> any PathSelector {
@@ -390,12 +395,16 @@ public struct ElephantControl: Sendable {
 
         // Pins whose flow has gone quiet have timed out on the switches.
         // (Each pin's outcome depends on its flow alone, so they are read in the table's own order.)
+        // (Adopted pins are few and rare: with none, nothing here looks them up.)
+        let anyAdopted = !adoptedAt.isEmpty
         for key in programmer.installed.keys {
             let lastSeen = analytics.lastSeen(key)
             // An adopted pin whose flow the analytics have not seen yet (they start empty after a
             // restart) is kept until its entries would have idled out on the switches.
-            if lastSeen == nil, let at = adoptedAt[key], t - at <= policy.idleTimeout + 2 * policy.smoothingTime { continue }
-            adoptedAt[key] = nil
+            if anyAdopted {
+                if lastSeen == nil, let at = adoptedAt[key], t - at <= policy.idleTimeout + 2 * policy.smoothingTime { continue }
+                adoptedAt[key] = nil
+            }
             if lastSeen == nil || t - lastSeen! > policy.idleTimeout {
                 programmer.expire(key)
                 stability.forget(key)
@@ -409,9 +418,21 @@ public struct ElephantControl: Sendable {
         var keys: [FlowKey] = [], hosts: [(HostID, HostID)] = [], rawRates: [(FlowKey, Double)] = []
         var errors: [Double] = []
         var currents: [Path?] = [], pinned: [Bool] = []
+        // The demand each pinned elephant's pin was installed with (NaN when not pinned): a round
+        // whose demands all match changes no pin (see `quiet`).
+        var pinDemand: [Double] = []
+        keys.reserveCapacity(reports.count)
+        hosts.reserveCapacity(reports.count)
+        rawRates.reserveCapacity(reports.count)
+        errors.reserveCapacity(reports.count)
+        currents.reserveCapacity(reports.count)
+        pinned.reserveCapacity(reports.count)
+        pinDemand.reserveCapacity(reports.count)
+        result.elephants.reserveCapacity(reports.count)
         // Path inference learns each switch port's link once (in and out), by the analytics' slot.
         if linkOfSlot.instance != generation.instance { linkOfSlot = (generation.instance, [], []) }
         var picked: [FlowAnalytics.FlowReport] = []
+        picked.reserveCapacity(reports.count)
         // No moves on stale data: an elephant not sampled for a few rounds has stopped, or its samples
         // stopped coming; its estimate only decays. (Its placement is kept until its entries idle out.)
         let staleAfter = max(2, 3 * interval)
@@ -425,9 +446,11 @@ public struct ElephantControl: Sendable {
             picked.append(r)
             if let at = installed.index(forKey: r.key) {
                 currents.append(installed.values[at].pin.path)
+                pinDemand.append(installed.values[at].pin.demand)
                 pinned.append(true)
             } else {
                 currents.append(inferPath(src: src, dst: dst, links: r.links, slots: r.linkSlots, analytics: analytics))
+                pinDemand.append(.nan)
                 pinned.append(false)
             }
         }
@@ -448,15 +471,10 @@ public struct ElephantControl: Sendable {
         }
         var elephants: [ElephantFlow] = []
         elephants.reserveCapacity(keys.count)
-        var demandOf: [FlowKey: Double] = [:]
-        demandOf.reserveCapacity(keys.count)
-        pathsInUse = [:]
-        pathsInUse.reserveCapacity(keys.count)
+        pairsUsed = 0
         defer {
-            if topo.hosts.count > 1024 {
-                pathCache = pathsInUse
-                pathsInUse = [:]
-            }
+            // Pairs no elephant used this round are forgotten.
+            if pairsUsed < pathsInUse.count { pathsInUse = pathsInUse.filter { $0.value.round == rounds } }
         }
         for i in keys.indices {
             let (src, dst) = hosts[i]
@@ -470,7 +488,6 @@ public struct ElephantControl: Sendable {
             elephants.append(ElephantFlow(key: keys[i], src: src, dst: dst, rate: rates[i], demand: demands[i], current: currents[i],
                                           candidates: cands, priority: rule.priority,
                                           movable: movable, rateError: errors[i]))
-            demandOf[keys[i]] = demands[i]
             result.elephants.append(RoundElephant(key: keys[i], src: src, dst: dst, rate: rates[i], measuredBps: picked[i].bps,
                                                   errorPercent: picked[i].errorPercent, current: currents[i],
                                                   pinned: pinned[i], firstSeen: picked[i].firstSeen,
@@ -505,17 +522,22 @@ public struct ElephantControl: Sendable {
         // The common case first: no move, no new settings, no link down, and every pin kept with the
         // same demand. Then the desired pins are the installed ones, and the plan is empty: neither
         // is built (8,192 pins at k=32).
+        // (A pinned elephant's demand is compared with its pin's; the pins of other flows keep theirs.)
         let quiet = !programmingChanged && selection.decisions.isEmpty && keepsPins && downLinks.isEmpty
-            && programmer.installed.allSatisfy { key, held in
-                (demandOf[key] ?? held.pin.demand) == held.pin.demand && !policy.classify(key).excluded
-            }
+            && zip(demands, pinDemand).allSatisfy { d, pin in pin.isNaN || d == pin }
+            && (!policy.excludes || programmer.installed.keys.allSatisfy { !policy.classify($0).excluded })
+        // Each elephant's demand by key (the last entry of a key listed twice), for the pins.
+        let demandOf = quiet ? [:] : Dictionary(zip(keys, demands), uniquingKeysWith: { _, last in last })
         // (In the table's own order: `program` orders the pins itself, and nothing else here depends on it.)
-        for (_, installed) in programmer.installed where !quiet {
-            let pin = installed.pin
-            if !keepsPins || policy.classify(pin.key).excluded { continue }
-            var p = pin
-            if let d = demandOf[p.key] { p.demand = d }
-            desired[p.key] = p
+        // (Not a `where !quiet` clause: that still copies out every pin to test it.)
+        if !quiet {
+            for (_, installed) in programmer.installed {
+                let pin = installed.pin
+                if !keepsPins || policy.classify(pin.key).excluded { continue }
+                var p = pin
+                if let d = demandOf[p.key] { p.demand = d }
+                desired[p.key] = p
+            }
         }
         // Where each decided flow is among the elephants (its first entry): found by one pass over
         // the elephants with the decisions' keys, not by indexing every elephant (65,536 at k=64).
@@ -583,8 +605,9 @@ public struct ElephantControl: Sendable {
 
     private mutating func candidates(_ src: HostID, _ dst: HostID, hosts: Int) -> CandidatePaths {
         // Small fabrics keep every pair's paths. Large ones (k=32: 256 paths for each of 8,192 pairs)
-        // keep the pairs of this round's elephants (`pathsInUse`), from one round to the next: a pair
-        // is enumerated when it first carries an elephant, and forgotten when it no longer does.
+        // keep the pairs of the elephants (`pathsInUse`), from one round to the next: a pair is
+        // enumerated when it first carries an elephant, and forgotten after a round in which it
+        // carries none.
         // The selector knows a pair's candidates by this array's storage and keeps its own tables
         // for them as long as they are the same.
         let key = src.index * hosts + dst.index
@@ -594,9 +617,16 @@ public struct ElephantControl: Sendable {
             pathCache[key] = p
             return p
         }
-        if let p = pathsInUse[key] { return p }
-        let p = pathCache[key] ?? enumerator.candidates(from: src, to: dst)
-        pathsInUse[key] = p
+        if let i = pathsInUse.index(forKey: key) {
+            if pathsInUse.values[i].round != rounds {
+                pathsInUse.values[i].round = rounds
+                pairsUsed += 1
+            }
+            return pathsInUse.values[i].paths
+        }
+        let p = enumerator.candidates(from: src, to: dst)
+        pathsInUse[key] = (p, rounds)
+        pairsUsed += 1
         return p
     }
 

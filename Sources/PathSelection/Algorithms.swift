@@ -205,8 +205,15 @@ public struct TuskSelector: PathSelector {
             plan.add(cur, f.demand)
             if f.movable && f.candidates.count > 1 { movable.append(f) } else { settled.add(cur, f.demand) }
         }
-        movable.sort { ($0.priority, $0.demand) != ($1.priority, $1.demand)
-            ? ($0.priority, $0.demand) > ($1.priority, $1.demand) : $0.key < $1.key }
+        // (Their indices are sorted, then the flows put in that order: a flow is a large value, and
+        // moving them was most of a quiet round's sort. Both sorts are stable: the same order.)
+        let order = movable.withUnsafeBufferPointer { m in
+            movable.indices.sorted { a, b in
+                (m[a].priority, m[a].demand) != (m[b].priority, m[b].demand)
+                    ? (m[a].priority, m[a].demand) > (m[b].priority, m[b].demand) : m[a].key < m[b].key
+            }
+        }
+        movable = order.map { movable[$0] }
 
         var assigned: [Path] = movable.map { $0.current! }
         var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)

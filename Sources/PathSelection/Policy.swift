@@ -155,6 +155,11 @@ public struct Policy: Sendable, Equatable {
     }
 
     /// The first matching rule's verdict for a flow: excluded, and its priority.
+    /// Whether any rule excludes flows.
+    public var excludes: Bool {
+        rules.contains { if case .exclude = $0.action { true } else { false } }
+    }
+
     public func classify(_ k: FlowKey) -> (excluded: Bool, priority: Int) {
         for r in rules where r.match.matches(k) {
             switch r.action {

@@ -16,6 +16,9 @@ public struct StabilityState: Sendable {
     private var flowRate: [FlowKey: (rate: Double, prior: Double?, seen: UInt64)] = [:]
     private var rateRound: UInt64 = 0
     private var lastMove: [FlowKey: Double] = [:]
+    /// The latest of `lastMove`'s times: once it is a hold time ago, no flow is held, and none is
+    /// looked up (a settled fabric's rounds ask for every elephant).
+    private var latestMove = -Double.infinity
     /// Moves made per flow (for the "moves per elephant" figure).
     public private(set) var moveCount: [FlowKey: Int] = [:]
     public private(set) var totalMoves = 0
@@ -67,12 +70,13 @@ public struct StabilityState: Sendable {
 
     /// True while the flow is inside its hold time.
     public func isHeld(_ k: FlowKey, at t: Double) -> Bool {
-        guard let m = lastMove[k] else { return false }
+        guard t - latestMove < holdTime, let m = lastMove[k] else { return false }
         return t - m < holdTime
     }
 
     public mutating func recordMove(_ k: FlowKey, at t: Double) {
         lastMove[k] = t
+        latestMove = max(latestMove, t)
         moveCount[k, default: 0] += 1
         totalMoves += 1
     }

@@ -1,3 +1,4 @@
+import Packets
 import Synchronization
 
 // Equal-cost shortest paths. Cost is the number of switch-to-switch hops; ECMP in a Clos fabric
@@ -148,6 +149,15 @@ public struct RoutingTable: Sendable {
         return out
     }
 
+    /// Works out, for every switch with hosts, how many shortest paths lead to it from each switch
+    /// (what `candidatePaths` reads), now rather than when a pair toward it is first described. A
+    /// control loop calls it when it starts: otherwise its first round does this work (a k=32
+    /// fat-tree: 512 destination switches, about 27 ms of CPU), and a round should not pay for
+    /// what the topology alone decides. Idempotent; the table's copies share the result.
+    public func prepareCandidatePaths() {
+        graph.prepareAll()
+    }
+
     /// The same paths, in the same order, described rather than listed: each is worked out from the
     /// table when it is read (`CandidatePaths`). A pair of a k=64 fat-tree has 1,024 of them; as a
     /// list they took about 100 bytes each, described they take nothing per path.
@@ -202,6 +212,14 @@ final class RoutingGraph: Sendable {
         self.distances = distances
         self.row = row
         toward = Mutex(Array(repeating: nil, count: distances.count))
+    }
+
+    /// Works out `toward(row:)` for every destination switch, half on each of two threads (each
+    /// row alone: the same rows on one thread or two).
+    func prepareAll() {
+        let rows = distances.count, half = rows / 2
+        guard rows > 0 else { return }
+        inParallel({ for r in 0..<half { _ = self.toward(row: r) } }, { for r in half..<rows { _ = self.toward(row: r) } })
     }
 
     /// What the walks toward the switch of row `r` read.

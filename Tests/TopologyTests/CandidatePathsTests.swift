@@ -20,6 +20,30 @@ import Testing
         return try Topology(name: "uneven", switches: sw, links: links, hosts: hosts)
     }
 
+    /// Path counts worked out ahead, on two threads (`prepareCandidatePaths`), describe the same
+    /// paths as counts worked out pair by pair when first asked for.
+    @Test func preparedCountsDescribeTheSamePaths() throws {
+        for topo in [try Topology.fatTree(k: 8), try Topology.leafSpine(leaves: 5, spines: 3, hostsPerLeaf: 2), try Self.uneven()] {
+            let prepared = RoutingTable(topo), lazy = RoutingTable(topo)
+            prepared.prepareCandidatePaths()
+            prepared.prepareCandidatePaths()
+            var pairs = 0
+            for a in topo.hosts.indices {
+                for b in topo.hosts.indices where a != b && (topo.hosts.count < 20 || (a * 7 + b) % 5 == 0) {
+                    let s = topo.hosts[a].attachment.switchID, t = topo.hosts[b].attachment.switchID
+                    let first = topo.uplink(of: HostID(a)), last = topo.downlink(of: HostID(b))
+                    let p = prepared.candidatePaths(from: s, to: t, first: first, last: last)
+                    let l = lazy.candidatePaths(from: s, to: t, first: first, last: last)
+                    #expect(p.count == l.count && p.count > 0, "\(a) -> \(b)")
+                    #expect(Array(p) == Array(l), "\(a) -> \(b)")
+                    #expect(Array(p) == prepared.paths(from: s, to: t, first: first, last: last), "\(a) -> \(b)")
+                    pairs += 1
+                }
+            }
+            #expect(pairs >= 30)
+        }
+    }
+
     @Test func describedPathsAreTheListedOnes() throws {
         for topo in [try Topology.fatTree(k: 4), try Topology.leafSpine(leaves: 3, spines: 3, hostsPerLeaf: 2), try Self.uneven()] {
             let table = RoutingTable(topo)
