@@ -578,9 +578,15 @@ public struct ElephantControl: Sendable {
             stability.recordMove(key, at: t)
             let m = measured(key)
             var changes: [LinkChange] = []
-            let old = Set(d.from?.links ?? []), new = Set(path.links)
+            // The links of one path and not the other, in link order. (A path's few links: arrays
+            // searched, not sets hashed, for each of the 7,745 moves of a first k=32 round.)
+            let old = d.from?.links ?? [], new = path.links
+            var differing: [DirectedLinkID] = []
+            for l in old where !new.contains(l) && !differing.contains(l) { differing.append(l) }
+            for l in new where !old.contains(l) && !differing.contains(l) { differing.append(l) }
+            differing.sort()
             let rate = byKey(key)?.rate ?? 0
-            for l in old.symmetricDifference(new).sorted() {
+            for l in differing {
                 after[l.index] += new.contains(l) ? rate : -rate
                 changes.append(LinkChange(link: l, before: load[l.index] / max(capacity[l.index], 1), after: 0))
             }
