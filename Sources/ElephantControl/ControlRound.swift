@@ -196,6 +196,7 @@ public struct ElephantControl: Sendable {
     /// The analytics' slot of each switch port that has one, and the analytics' port index
     /// generation they were read at.
     private var portSlots: (generation: PortSlotGeneration?, slots: [(slot: Int32, egress: DirectedLinkID)]) = (nil, [])
+    /// Small fabrics (up to 1,024 hosts): the candidates of every pair asked for so far.
     private var pathCache: [Int: CandidatePaths] = [:]
     /// The programmer's settings changed since the last plan (a new policy).
     private var programmingChanged = false
@@ -669,8 +670,7 @@ public struct ElephantControl: Sendable {
         let target = SwitchID(Int(fabric.hostSwitch[dst.index]))
         var guardHops = 0
         while s != target, guardHops < 64 {
-            let hops = fabric.routing.nextHops(at: s, toward: target)
-            guard let pick = hops.count == 1 ? hops.first : hops.first(where: { observed.contains($0.egress.index) }) else { return nil }
+            guard let pick = fabric.routing.nextHop(at: s, toward: target, choosing: { observed.contains($0.index) }) else { return nil }
             links.append(pick.egress)
             s = pick.neighbour
             guardHops += 1

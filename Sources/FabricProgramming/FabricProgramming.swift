@@ -205,7 +205,7 @@ public struct FabricProgrammer: Sendable {
         let target = topology[dst].attachment.switchID
         let cookie = self.cookie(for: key)
         var out: [ElephantEntry] = []
-        for hop in topology.hops(of: path) where routing.nextHops(at: hop.switchID, toward: target).count > 1 {
+        for hop in topology.hops(of: path) where routing.nextHopCount(at: hop.switchID, toward: target) > 1 {
             out.append(ElephantEntry(switchID: hop.switchID, dpid: topology[hop.switchID].dpid, key: key, outPort: hop.outPort,
                                      cookie: cookie, priority: config.priority, idleTimeout: config.idleTimeout))
         }
@@ -217,8 +217,14 @@ public struct FabricProgrammer: Sendable {
     /// rest stay on, or return to, ECMP. Returns the table changes against what is installed.
     public mutating func program(_ desired: [Pin]) -> ProgrammingPlan {
         var plan = ProgrammingPlan()
-        let order = desired.sorted { ($0.priority, $0.demand) != ($1.priority, $1.demand)
-            ? ($0.priority, $0.demand) > ($1.priority, $1.demand) : $0.key < $1.key }
+        // (Indices sorted, then the pins taken in that order: a pin is a large value. The same
+        // order as sorting the pins: both sorts are stable.)
+        let order = desired.withUnsafeBufferPointer { d in
+            desired.indices.sorted { a, b in
+                (d[a].priority, d[a].demand) != (d[b].priority, d[b].demand)
+                    ? (d[a].priority, d[a].demand) > (d[b].priority, d[b].demand) : d[a].key < d[b].key
+            }
+        }.map { desired[$0] }
         var count = [Int](repeating: 0, count: topology.switches.count)
         var next: [FlowKey: InstalledPin] = [:]
         next.reserveCapacity(order.count)

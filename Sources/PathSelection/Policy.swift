@@ -154,12 +154,12 @@ public struct Policy: Sendable, Equatable {
         { hosts in StabilityRules(minGain: minGain, maxMoves: maxMoves(hosts: hosts), hotThreshold: hotThreshold) }
     }
 
-    /// The first matching rule's verdict for a flow: excluded, and its priority.
     /// Whether any rule excludes flows.
     public var excludes: Bool {
         rules.contains { if case .exclude = $0.action { true } else { false } }
     }
 
+    /// The first matching rule's verdict for a flow: excluded, and its priority.
     public func classify(_ k: FlowKey) -> (excluded: Bool, priority: Int) {
         for r in rules where r.match.matches(k) {
             switch r.action {

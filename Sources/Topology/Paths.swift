@@ -136,6 +136,38 @@ public struct RoutingTable: Sendable {
         return neighbours[s.index].filter { d[$0.neighbour.index] == here - 1 }
     }
 
+    /// How many equal-cost next hops `s` has toward `target`: `nextHops(at:toward:).count`, without
+    /// making the list (the plan asks this at every hop of every pin it writes).
+    public func nextHopCount(at s: SwitchID, toward target: SwitchID) -> Int {
+        let r = graph.row[target.index]
+        guard r >= 0 else { return 0 }
+        let d = graph.distances[r]
+        let here = d[s.index]
+        guard here != 255, here > 0 else { return 0 }
+        var n = 0
+        for (_, nb) in neighbours[s.index] where d[nb.index] == here - 1 { n += 1 }
+        return n
+    }
+
+    /// `nextHops(at:toward:)`'s only hop when there is one, else the first whose egress `chosen`
+    /// accepts (nil if none does), in the same order, without making the list.
+    public func nextHop(at s: SwitchID, toward target: SwitchID,
+                        choosing chosen: (DirectedLinkID) -> Bool) -> (egress: DirectedLinkID, neighbour: SwitchID)? {
+        let r = graph.row[target.index]
+        guard r >= 0 else { return nil }
+        let d = graph.distances[r]
+        let here = d[s.index]
+        guard here != 255, here > 0 else { return nil }
+        var only: (egress: DirectedLinkID, neighbour: SwitchID)?, count = 0
+        var first: (egress: DirectedLinkID, neighbour: SwitchID)?
+        for hop in neighbours[s.index] where d[hop.neighbour.index] == here - 1 {
+            count += 1
+            if count == 1 { only = hop }
+            if first == nil && chosen(hop.egress) { first = hop }
+        }
+        return count == 1 ? only : first
+    }
+
     /// Every shortest path from switch `s` to switch `t` as host paths: `first`, the switch links
     /// in the order `equalCostPaths` gives them (by egress port at each hop), then `last`. Stops
     /// after `limit` paths.
