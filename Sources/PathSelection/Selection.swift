@@ -248,6 +248,8 @@ struct CandidateLinks: @unchecked Sendable {
     let uniform: [Bool]
     /// Index of the flow's current path among its candidates, -1 if none.
     let home: [Int]
+    /// The current paths `home` was found for.
+    private let currents: [Path?]
     /// True where a link shared by candidates is at the same position in each.
     let aligned: [Bool]
 
@@ -266,11 +268,13 @@ struct CandidateLinks: @unchecked Sendable {
         count = rows.map(\.paths.count)
         uniform = rows.map(\.uniform)
         aligned = rows.map(\.aligned)
+        currents = flows.map(\.current)
         home = zip(flows, rows).map { f, r in f.current.flatMap { r.index(of: $0) } ?? -1 }
     }
 
     /// `previous` again, for the same rows in the same order: only where each flow is now is looked
-    /// up again.
+    /// up again, and only for the flows whose path changed (finding a described path's index walks
+    /// the routing table: 3.6 ms for 8,192 flows at k=32, every round in which the phases run).
     init(reusing previous: CandidateLinks, flows: [ElephantFlow], rows: [CandidateRow]) {
         stores = previous.stores
         views = previous.views
@@ -278,7 +282,11 @@ struct CandidateLinks: @unchecked Sendable {
         count = previous.count
         uniform = previous.uniform
         aligned = previous.aligned
-        home = zip(flows, rows).map { f, r in f.current.flatMap { r.index(of: $0) } ?? -1 }
+        let now = flows.map(\.current)
+        home = flows.indices.map { i in
+            now[i] == previous.currents[i] ? previous.home[i] : now[i].flatMap { rows[i].index(of: $0) } ?? -1
+        }
+        currents = now
     }
 
     /// Where candidate `c` starts in flow `i`'s row.
