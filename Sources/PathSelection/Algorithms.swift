@@ -39,13 +39,8 @@ public struct TuskSelector: PathSelector {
     private var memoryCapacity: [Double] = []
     /// Whether phase 1 remembers its units from round to round (tests turn it off to compare).
     var remembersChains = true
-    /// Whether phase 3 leaves out the flows whose phase-1 units were not tried again (nothing
-    /// changed near them since they found nothing; tests turn it off to compare).
-    var followsChanges = true
     /// Phase 1's last run: the flows whose units it tried, and how many it did not try again.
     private(set) var lastChainUnits: (tried: [FlowKey], skipped: Int) = ([], 0)
-    /// Phase 3's last round: the flows it started a chain from.
-    private(set) var lastEjectionStarts = 0
     /// The links phase 1 remembers a flow's unit read, if it found nothing (for the tests).
     func rememberedLinks(of key: FlowKey) -> [Int32]? { chainMemory.entries[key]?.links }
 
@@ -237,9 +232,6 @@ public struct TuskSelector: PathSelector {
         // Phase 1, alternating chains: elephants too large to share a link are given links of their
         // own, level by level (see `AlternatingChains`). They go first: their moves are final, where
         // greedy moves of these flows would often be undone by a later chain, and use up the move cap.
-        // Flows that phase 1 remembered found nothing, with nothing changed near them since: not
-        // new work for phase 3 either (it looked at the same arrangement when phase 1 did).
-        var unchanged = [Bool](repeating: false, count: movable.count)
         if alternatingChains && rearrange {
             var fixed: [(key: FlowKey, path: Path, demand: Double)] = []
             for f in input.flows where !(f.movable && f.candidates.count > 1) { if let p = f.current { fixed.append((f.key, p, f.demand)) } }
@@ -251,10 +243,6 @@ public struct TuskSelector: PathSelector {
             }
             let better = chains.run(minGain: rules.minGain, memory: &chainMemory)
             lastChainUnits = (chains.tried.map { movable[$0].key }, chains.remembered.count)
-            if followsChanges {
-                for i in chains.remembered { unchanged[i] = true }
-                for i in chains.tried { unchanged[i] = false }
-            }
             if let better {
                 rearranged = true
                 // (A flow's candidates are distinct paths: another index is another path.)
@@ -315,7 +303,6 @@ public struct TuskSelector: PathSelector {
                 moves += 1
                 plan.add(best, f.demand)
                 assigned[i] = best
-                unchanged[i] = false
                 reasons[i] = MoveReason(algorithm: name, hotLink: now.link, hotUtilization: now.peak,
                                         newPeakLink: bestScore.link, newUtilization: bestScore.peak, gain: gain, demand: f.demand)
             }
@@ -336,8 +323,6 @@ public struct TuskSelector: PathSelector {
         }
         let over = max(rules.hotThreshold, 1e-3) + max(rules.tolerance, 1e-6)
         var steps = rearrange ? rearrangeBudget : 0
-        var ejectionStarts = 0
-        defer { lastEjectionStarts = ejectionStarts }
         var inChain: Set<Int> = []
         var inPlan = [Bool](repeating: true, count: movable.count)
         var log: [(flow: Int, from: Path)] = []
@@ -419,9 +404,8 @@ public struct TuskSelector: PathSelector {
             let f = movable[i]
             let p0 = assigned[i]
             let now = plan.score(p0, adding: 0, shared: shared[i])
-            guard now.peak > over && !unchanged[i] else { continue }
+            guard now.peak > over else { continue }
             take(i)
-            ejectionStarts += 1
             inChain = [i]
             log = []
             let reserve = max(0, steps - TuskSelector.chainBudget)
