@@ -251,16 +251,21 @@ public struct FabricProgrammer: Sendable {
         // Diff per flow and switch, in key order.
         for key in Set(touched).sorted() {
             let old = installed[key], new = next[key]
-            var oldBySwitch: [SwitchID: ElephantEntry] = [:]
-            for e in old?.entries ?? [] { oldBySwitch[e.switchID] = e }
-            var newBySwitch: [SwitchID: ElephantEntry] = [:]
-            for e in new?.entries ?? [] { newBySwitch[e.switchID] = e }
-            for s in Set(oldBySwitch.keys).union(newBySwitch.keys).sorted() {
-                switch (oldBySwitch[s], newBySwitch[s]) {
-                case (nil, let n?): plan.changes.append(.add(n))
-                case (let o?, nil): plan.changes.append(.delete(o))
-                case (let o?, let n?) where o.outPort != n.outPort: plan.changes.append(.modify(n))
-                default: break
+            // Both sides by switch, merged in switch order (a path's few entries: small arrays,
+            // not a dictionary and a set per flow, which cost most of a first round's plan).
+            let o = Self.bySwitch(old?.entries ?? []), n = Self.bySwitch(new?.entries ?? [])
+            var a = 0, b = 0
+            while a < o.count || b < n.count {
+                if b == n.count || (a < o.count && o[a].switchID < n[b].switchID) {
+                    plan.changes.append(.delete(o[a]))
+                    a += 1
+                } else if a == o.count || n[b].switchID < o[a].switchID {
+                    plan.changes.append(.add(n[b]))
+                    b += 1
+                } else {
+                    if o[a].outPort != n[b].outPort { plan.changes.append(.modify(n[b])) }
+                    a += 1
+                    b += 1
                 }
             }
             if let new, old?.pin.path != new.pin.path { plan.pinned.append((key, new.pin.path)) }
@@ -271,6 +276,17 @@ public struct FabricProgrammer: Sendable {
         entriesPerSwitch = count
         for i in count.indices { peakEntriesPerSwitch[i] = max(peakEntriesPerSwitch[i], count[i]) }
         return plan
+    }
+
+    /// A flow's entries, one per switch (the last, where a switch had two), in switch order.
+    private static func bySwitch(_ entries: [ElephantEntry]) -> [ElephantEntry] {
+        var out: [ElephantEntry] = []
+        out.reserveCapacity(entries.count)
+        for e in entries {
+            if let k = out.firstIndex(where: { $0.switchID == e.switchID }) { out[k] = e } else { out.append(e) }
+        }
+        out.sort { $0.switchID < $1.switchID }
+        return out
     }
 
     /// Whether installed entries were made under the table settings in force now (the cookie's

@@ -339,7 +339,9 @@ struct AlternatingChains {
     /// side A, and the flow holding its side-B link moves to `lb` (free); else the mirror image.
     private mutating func chain(_ i: Int, level j: Int, la: Int32, lb: Int32, fromA: Bool, limit: Int) -> Bool {
         guard let first = pick(i, level: j, sideA: fromA, link: fromA ? la : lb) else { return false }
-        var visited: Set<Int> = [i]
+        // (A chain is at most `maxChain` flows: a short array is searched faster than a set is hashed.)
+        var visited: [Int32] = [Int32(i)]
+        visited.reserveCapacity(AlternatingChains.maxChain)
         move(i, to: first)
         // `held`: the link the last flow moved has just taken, on side A if `sideA`; the full flow
         // already there must move to `need`, the link on that side the chain leaves free for it.
@@ -353,7 +355,7 @@ struct AlternatingChains {
             occupants.forEach(Int(held)) { o in
                 guard o != Int32(x) else { return true }
                 anyOther = true
-                guard o >= 0 && eligible[Int(o)] && !visited.contains(Int(o)) else { return true }
+                guard o >= 0 && eligible[Int(o)] && !visited.contains(o) else { return true }
                 next = o
                 return false
             }
@@ -362,7 +364,7 @@ struct AlternatingChains {
             // moves on and the other stays: the link is no worse than before.
             guard let first = next else { return false }
             let y = Int(first)
-            visited.insert(y)
+            visited.append(first)
             let side = sideA, target = need
             guard let c = pick(y, level: j, sideA: side, link: target) else { return false }
             let old = link(y, choice[y], j, sideA: !sideA)
@@ -424,7 +426,11 @@ struct AlternatingChains {
                 if ok {
                     for j in (j0 + 1)..<max(j0 + 1, levels) {
                         var seen: Set<Int> = []
-                        for (y, _) in trail[mark...] where seen.insert(y).inserted && collides(y, level: j) {
+                        // The unit's flows so far, copied out: a loop over a slice of `trail`
+                        // would share its storage while `resolve` appends to it, and then every
+                        // move copied the whole trail (thousands of entries in a first round).
+                        let unit = trail[mark...].map(\.flow)
+                        for y in unit where seen.insert(y).inserted && collides(y, level: j) {
                             _ = resolve(y, level: j)
                         }
                     }

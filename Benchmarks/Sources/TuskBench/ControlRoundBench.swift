@@ -9,7 +9,14 @@
 // it. Nothing else runs in the process while a round does. Decisions are the same on
 // every run (seeded); only the time varies. TUSK_BENCH_K=64 runs a k=64 fabric alone (one run of
 // 8 rounds: minutes and gigabytes).
+//
+// The same loop runs in the same process with two other selectors, as references: `gff` (Hedera's
+// Global First Fit, on the same measured demands) and `ecmp` (a selector that never moves anything:
+// what the loop costs with no selection at all, its floor: the measurements read, the elephant list
+// built, every path inferred from where the flow was sampled, since nothing is pinned).
+// TUSK_BENCH_REFERENCES=0 leaves them out.
 import Foundation
+import PathSelection
 import Simulation
 import Topology
 
@@ -44,22 +51,28 @@ func controlRoundBench() {
         let exp = Experiment(topology: t, workloads: [.bijection], schedulers: [], seeds: [1],
                              config: SimulationConfig(duration: seconds, measureFrom: seconds / 2))
         let flows = exp.flows(.bijection, seed: 1)
-        var runs: [[UInt64]] = [], whole: [[UInt64]] = [], walls: [[UInt64]] = []
-        var moves = 0, moveTimes: [Double] = []
-        for _ in 0..<repeats {
-            var inner = ClosedLoopScheduler(name: "tusk", algorithm: .tusk, seed: 1, timing: ControlTiming(interval: 1, installDelay: 0.005))
-            inner.clock = { processCPUNanos() }
-            inner.wallClock = { nowNanos() }
-            var sim = Simulator(network: SimNetwork(t), flows: flows, scheduler: TimedScheduler(inner: inner), config: exp.config)
-            _ = sim.run()
-            let timed = sim.scheduler as! TimedScheduler
-            let loop = timed.inner as! ClosedLoopScheduler
-            runs.append(loop.stats.roundTimes)
-            walls.append(loop.stats.roundWallTimes)
-            whole.append(timed.roundNanos)
-            moves = loop.stats.moves
-            moveTimes = loop.stats.moveTimes
+        // One selector's rounds: CPU ns of the round and of the whole `control` call, wall ns, and
+        // the times of its moves (the same on every run).
+        func measure(_ algorithm: SelectorAlgorithm, runs n: Int) -> (runs: [[UInt64]], whole: [[UInt64]], walls: [[UInt64]], moveTimes: [Double]) {
+            var runs: [[UInt64]] = [], whole: [[UInt64]] = [], walls: [[UInt64]] = [], moveTimes: [Double] = []
+            for _ in 0..<n {
+                var inner = ClosedLoopScheduler(name: algorithm.rawValue, algorithm: algorithm, seed: 1,
+                                                timing: ControlTiming(interval: 1, installDelay: 0.005))
+                inner.clock = { processCPUNanos() }
+                inner.wallClock = { nowNanos() }
+                var sim = Simulator(network: SimNetwork(t), flows: flows, scheduler: TimedScheduler(inner: inner), config: exp.config)
+                _ = sim.run()
+                let timed = sim.scheduler as! TimedScheduler
+                let loop = timed.inner as! ClosedLoopScheduler
+                runs.append(loop.stats.roundTimes)
+                walls.append(loop.stats.roundWallTimes)
+                whole.append(timed.roundNanos)
+                moveTimes = loop.stats.moveTimes
+            }
+            return (runs, whole, walls, moveTimes)
         }
+        let (runs, whole, walls, moveTimes) = measure(.tusk, runs: repeats)
+        let moves = moveTimes.count
         func median(_ r: [[UInt64]], _ i: Int) -> Double {
             let v = r.compactMap { i < $0.count ? Double($0[i]) / 1e6 : nil }.sorted()
             return v.isEmpty ? 0 : v[v.count / 2]
@@ -82,5 +95,14 @@ func controlRoundBench() {
         // Moves made by each round (round i runs at time i; the same on every run).
         print("  moves: " + (0..<n).map { i in "r\(i + 1) \(moveTimes.count { abs($0 - Double(i + 1)) < 0.5 })" }.joined(separator: "  "))
         print("  round: first \(formatNumber(median(runs, 0))) ms, second \(formatNumber(median(runs, 1))) ms, settled (last) \(formatNumber(median(runs, n - 1))) ms")
+        guard env["TUSK_BENCH_REFERENCES"] != "0" else { continue }
+        // The references, on the same flows and measurements, after Tusk's runs.
+        for algorithm in [SelectorAlgorithm.gff, .ecmp] {
+            let r = measure(algorithm, runs: repeats)
+            let m = r.runs.map(\.count).min() ?? 0
+            print("  \(algorithm.rawValue) in the same loop, \(r.moveTimes.count) moves: "
+                  + (0..<m).map { i in "r\(i + 1) \(formatNumber(median(r.runs, i)))" }.joined(separator: "  ")
+                  + "  (wall: " + (0..<m).map { i in "r\(i + 1) \(formatNumber(median(r.walls, i)))" }.joined(separator: "  ") + ")")
+        }
     }
 }
