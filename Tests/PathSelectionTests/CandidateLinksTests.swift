@@ -107,6 +107,71 @@ import Topology
         #expect(order(Array(long.dropLast())).run == 1)
     }
 
+    /// `Progression.Builder`, given a column as runs (a link and how many candidates in a row have
+    /// it, a group of equal links split into several runs as a walk may give it), against
+    /// `Progression.of` on the column itself: progressions with a full or short last run, broken
+    /// ones (a run too long or too short, a step off, a fall), padding first, and one link for all.
+    @Test func progressionFromRunsIsTheColumns() {
+        var rng = SeededGenerator(seed: 11)
+        var columns: [[Int32]] = [[], [7], [-1, 3, 4], [1, 2, 1], [1, 1, 2, 2, 2, 3], [1, 1, 2, 2, 4, 4], [3, 3, 3, 3]]
+        for _ in 0..<400 {
+            let n = Int.random(in: 1...300, using: &rng), run = Int.random(in: 1...20, using: &rng)
+            let step = Int.random(in: 1...5, using: &rng), first = Int.random(in: 0...50, using: &rng)
+            var column = (0..<n).map { Int32(first + step * ($0 / run)) }
+            switch Int.random(in: 0..<5, using: &rng) {
+            case 0: break
+            case 1: column[Int.random(in: 0..<n, using: &rng)] += 1
+            case 2: column = column.enumerated().map { $0.offset >= n / 2 ? $0.element + 1 : $0.element }
+            case 3: column[Int.random(in: 0..<n, using: &rng)] -= Int32(step)
+            default: column = Array(column.dropLast(Int.random(in: 0..<min(n, run + 1), using: &rng)))
+            }
+            columns.append(column)
+        }
+        for column in columns {
+            var builder = Progression.Builder()
+            var c = 0
+            while c < column.count {
+                var end = c + 1
+                while end < column.count && column[end] == column[c] && Bool.random(using: &rng) { end += 1 }
+                builder.add(Int(column[c]), count: end - c)
+                c = end
+            }
+            #expect(builder.progression == Progression.of(count: column.count) { column[$0] }, "\(column)")
+        }
+    }
+
+    /// The rows of described candidates, worked out from the routing table's runs without listing
+    /// the paths (`CandidateRow.progressions`), against each position's column of the listed paths:
+    /// the same progression at every position, on fat-trees (k=24's rows between pods are computed
+    /// this way) and a leaf-spine.
+    @Test func rowsFromRunsAreTheListedPaths() throws {
+        var checked = 0
+        for t in [try Topology.fatTree(k: 4), try Topology.fatTree(k: 24), try Topology.leafSpine(leaves: 5, spines: 3, hostsPerLeaf: 2)] {
+            let routing = RoutingTable(t)
+            let n = t.hosts.count
+            for (a, b) in (0..<40).map({ i in (i * 37 % n, (i * 101 + n / 2 + 1) % n) }) where a != b {
+                let described = routing.candidatePaths(from: t.hosts[a].attachment.switchID, to: t.hosts[b].attachment.switchID,
+                                                       first: t.uplink(of: HostID(a)), last: t.downlink(of: HostID(b)))
+                let listed = Array(described)
+                guard let length = described.pathLength else { continue }
+                var builders = [Progression.Builder](repeating: Progression.Builder(), count: length)
+                #expect(described.forEachRun { k, l, m in builders[k].add(l.index, count: m) })
+                for k in 0..<length {
+                    let column = listed.map { Int32($0.links[k].index) }
+                    #expect(builders[k].progression == Progression.of(count: column.count) { column[$0] }, "\(a) -> \(b) position \(k)")
+                }
+                let shared = described.sharedLinks
+                let kept = (0..<length).filter { !shared.contains(listed[0].links[$0]) }
+                let orders = CandidateRow.progressions(described, shared: shared, width: kept.count)
+                let expected = kept.map { k in Progression.of(count: listed.count) { Int32(listed[$0].links[k].index) } }
+                #expect(orders == (expected.allSatisfy { $0.run > 0 } ? expected : nil), "\(a) -> \(b)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 100)
+        #expect(!CandidatePaths([]).forEachRun { _, _, _ in })
+    }
+
     /// The reciprocal gives ⌊c / run⌋ for every candidate index below 2¹⁶, for small runs, powers
     /// of two and their neighbours, and the largest.
     @Test func progressionDividesExactly() {
