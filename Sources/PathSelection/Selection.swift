@@ -433,6 +433,9 @@ extension Progression {
             groups += 1
         }
 
+        /// The first link given (the first candidate's), nil before any.
+        var firstLink: Int? { groups > 0 ? v0 : nil }
+
         var progression: Progression {
             guard rising else { return Progression() }
             // The last group may be shorter than the others, not longer.
@@ -614,23 +617,19 @@ struct CandidateRow {
     static func progressions(_ candidates: CandidatePaths, shared: [DirectedLinkID], width: Int) -> [Progression]? {
         guard let length = candidates.pathLength else { return nil }
         var builders = [Progression.Builder](repeating: Progression.Builder(), count: length)
-        var firstLinks = [DirectedLinkID?](repeating: nil, count: length)
-        // (Through pointers: the walk calls this for every run, 784 a row at k=32.)
+        // (Through a pointer: the walk calls this for every run, 784 a row at k=32.)
         let described = builders.withUnsafeMutableBufferPointer { b in
-            firstLinks.withUnsafeMutableBufferPointer { f in
-                candidates.forEachRun { k, link, n in
-                    guard k < length else { return }
-                    if f[k] == nil { f[k] = link }
-                    b[k].add(link.index, count: n)
-                }
+            candidates.forEachRun { k, link, n in
+                if k < length { b[k].add(link.index, count: n) }
             }
         }
         guard described else { return nil }
         var out: [Progression] = []
         out.reserveCapacity(width)
         for k in 0..<length {
-            guard let l = firstLinks[k] else { return nil }
-            if shared.contains(l) { continue }
+            // The position's link on the first path: kept unless every path shares it.
+            guard let l = builders[k].firstLink else { return nil }
+            if shared.contains(where: { $0.index == l }) { continue }
             let order = builders[k].progression
             guard order.run > 0 else { return nil }
             out.append(order)
