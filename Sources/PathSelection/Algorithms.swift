@@ -28,6 +28,8 @@ public struct TuskSelector: PathSelector {
 
     /// When the rearranging phases (1, 3, 4) run (see `RearrangingBackoff`).
     private var backoff = RearrangingBackoff()
+    /// How long since the elephants last changed (see `SettleWindow`).
+    private var settling = SettleWindow()
     /// Rounds in which the rearranging phases ran (tests read it).
     var rearrangingRounds: Int { backoff.rounds }
 
@@ -226,7 +228,11 @@ public struct TuskSelector: PathSelector {
             state.combine(f.key)
             state.combine(f.current)
         }
-        let rearrange = backoff.begin(state: state.finalize())
+        // The elephants as a set (their order follows measured rates, which change with noise).
+        var members = input.flows.count
+        for f in input.flows { members &+= f.key.hashValue }
+        let open = settling.open(members: members, capacity: input.capacity, time: input.time, settleTime: rules.settleTime)
+        let rearrange = open && backoff.begin(state: state.finalize())
         var rearranged = false
 
         // Phase 1, alternating chains: elephants too large to share a link are given links of their
@@ -534,6 +540,30 @@ struct RearrangingBackoff {
             fruitless += 1
             waitRounds = fruitless >= RearrangingBackoff.settledAfter ? Int.max : (1 << fruitless) - 1
         }
+    }
+}
+
+/// When the elephants last changed. The rearranging phases move flows that are not hot themselves to
+/// make room for others, and a move they make can open another rearrangement once its hold ends;
+/// on a fabric whose elephants stay the same that goes on, a few flows every hold time, long after
+/// the big gains were had. So they run only within `settleTime` of the last change to the elephants
+/// (a new one, or one that ended) or to the links' capacities (a link down or up); after that only
+/// phase 2 moves flows, each off a path that is hot itself, until the elephants change again.
+struct SettleWindow {
+    /// The elephants as a set (a sum of their keys' hashes, with their count) and the capacities
+    /// when they last changed, and the time of that change.
+    private var members: Int?
+    private var capacity: [Double] = []
+    private var changedAt = -Double.infinity
+
+    /// True while the round's time is within `settleTime` of the last change.
+    mutating func open(members: Int, capacity: [Double], time: Double, settleTime: Double) -> Bool {
+        if members != self.members || capacity != self.capacity {
+            self.members = members
+            self.capacity = capacity
+            changedAt = time
+        }
+        return time - changedAt <= settleTime
     }
 }
 

@@ -128,7 +128,10 @@ public struct Policy: Sendable, Equatable {
     /// A flow is moved only off a path whose peak (with the flow at its demand) exceeds this.
     public var hotThreshold = 1.0
     /// Seconds a flow stays where it was put before it may move again.
-    public var holdTime = 5.0
+    public var holdTime = 3.0
+    /// Seconds after the elephants (or the links' capacities) last changed during which the
+    /// rearranging phases may move flows that are not hot themselves; after that only hot flows move.
+    public var settleTime = 10.0
     /// Most moves per control round; nil: automatic, one per host (at least 8).
     public var maxMovesPerInterval: Int?
     // flow-table:
@@ -151,7 +154,7 @@ public struct Policy: Sendable, Equatable {
     public func maxMoves(hosts: Int) -> Int { maxMovesPerInterval ?? max(8, hosts) }
 
     public var stabilityRules: (Int) -> StabilityRules {
-        { hosts in StabilityRules(minGain: minGain, maxMoves: maxMoves(hosts: hosts), hotThreshold: hotThreshold) }
+        { hosts in StabilityRules(minGain: minGain, maxMoves: maxMoves(hosts: hosts), hotThreshold: hotThreshold, settleTime: settleTime) }
     }
 
     /// Whether any rule excludes flows.

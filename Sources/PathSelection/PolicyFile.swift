@@ -3,7 +3,7 @@
 //   elephant:   {threshold: 10%, min-samples: 3, smoothing-time: 2s}
 //   sflow:      {sampling-rate: 1000, polling-interval: 1s}
 //   selector:   {algorithm: tusk, control-interval: 1s, smoothing: 0.5, min-gain: 10%,
-//                hold-time: 5s, max-moves-per-interval: auto}
+//                hold-time: 3s, settle-time: 10s, max-moves-per-interval: auto}
 //   flow-table: {budget: 1000, priority: 40000, idle-timeout: 5s, cookie-prefix: 0x5453}
 //   rules:
 //     - {match: {dst: 10.2.0.0/16, proto: tcp, dport: 5201}, action: prioritise, priority: 10}
@@ -83,7 +83,8 @@ extension Policy {
                 if let v = try s.integer("sampling-rate", 1...1 << 30) { samplingRate = v }
                 if let v = try s.duration("polling-interval", 0.001...3600) { pollingInterval = v }
             case "selector":
-                let s = try Section(v, "selector", ["algorithm", "control-interval", "smoothing", "min-gain", "hot-threshold", "hold-time", "max-moves-per-interval"])
+                let s = try Section(v, "selector", ["algorithm", "control-interval", "smoothing", "min-gain", "hot-threshold", "hold-time", "settle-time",
+                                                      "max-moves-per-interval"])
                 if let (t, line) = s["algorithm"] {
                     guard let a = SelectorAlgorithm(rawValue: t) else {
                         throw PolicyError(line: line, "unknown algorithm '\(t)' (expected \(SelectorAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -95,6 +96,7 @@ extension Policy {
                 if let v = try s.share("min-gain", 0...10) { minGain = v }
                 if let v = try s.share("hot-threshold", 0.1...10) { hotThreshold = v }
                 if let v = try s.duration("hold-time", 0...86400) { holdTime = v }
+                if let v = try s.duration("settle-time", 0...86400) { settleTime = v }
                 if let (t, _) = s["max-moves-per-interval"], t == "auto" {
                     maxMovesPerInterval = nil
                 } else if let v = try s.integer("max-moves-per-interval", 1...1_000_000) {
@@ -229,6 +231,7 @@ extension Policy {
             "  min-gain: \(share(minGain))",
             "  hot-threshold: \(share(hotThreshold))",
             "  hold-time: \(dur(holdTime))",
+            "  settle-time: \(dur(settleTime))",
             "  max-moves-per-interval: \(maxMovesPerInterval.map(String.init) ?? "auto")",
             "flow-table:",
             "  budget: \(flowTableBudget)",

@@ -161,7 +161,13 @@ public struct StabilityRules: Hashable, Sendable {
     /// oversubscribed and every empty one looks slightly used).
     public var tolerance: Double
 
-    public init(minGain: Double = 0.1, maxMoves: Int = .max, hotThreshold: Double = 1.0, tolerance: Double = 0.05) {
+    /// Seconds after the elephants (or the links' capacities) last changed during which the
+    /// rearranging phases may run; after that only hot flows move, one by one, until they change again.
+    public var settleTime: Double
+
+    public init(minGain: Double = 0.1, maxMoves: Int = .max, hotThreshold: Double = 1.0, tolerance: Double = 0.05,
+                settleTime: Double = .infinity) {
+        self.settleTime = settleTime
         self.minGain = minGain
         self.maxMoves = maxMoves
         self.hotThreshold = hotThreshold

@@ -506,4 +506,72 @@ import Topology
         let changed = runs([(7, false, true), (7, false, true), (8, false, true), (8, false, true), (8, false, true)])
         #expect(changed == [true, false, true, false, true])
     }
+
+    /// The settle window's rule, round by round: open for `settleTime` after the first round, then
+    /// shut while the elephants and capacities stay the same; a new set of elephants or a changed
+    /// capacity opens it again for as long; with no settle time it never shuts.
+    @Test func settleWindowOpensOnChange() {
+        func opens(_ settleTime: Double, _ rounds: [(time: Double, members: Int, capacity: [Double])]) -> [Bool] {
+            var w = SettleWindow()
+            return rounds.map { w.open(members: $0.members, capacity: $0.capacity, time: $0.time, settleTime: settleTime) }
+        }
+        let cap = [1e9, 1e9]
+        let same = (1...10).map { (Double($0), 7, cap) }
+        #expect(opens(3, same) == [true, true, true, true, false, false, false, false, false, false])
+        #expect(opens(.infinity, same) == Array(repeating: true, count: 10))
+        #expect(opens(0, same) == [true] + Array(repeating: false, count: 9))
+        var changes = same
+        changes[6].1 = 8 // the elephants change at t = 7
+        for i in 7..<10 { changes[i].1 = 8 }
+        #expect(opens(1, changes) == [true, true, false, false, false, false, true, true, false, false])
+        var down = same
+        for i in 5..<10 { down[i].2 = [1e9, 0] } // a link goes down at t = 6
+        #expect(opens(1, down) == [true, true, false, false, false, true, true, false, false, false])
+    }
+
+    /// On a k=8 permutation with room for every flow (nothing oversubscribed, so the backoff never
+    /// waits), the rearranging phases run every round without a settle time, and with one of 5 s
+    /// only in the rounds within 5 s of the last change: the start, a new elephant, an elephant
+    /// that ended, a link whose capacity changed. Once shut, a flow whose own path turns hot is
+    /// still moved, by phase 2 alone.
+    @Test func rearrangingStopsOnceTheElephantsSettle() throws {
+        let t = try Topology.fatTree(k: 8)
+        let n = t.hosts.count
+        var cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
+        var flows = Self.permutation(t, seed: 4, demand: 1.5e8)
+        var extra = Self.permutation(t, seed: 9, demand: 1.5e8)[0]
+        extra.key.sport += 1
+        var settling = TuskSelector(seed: 3), always = TuskSelector(seed: 3)
+        var background = [Double](repeating: 0, count: cap.count)
+        func round(_ time: Int) -> (settling: Bool, always: Bool, decisions: [Decision]) {
+            var load = background
+            for f in flows { for d in f.current!.links { load[d.index] += f.demand } }
+            let input = SelectionInput(time: Double(time), flows: flows, load: load, capacity: cap)
+            let (a0, b0) = (settling.rearrangingRounds, always.rearrangingRounds)
+            let r = settling.select(input, rules: StabilityRules(maxMoves: n, settleTime: 5))
+            _ = always.select(input, rules: StabilityRules(maxMoves: n))
+            return (settling.rearrangingRounds > a0, always.rearrangingRounds > b0, r.decisions)
+        }
+        var ran: [Int] = []
+        for time in 1...40 {
+            if time == 11 { flows.append(extra) }
+            if time == 21 { flows.removeFirst() }
+            if time == 31 { cap[cap.count - 1] /= 2 }
+            let r = round(time)
+            #expect(r.always, "round \(time): the phases did not run without a settle time")
+            #expect(r.decisions.isEmpty, "round \(time): \(r.decisions.count) moves with room for every flow")
+            if r.settling { ran.append(time) }
+        }
+        #expect(ran == Array(1...6) + Array(11...16) + Array(21...26) + Array(31...36))
+        // Shut (t = 41): mice fill a link of one elephant's path; the elephants on it are moved off
+        // it, by phase 2 (the reason names no rearranging phase), and the rearranging phases stay shut.
+        let i = try #require(flows.indices.first { flows[$0].candidates.count > 1 })
+        let hot = try #require(flows[i].current!.links.first { l in flows[i].candidates.contains { !$0.links.contains(l) } })
+        background[hot.index] = cap[hot.index]
+        let onHot = Set(flows.filter { $0.current!.links.contains(hot) }.map(\.key))
+        let r = round(41)
+        #expect(!r.settling && r.always)
+        #expect(Set(r.decisions.map(\.key)) == onHot && onHot.contains(flows[i].key))
+        #expect(r.decisions.allSatisfy { $0.reason.algorithm == "tusk" && !$0.to.links.contains(hot) })
+    }
 }

@@ -9,7 +9,8 @@ import Testing
         #expect(try Policy(yaml: "") == Policy())
         #expect(try Policy(yaml: "# nothing\n") == Policy())
         let p = Policy()
-        #expect(p.algorithm == .tusk && p.minGain == 0.1 && p.holdTime == 5 && p.flowTableBudget == 1000)
+        #expect(p.algorithm == .tusk && p.minGain == 0.1 && p.holdTime == 3 && p.flowTableBudget == 1000)
+        #expect(p.settleTime == 10 && p.stabilityRules(16).settleTime == 10)
         #expect(p.maxMoves(hosts: 4) == 8 && p.maxMoves(hosts: 8192) == 8192)
     }
 
@@ -28,6 +29,7 @@ import Testing
           smoothing: 30%
           min-gain: 0.05
           hold-time: 10
+          settle-time: 20s
           max-moves-per-interval: 32
         flow-table:
           budget: 200
@@ -46,10 +48,11 @@ import Testing
         #expect(p.minSamples == 4 && p.smoothingTime == 1.5)
         #expect(p.samplingRate == 512 && p.pollingInterval == 2)
         #expect(p.algorithm == .gff && p.controlInterval == 0.5 && p.smoothing == 0.3 && p.minGain == 0.05)
-        #expect(p.holdTime == 10 && p.maxMovesPerInterval == 32)
+        #expect(p.holdTime == 10 && p.settleTime == 20 && p.maxMovesPerInterval == 32)
+        #expect(p.stabilityRules(16).settleTime == 20)
         #expect(p.flowTableBudget == 200 && p.entryPriority == 41000 && p.idleTimeout == 8 && p.cookiePrefix == 0x1234)
         #expect(p.rules.count == 2)
-        #expect(p.rules[0].line == 21)
+        #expect(p.rules[0].line == 22)
         let udp = FlowKey(src: .v4(IPv4Address(10, 1, 2, 3)), dst: .v4(IPv4Address(10, 2, 0, 1)), proto: 17, sport: 1, dport: 5050)
         let tcp = FlowKey(src: .v4(IPv4Address(10, 3, 2, 3)), dst: .v4(IPv4Address(10, 2, 9, 1)), proto: 6, sport: 1, dport: 5050)
         let other = FlowKey(src: .v4(IPv4Address(10, 3, 2, 3)), dst: .v4(IPv4Address(10, 2, 9, 1)), proto: 6, sport: 1, dport: 80)
@@ -66,7 +69,7 @@ import Testing
     @Test(arguments: [
         "elephant:\n  threshold: 1001234\nrules:\n  - match: {src: 10.1.0.0/16, proto: udp}\n    action: exclude\n",
         "elephant: {threshold: 33.333333%, min-samples: 2.5, smoothing-time: 1.0005s}\n",
-        "selector: {smoothing: 0.123456, min-gain: 12.34567%, hot-threshold: 0.7777777, hold-time: 0.0001234s}\n",
+        "selector: {smoothing: 0.123456, min-gain: 12.34567%, hot-threshold: 0.7777777, hold-time: 0.0001234s, settle-time: 12.5s}\n",
         "flow-table: {idle-timeout: 2.00001}\nsflow: {polling-interval: 999.9999ms}\n",
         // Also found by `FuzzPolicy`: an IPv6 prefix was written unquoted, `{src: ::9/128}`, not YAML.
         "rules:\n  - match: {src: 0::9}\n    action: exclude\n",
