@@ -34,6 +34,15 @@ extension ElephantLoop {
         publishFlows()
         api.lastRoundWall = wall
         api.lastRoundMillis = millis
+        api.lastRearranging = r.rearranging?.rawValue
+        if let state = r.rearranging?.rawValue {
+            let c = api.rearrangingCounters[state] ?? {
+                let c = Counter(label: "tusk_rearranging_rounds_total", dimensions: [("state", state)])
+                api.rearrangingCounters[state] = c
+                return c
+            }()
+            c.increment()
+        }
         api.recordHistory(r.load, capacities: fabric.capacities, at: wall)
         for p in api.placedSince.keys where control.programmer.installed[p] == nil { api.placedSince[p] = nil }
         let fabricEntries = api.fabricEntries ?? {
@@ -147,6 +156,8 @@ extension ElephantLoop {
             w.field("controlInterval", control.interval)
             w.field("dryRun", options.dryRun)
             w.field("rounds", roundCount)
+            w.key("rearranging")
+            if let r = api.lastRearranging { w.string(r) } else { w.null() }
             w.field("flowsTracked", analytics.flowCount)
             w.endObject()
         }

@@ -214,6 +214,10 @@ final class LoopAPIState {
     var lastLoad: [Double] = []
     var lastRoundWall: Double?
     var lastRoundMillis: Double?
+    /// Whether the last round's rearranging phases ran, and if not why (`ran`, `backing-off`,
+    /// `settled`; nil for a selector without them), and rounds counted by that state.
+    var lastRearranging: String?
+    var rearrangingCounters: [String: Counter] = [:]
     /// Utilization history: (Unix time, utilization by directed link), the last 5 minutes.
     var history: [(time: Double, utilization: [Float])] = []
     static let historySeconds = 300.0

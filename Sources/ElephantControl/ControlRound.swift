@@ -151,6 +151,9 @@ public struct RoundResult: Sendable {
     public var decisions: [RoundDecision] = []
     /// The selector's skips (held, small gain, move cap, excluded, unknown path).
     public var skipped: [(key: FlowKey, reason: SkipReason)] = []
+    /// Whether the selector's rearranging phases ran, and if not why (nil: no selection this round,
+    /// or a selector without them).
+    public var rearranging: Rearranging?
     public var plan = ProgrammingPlan()
     /// Flows whose pins were withdrawn this round because a link of their path is down and no move
     /// could take them off it (they fall back to ECMP).
@@ -515,6 +518,7 @@ public struct ElephantControl: Sendable {
         let input = SelectionInput(time: t, flows: elephants, load: load, capacity: capacity)
         let selection = selector.select(input, rules: policy.stabilityRules(topo.hosts.count))
         result.skipped = selection.skipped
+        result.rearranging = selection.rearranging
 
         // Desired pins: what is installed (demands refreshed), with this round's moves applied. Pins
         // the policy now excludes, or all of them when the policy moves nothing, are withdrawn.

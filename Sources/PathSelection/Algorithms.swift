@@ -233,6 +233,7 @@ public struct TuskSelector: PathSelector {
         for f in input.flows { members &+= f.key.hashValue }
         let open = settling.open(members: members, capacity: input.capacity, time: input.time, settleTime: rules.settleTime)
         let rearrange = open && backoff.begin(state: state.finalize())
+        result.rearranging = !open ? .settled : rearrange ? .ran : .backingOff
         var rearranged = false
 
         // Phase 1, alternating chains: elephants too large to share a link are given links of their

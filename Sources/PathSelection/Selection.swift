@@ -135,7 +135,20 @@ public struct SelectionResult: Sendable {
     public var decisions: [Decision] = []
     /// Flows that were not moved although a better path existed (or could not be judged).
     public var skipped: [(key: FlowKey, reason: SkipReason)] = []
+    /// Whether the rearranging phases ran this round, and if not why (nil: a selector without them).
+    public var rearranging: Rearranging?
     public init() {}
+}
+
+/// Whether a round's rearranging phases (alternating chains, ejection chains, the search) ran.
+public enum Rearranging: String, Sendable, Hashable {
+    /// They ran.
+    case ran
+    /// They found nothing on the same elephants and paths in the rounds before, and wait (backoff).
+    case backingOff = "backing-off"
+    /// The elephants and the links' capacities have been the same for longer than `settle-time`:
+    /// only flows whose own path is hot move, until they change.
+    case settled
 }
 
 /// A path selection algorithm. `select` is pure apart from the algorithm's own memory (GFF keeps its

@@ -150,6 +150,8 @@ struct ReplayCommand: ParsableCommand {
             w.endArray()
             w.field("peakUtilization", (r.peakBefore * 1000).rounded() / 1000)
             w.field("predictedPeakUtilization", (r.peakAfter * 1000).rounded() / 1000)
+            w.key("rearranging")
+            if let s = r.rearranging { w.string(s.rawValue) } else { w.null() }
             w.endObject()
         }
         w.endArray()

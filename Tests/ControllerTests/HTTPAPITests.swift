@@ -90,6 +90,8 @@ import Topology
                 #expect(v["uptimeSeconds"] is Double || v["uptimeSeconds"] is Int)
                 #expect(v["policySource"] as? String == "built-in defaults")
                 #expect(v["policyLoaded"] is Int)
+                // The one round saw two elephants appear: the rearranging phases ran.
+                #expect(v["rearranging"] as? String == "ran")
             }
             try await c.execute(uri: "/agents/json", method: .get) { r in
                 let v = try #require(try Self.json(r) as? [String: [String: Any]])

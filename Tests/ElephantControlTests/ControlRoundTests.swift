@@ -175,6 +175,8 @@ struct LeafAgent {
         #expect(r.elephants.count == 2)
         #expect(r.elephants.allSatisfy { $0.current != nil }, "paths inferred from the sampled ports")
         #expect(r.decisions.count == 1)
+        // The elephants are new: the round's rearranging phases ran (the settle window is open).
+        #expect(r.rearranging == .ran)
         let d = try #require(r.decisions.first)
         let fabric = c.fabric
         #expect(fabric.nodeNames(of: d.decision.to).contains("s2"))

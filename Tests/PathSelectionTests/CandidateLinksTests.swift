@@ -411,6 +411,7 @@ import Topology
             for f in flows { for d in f.current!.links { load[d.index] += f.demand } }
             let before = selector.rearrangingRounds
             let r = selector.select(SelectionInput(time: Double(round), flows: flows, load: load, capacity: cap), rules: StabilityRules(maxMoves: n))
+            #expect(r.rearranging == (selector.rearrangingRounds > before ? .ran : .backingOff))
             if r.decisions.isEmpty {
                 quietSince += 1
                 if quietSince > 1 { quietRearranging += selector.rearrangingRounds - before }
@@ -543,14 +544,14 @@ import Topology
         extra.key.sport += 1
         var settling = TuskSelector(seed: 3), always = TuskSelector(seed: 3)
         var background = [Double](repeating: 0, count: cap.count)
-        func round(_ time: Int) -> (settling: Bool, always: Bool, decisions: [Decision]) {
+        func round(_ time: Int) -> (settling: Bool, always: Bool, decisions: [Decision], state: Rearranging?) {
             var load = background
             for f in flows { for d in f.current!.links { load[d.index] += f.demand } }
             let input = SelectionInput(time: Double(time), flows: flows, load: load, capacity: cap)
             let (a0, b0) = (settling.rearrangingRounds, always.rearrangingRounds)
             let r = settling.select(input, rules: StabilityRules(maxMoves: n, settleTime: 5))
             _ = always.select(input, rules: StabilityRules(maxMoves: n))
-            return (settling.rearrangingRounds > a0, always.rearrangingRounds > b0, r.decisions)
+            return (settling.rearrangingRounds > a0, always.rearrangingRounds > b0, r.decisions, r.rearranging)
         }
         var ran: [Int] = []
         for time in 1...40 {
@@ -561,6 +562,9 @@ import Topology
             #expect(r.always, "round \(time): the phases did not run without a settle time")
             #expect(r.decisions.isEmpty, "round \(time): \(r.decisions.count) moves with room for every flow")
             if r.settling { ran.append(time) }
+            // The round says why: the phases ran, or the window is shut (nothing is oversubscribed,
+            // so the backoff never waits here).
+            #expect(r.state == (r.settling ? .ran : .settled), "round \(time)")
         }
         #expect(ran == Array(1...6) + Array(11...16) + Array(21...26) + Array(31...36))
         // Shut (t = 41): mice fill a link of one elephant's path; the elephants on it are moved off
@@ -570,7 +574,7 @@ import Topology
         background[hot.index] = cap[hot.index]
         let onHot = Set(flows.filter { $0.current!.links.contains(hot) }.map(\.key))
         let r = round(41)
-        #expect(!r.settling && r.always)
+        #expect(!r.settling && r.always && r.state == .settled)
         #expect(Set(r.decisions.map(\.key)) == onHot && onHot.contains(flows[i].key))
         #expect(r.decisions.allSatisfy { $0.reason.algorithm == "tusk" && !$0.to.links.contains(hot) })
     }
