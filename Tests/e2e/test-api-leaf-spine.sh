@@ -246,8 +246,10 @@ fsse = open(f"{d}/flows.sse").read()
 check("event: flows" in fsse and "event: links" in fsse, "/flows/sse streams flows and links")
 metrics = open(f"{d}/metrics.txt").read()
 for s in ("tusk_sflow_datagrams_total{agent=", "tusk_flow_table_entries{", "tusk_elephant_moves_total", "tusk_control_round_duration_bucket",
-          "tusk_openflow_flow_mods_total{"):
+          "tusk_openflow_flow_mods_total{", "tusk_rearranging_rounds_total{state="):
     check(s in metrics, f"/metrics has {s}")
+version = ld("version")
+check(version.get("rearranging") in ("ran", "backing-off", "settled"), f"/version says whether the rearranging ran ({version.get('rearranging')!r})")
 page = ld("page.json")
 check(page["linksDrawn"] == page["linksInTopology"] == 8, f"the page draws every link ({page['linksDrawn']})")
 check(page["elephantsDrawn"] >= 1, f"the page draws elephant paths ({page['elephantsDrawn']})")
