@@ -1,9 +1,11 @@
 // Stability: a selector that reacts to every wobble of a sampled measurement moves flows back and
-// forth. Four rules keep it calm (docs/path-selection.md):
+// forth. Five rules keep it calm (docs/path-selection.md):
 //  - inputs are smoothed (exponentially weighted, per link and per flow) before a round sees them;
 //  - a move must gain at least `minGain` of link utilization (`StabilityRules`);
 //  - a flow moved less than `holdTime` ago is not moved again;
-//  - at most `maxMoves` flows move per control round (`StabilityRules`).
+//  - at most `maxMoves` flows move per control round (`StabilityRules`);
+//  - flows that are not hot themselves are moved to make room for others only within `settleTime`
+//    of the last change to the elephants or the links' capacities (`StabilityRules`, `SettleWindow`).
 import Packets
 
 /// Memory across rounds: smoothed inputs and when each flow last moved.
