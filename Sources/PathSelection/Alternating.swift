@@ -27,18 +27,24 @@ import Packets
 import Topology
 
 struct AlternatingChains {
-    /// Longest chain followed (flows moved by one chain, the head included). A chain that frees one
-    /// full link may move about 18 flows before its charge outweighs the gain (`acceptCharge`);
-    /// longer ones are rarely kept and, at k=32, cost most of a round (64 took 1.6 s a round, 24
-    /// takes 1.1 s, with fewer oversubscribed links left).
+    /// Longest chain followed (flows moved by one chain, the head included). Longer ones are
+    /// rarely kept and, at k=32, cost most of a round (64 took 1.6 s a round, 24 takes 1.1 s, with
+    /// fewer oversubscribed links left).
     static let maxChain = 24
     /// Free colours tried at each end of a collision (each pair gives a different chain).
     static let colours = 4
     /// Charge per flow a chain moves when choosing between chains (as for the local search).
     static let moveCharge = RearrangementSearch.moveCharge
-    /// Charge per flow a unit moves when deciding whether to keep it: half the search's, so a unit
-    /// that frees one full link may move up to about 18 flows.
-    static let acceptCharge = RearrangementSearch.moveCharge / 2
+    /// Charge per flow a unit moves when deciding whether to keep it: a tenth of the search's, so a
+    /// unit that frees one full link may move up to about 90 flows (its chains, at most `maxChain`
+    /// flows each, and the chains one level down for the flows they moved). At half the search's
+    /// (until 2026-12-06; up to about 18 flows) most units that freed a link at k=16 and k=32 moved
+    /// 22 to 48 flows and were undone: the collisions they would have freed stayed, 13 full links
+    /// in a k=16 bijection round after round, and every round in the settle window spent its
+    /// rearranging phases on them in vain. A tenth frees them: bijection throughput 0.984 to
+    /// 0.994 of non-blocking at k=16 (20 seeds) and 0.972 to 0.985 at k=32 (8 seeds), for 1.06
+    /// and 1.14 moves per elephant instead of 0.98 and 1.02.
+    static let acceptCharge = RearrangementSearch.moveCharge / 10
     /// A unit whose gain fell short of keeping it by less than this (in utilization: one full link) is not
     /// remembered (`ChainMemory`).
     static let closeCall = 1.0

@@ -429,13 +429,17 @@ import Topology
 
     /// Phase 1 remembers each unit that found nothing with the links it read, and tries it again
     /// only once the full flows on those links change (or one of them moves or may no longer move).
-    /// On a k=8 permutation, round by round, it decides as a selector that remembers nothing, and a
-    /// round with nothing changed near any unit tries none of them again.
+    /// On a k=8 permutation (a fifth of the flows held), round by round, it decides as a selector
+    /// that remembers nothing, and a round with nothing changed near any unit tries none of them
+    /// again.
     @Test func chainMemoryTriesAgainOnlyWhatChanged() throws {
         let t = try Topology.fatTree(k: 8)
         let n = t.hosts.count
         let cap = (0..<(t.links.count * 2)).map { Double(t.capacity(of: DirectedLinkID($0))) }
         var flows = permutationFlows(t, seed: 1)
+        // Every fifth flow may not move: the chains then meet collisions they cannot resolve, units
+        // that find nothing. (With every flow free the first round resolves every collision.)
+        for i in flows.indices where i % 5 == 0 { flows[i].movable = false }
         // A small flow (never full: no unit reads it) whose path alternates, so that every round's
         // state is new and the rearranging phases run (no backoff).
         let smallPaths = t.equalCostPaths(from: HostID(0), to: HostID(n - 1))
@@ -475,7 +479,7 @@ import Topology
         // A full flow on a link one unit read may no longer move: that unit is tried again.
         let unit = remembered[0]
         let read = Set(try #require(remembering.rememberedLinks(of: unit)).map(Int.init))
-        let g = try #require(flows.indices.first { flows[$0].key != unit && flows[$0].current!.links.contains { read.contains($0.index) } })
+        let g = try #require(flows.indices.first { flows[$0].key != unit && flows[$0].movable && flows[$0].current!.links.contains { read.contains($0.index) } })
         flows[g].movable = false
         r += 1
         let changed = round(r)
