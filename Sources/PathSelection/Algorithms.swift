@@ -14,15 +14,23 @@ import Packets
 import Topology
 
 public struct TuskSelector: PathSelector {
-    /// Most path trials of the ejection chains per round (phase 3).
+    /// Most path trials of the ejection chains per round (phase 3). (50,000 until 2026-12-06: once
+    /// the alternating chains keep longer units, phase 3 moves almost nothing after the first round
+    /// and spent about 8 ms of each k=32 round that rearranges finding that out; with 10,000 the
+    /// k=4 suite and the k=32 control-round benchmark make the same moves.)
     public var rearrangeBudget: Int
     /// Most flows displaced by one chain.
     static let maxChain = 8
 
     /// Most steps of the local search per round (phase 4); 0 turns it off. A round takes
-    /// `searchStepsPerFlow` steps per movable elephant, at least `searchSteps`, up to this.
+    /// `searchStepsPerFlow` steps per elephant on an oversubscribed link, at least `searchSteps`, up
+    /// to this.
     public var searchBudget: Int
-    static let searchStepsPerFlow = 400
+    /// (400 until 2026-12-06: with the alternating chains keeping longer units the search has
+    /// less left to do, and 100 gives the same bijection throughput at k=16 and k=32, the same k=4
+    /// suite, and a quarter of the search's time: 75 ms of a first k=32 round and 15 of each
+    /// round that rearranges.)
+    static let searchStepsPerFlow = 100
     /// The fewest steps a round's search takes. (100,000 until 2026-12-06: at k=16 the search then
     /// took half of every round that rearranges, 10 ms, and in most of them found nothing; with
     /// 25,000 the k=4 suite's decisions are the same and the k=16 bijection is as good.)
@@ -50,7 +58,7 @@ public struct TuskSelector: PathSelector {
     /// The links phase 1 remembers a flow's unit read, if it found nothing (for the tests).
     func rememberedLinks(of key: FlowKey) -> [Int32]? { chainMemory.entries[key]?.links }
 
-    public init(rearrangeBudget: Int = 50_000, searchBudget: Int = 4_000_000, seed: UInt64 = 0, alternatingChains: Bool = true) {
+    public init(rearrangeBudget: Int = 10_000, searchBudget: Int = 4_000_000, seed: UInt64 = 0, alternatingChains: Bool = true) {
         self.rearrangeBudget = rearrangeBudget
         self.alternatingChains = alternatingChains
         self.searchBudget = searchBudget
