@@ -37,6 +37,34 @@ import Topology
         #expect(table.width[2] == 2 && table.count[2] == 2)
     }
 
+    /// A table made with an earlier table's `homes()` finds each flow's current path at the index a
+    /// fresh search gives, where rows are kept, dropped, reordered and added, where flows moved, and
+    /// where two flows of one host pair (one row) sit on different paths.
+    @Test func homesCarriedOverAreTheSearchedOnes() {
+        let t = try! Topology.fatTree(k: 4)
+        var scratch: [Int8] = []
+        var rowOf: [Int: CandidateRow] = [:]
+        func flow(_ i: Int, _ s: Int, _ d: Int, on c: Int) -> (ElephantFlow, CandidateRow) {
+            let ps = t.equalCostPaths(from: HostID(s), to: HostID(d))
+            let f = ElephantFlow(key: key(i), src: HostID(s), dst: HostID(d), rate: 1e8, demand: 1e8,
+                                 current: ps[c % ps.count], candidates: ps)
+            let pair = s << 16 | d
+            if rowOf[pair] == nil { rowOf[pair] = CandidateRow(f.candidates, shared: f.sharedLinks(), scratch: &scratch) }
+            return (f, rowOf[pair]!)
+        }
+        let first = [flow(0, 0, 15, on: 0), flow(1, 0, 15, on: 3), flow(2, 5, 12, on: 1), flow(3, 2, 9, on: 2), flow(4, 0, 1, on: 1)]
+        let before = CandidateLinks(flows: first.map(\.0), rows: first.map(\.1))
+        // Flow 2 gone, flows 0 and 3 moved, flow 1 kept, flow 4 first now, flow 5 new (a new row).
+        let next = [flow(4, 0, 1, on: 1), flow(0, 0, 15, on: 2), flow(1, 0, 15, on: 3), flow(3, 2, 9, on: 0), flow(5, 7, 8, on: 1)]
+        let carried = CandidateLinks(flows: next.map(\.0), rows: next.map(\.1), known: before.homes())
+        let fresh = CandidateLinks(flows: next.map(\.0), rows: next.map(\.1))
+        #expect(carried.home == fresh.home)
+        for (i, (f, _)) in next.enumerated() { #expect(f.candidates[carried.home[i]] == f.current) }
+        // And against a table of other flows altogether: nothing is taken from it.
+        let other = CandidateLinks(flows: next.map(\.0), rows: next.map(\.1), known: CandidateLinks(flows: first.map(\.0), rows: first.map(\.1)).homes())
+        #expect(other.home == fresh.home)
+    }
+
     /// Candidates where one link sits at different positions (paths that are not shortest by hop
     /// count): the table notices, and the comparison still leaves out the shared link.
     @Test func misalignedCandidatesFallBackToSearching() {
