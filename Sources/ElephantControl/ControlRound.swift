@@ -522,7 +522,6 @@ public struct ElephantControl: Sendable {
 
         // Desired pins: what is installed (demands refreshed), with this round's moves applied. Pins
         // the policy now excludes, or all of them when the policy moves nothing, are withdrawn.
-        var desired: [FlowKey: Pin] = [:]
         let keepsPins = policy.algorithm != .ecmp
         // The common case first: no move, no new settings, no link down, and every pin kept with the
         // same demand. Then the desired pins are the installed ones, and the plan is empty: neither
@@ -531,19 +530,6 @@ public struct ElephantControl: Sendable {
         let quiet = !programmingChanged && selection.decisions.isEmpty && keepsPins && downLinks.isEmpty
             && zip(demands, pinDemand).allSatisfy { d, pin in pin.isNaN || d == pin }
             && (!policy.excludes || programmer.installed.keys.allSatisfy { !policy.classify($0).excluded })
-        // Each elephant's demand by key (the last entry of a key listed twice), for the pins.
-        let demandOf = quiet ? [:] : Dictionary(zip(keys, demands), uniquingKeysWith: { _, last in last })
-        // (In the table's own order: `program` orders the pins itself, and nothing else here depends on it.)
-        // (Not a `where !quiet` clause: that still copies out every pin to test it.)
-        if !quiet {
-            for (_, installed) in programmer.installed {
-                let pin = installed.pin
-                if !keepsPins || policy.classify(pin.key).excluded { continue }
-                var p = pin
-                if let d = demandOf[p.key] { p.demand = d }
-                desired[p.key] = p
-            }
-        }
         // Where each decided flow is among the elephants (its first entry): found by one pass over
         // the elephants with the decisions' keys, not by indexing every elephant (65,536 at k=64).
         var decided: [FlowKey: Int] = [:]
@@ -553,23 +539,57 @@ public struct ElephantControl: Sendable {
             for (i, e) in elephants.enumerated() where decided[e.key] == -1 { decided[e.key] = i }
         }
         func byKey(_ key: FlowKey) -> ElephantFlow? { decided[key].flatMap { $0 >= 0 ? elephants[$0] : nil } }
+        // The pins of the moved flows (the last decision for a key counts).
+        var moved: [FlowKey: Pin] = [:]
         for d in selection.decisions {
             guard let f = byKey(d.key) else { continue }
-            desired[d.key] = Pin(key: d.key, dst: f.dst, path: d.to, demand: f.demand, priority: f.priority)
+            moved[d.key] = Pin(key: d.key, dst: f.dst, path: d.to, demand: f.demand, priority: f.priority)
         }
-        // A pin still on a dead link after selection goes back to ECMP (the SELECT groups skip dead ports).
-        if !downLinks.isEmpty {
-            for (k, p) in desired where p.path.links.contains(where: { downLinks.contains($0.index) }) {
-                desired[k] = nil
-                result.withdrawn.append(k)
+        var programmed: ProgrammingPlan?
+        if quiet {
+            programmed = ProgrammingPlan()
+        } else if keepsPins && !policy.excludes && downLinks.isEmpty && !programmingChanged {
+            // Every pin is kept: the programmer changes those whose demand or path changed, and
+            // the others are not looked at (8,192 pins at k=32 for a few dozen moves; rebuilding
+            // and ordering them all took 11 to 20 ms of a moving round). It declines when a switch
+            // would go over its table budget, and the whole set is programmed below.
+            var changed: Set<FlowKey> = []
+            for i in keys.indices where pinned[i] && demands[i] != pinDemand[i] { changed.insert(keys[i]) }
+            // (Each changed key's demand from its last entry, as `demandOf` below.)
+            var demandUpdates: [(key: FlowKey, demand: Double)] = []
+            if !changed.isEmpty {
+                for i in keys.indices where pinned[i] && changed.contains(keys[i]) { demandUpdates.append((keys[i], demands[i])) }
             }
-            result.withdrawn.sort()
+            programmed = programmer.update(demands: demandUpdates, pins: Array(moved.values))
         }
-        // Nothing to change (no move, every pin as installed, with the same demand and priority, and
-        // the same table settings): the plan would be empty, and is not computed (8,192 pins at k=32).
-        let unchanged = quiet || (!programmingChanged && selection.decisions.isEmpty && desired.count == programmer.installed.count
-            && desired.allSatisfy { programmer.installed[$0.key]?.pin == $0.value })
-        let plan = unchanged ? ProgrammingPlan() : programmer.program(Array(desired.values))
+        if programmed == nil {
+            // Each elephant's demand by key (the last entry of a key listed twice), for the pins.
+            let demandOf = Dictionary(zip(keys, demands), uniquingKeysWith: { _, last in last })
+            // (In the table's own order: `program` orders the pins itself, and nothing else here depends on it.)
+            var desired: [FlowKey: Pin] = [:]
+            for (_, installed) in programmer.installed {
+                let pin = installed.pin
+                if !keepsPins || policy.classify(pin.key).excluded { continue }
+                var p = pin
+                if let d = demandOf[p.key] { p.demand = d }
+                desired[p.key] = p
+            }
+            for (key, pin) in moved { desired[key] = pin }
+            // A pin still on a dead link after selection goes back to ECMP (the SELECT groups skip dead ports).
+            if !downLinks.isEmpty {
+                for (k, p) in desired where p.path.links.contains(where: { downLinks.contains($0.index) }) {
+                    desired[k] = nil
+                    result.withdrawn.append(k)
+                }
+                result.withdrawn.sort()
+            }
+            // Nothing to change (no move, every pin as installed, with the same demand and priority, and
+            // the same table settings): the plan would be empty, and is not computed (8,192 pins at k=32).
+            let unchanged = !programmingChanged && selection.decisions.isEmpty && desired.count == programmer.installed.count
+                && desired.allSatisfy { programmer.installed[$0.key]?.pin == $0.value }
+            programmed = unchanged ? ProgrammingPlan() : programmer.program(Array(desired.values))
+        }
+        let plan = programmed!
         programmingChanged = false
         result.plan = plan
 

@@ -169,7 +169,14 @@ public struct InstalledPin: Sendable {
 public struct FabricProgrammer: Sendable {
     public let topology: Topology
     public let routing: RoutingTable
-    public var config: ProgrammingConfig
+    public var config: ProgrammingConfig {
+        // Entries made under other settings are no longer current, and a smaller budget may refuse
+        // pins: until the next `program`, `update` declines.
+        didSet { if config != oldValue { allCurrent = false } }
+    }
+    /// True when every installed entry was made under `config` and no switch holds more than its
+    /// budget (after `program`, and kept by `update`, `adopt`, `expire` and `withdraw`).
+    private var allCurrent = true
     /// Pinned flows: their path and entries.
     public private(set) var installed: [FlowKey: InstalledPin] = [:]
     /// Entries held per switch.
@@ -251,31 +258,90 @@ public struct FabricProgrammer: Sendable {
         // Diff per flow and switch, in key order.
         for key in Set(touched).sorted() {
             let old = installed[key], new = next[key]
-            // Both sides by switch, merged in switch order (a path's few entries: small arrays,
-            // not a dictionary and a set per flow, which cost most of a first round's plan).
-            let o = Self.bySwitch(old?.entries ?? []), n = Self.bySwitch(new?.entries ?? [])
-            var a = 0, b = 0
-            while a < o.count || b < n.count {
-                if b == n.count || (a < o.count && o[a].switchID < n[b].switchID) {
-                    plan.changes.append(.delete(o[a]))
-                    a += 1
-                } else if a == o.count || n[b].switchID < o[a].switchID {
-                    plan.changes.append(.add(n[b]))
-                    b += 1
-                } else {
-                    if o[a].outPort != n[b].outPort { plan.changes.append(.modify(n[b])) }
-                    a += 1
-                    b += 1
-                }
-            }
+            Self.diff(old?.entries ?? [], new?.entries ?? [], into: &plan.changes)
             if let new, old?.pin.path != new.pin.path { plan.pinned.append((key, new.pin.path)) }
             if old != nil, new == nil { plan.unpinned.append(key) }
         }
         plan.changes.sort { ($0.entry.switchID, $0.entry.key) < ($1.entry.switchID, $1.entry.key) }
         installed = next
         entriesPerSwitch = count
+        allCurrent = true
         for i in count.indices { peakEntriesPerSwitch[i] = max(peakEntriesPerSwitch[i], count[i]) }
         return plan
+    }
+
+    /// `program` for a round that refreshes some pins' demands and pins some flows anew (moved or
+    /// new), keeping every other pin: the same plan and the same pins as `program` given every
+    /// installed pin with `demands` applied and then `pins`, at the cost of the pins that change
+    /// (a moving round at k=32 changes a few dozen of 8,192). Nil, with nothing changed, when that
+    /// `program` might refuse a pin for lack of table space (a switch would end above its budget:
+    /// admission order then matters), or when the installed entries are not all current; the
+    /// caller then calls `program`.
+    ///
+    /// Why the plans are the same: with every switch's final count within its budget, `program`
+    /// admits every pin whatever their order (when a pin is checked, its switches hold at most
+    /// their final counts less its own entries, so each has room), so the pins are all kept, and
+    /// only the flows whose entries change (`touched`) are diffed, in key order, as here.
+    /// `demands`: the last one given for a key counts; keys not installed are ignored. `pins`:
+    /// one per key.
+    public mutating func update(demands: [(key: FlowKey, demand: Double)], pins: [Pin]) -> ProgrammingPlan? {
+        guard allCurrent else { return nil }
+        var count = entriesPerSwitch
+        // Each new pin with its entries: the installed ones where its path and host are the same.
+        var made: [(pin: Pin, entries: [ElephantEntry], touched: Bool)] = []
+        made.reserveCapacity(pins.count)
+        for pin in pins {
+            let old = installed[pin.key]
+            if let old, old.pin.path == pin.path, old.pin.dst == pin.dst {
+                made.append((pin, old.entries, false))
+                continue
+            }
+            let es = entries(for: pin.key, path: pin.path, dst: pin.dst)
+            for e in old?.entries ?? [] { count[e.switchID.index] -= 1 }
+            for e in es { count[e.switchID.index] += 1 }
+            made.append((pin, es, true))
+        }
+        for m in made where m.touched {
+            for e in m.entries where count[e.switchID.index] > config.budgetPerSwitch { return nil }
+        }
+        var plan = ProgrammingPlan()
+        for (key, demand) in demands { installed[key]?.pin.demand = demand }
+        var touched: [(key: FlowKey, old: InstalledPin?, new: InstalledPin)] = []
+        for m in made {
+            let new = InstalledPin(pin: m.pin, entries: m.entries)
+            let old = installed.updateValue(new, forKey: m.pin.key)
+            if m.touched { touched.append((m.pin.key, old, new)) }
+        }
+        touched.sort { $0.key < $1.key }
+        for (key, old, new) in touched {
+            Self.diff(old?.entries ?? [], new.entries, into: &plan.changes)
+            if old?.pin.path != new.pin.path { plan.pinned.append((key, new.pin.path)) }
+        }
+        plan.changes.sort { ($0.entry.switchID, $0.entry.key) < ($1.entry.switchID, $1.entry.key) }
+        entriesPerSwitch = count
+        for i in count.indices { peakEntriesPerSwitch[i] = max(peakEntriesPerSwitch[i], count[i]) }
+        return plan
+    }
+
+    /// The changes from a flow's `old` entries to its `new` ones: both by switch, merged in switch
+    /// order (a path's few entries: small arrays, not a dictionary and a set per flow, which cost
+    /// most of a first round's plan).
+    private static func diff(_ old: [ElephantEntry], _ new: [ElephantEntry], into changes: inout [EntryChange]) {
+        let o = bySwitch(old), n = bySwitch(new)
+        var a = 0, b = 0
+        while a < o.count || b < n.count {
+            if b == n.count || (a < o.count && o[a].switchID < n[b].switchID) {
+                changes.append(.delete(o[a]))
+                a += 1
+            } else if a == o.count || n[b].switchID < o[a].switchID {
+                changes.append(.add(n[b]))
+                b += 1
+            } else {
+                if o[a].outPort != n[b].outPort { changes.append(.modify(n[b])) }
+                a += 1
+                b += 1
+            }
+        }
     }
 
     /// A flow's entries, one per switch (the last, where a switch had two), in switch order.

@@ -87,10 +87,19 @@ public struct TuskSelector: PathSelector {
         // The others are read in place (copying them out copied thousands of elephants a round), by
         // host pair: they come in order of their measured rates, which changes from round to round
         // with sampling noise, and only which pairs they are matters here.
-        let others = all.indices.filter { !all[$0].movable && all[$0].candidates.count > 1 }.sorted { pair(all[$0]) < pair(all[$1]) }
+        // (Sorted by their pairs worked out once: a flow read in the comparison was copied, twice
+        // per comparison, for thousands of held flows in a round of the settle window.)
+        var otherPair: [Int] = []
+        var unsorted: [Int] = []
+        for i in all.indices where !all[i].movable && all[i].candidates.count > 1 {
+            unsorted.append(i)
+            otherPair.append(all[i].src.index << 32 | all[i].dst.index)
+        }
+        let sorted = otherPair.withUnsafeBufferPointer { p in unsorted.indices.sorted { p[$0] < p[$1] } }
+        let others = sorted.map { unsorted[$0] }
         // The same flows' pairs, in the same order, on the very same candidates as last time (a
         // settled fabric, round after round): the same rows, and the cache as it is.
-        let pairs = flows.map(pair), otherPairs = others.map { pair(all[$0]) }
+        let pairs = flows.map(pair), otherPairs = sorted.map { otherPair[$0] }
         if reusesRows, let last = lastRows, last.pairs == pairs, last.others == otherPairs,
            zip(others, last.otherCandidates).allSatisfy({ all[$0].candidates.isSameStorage(as: $1) }),
            zip(flows, last.rows).allSatisfy({ $0.candidates.isSameStorage(as: $1.paths) }) {
@@ -336,12 +345,15 @@ public struct TuskSelector: PathSelector {
         // with room (up to `maxChain` flows). Single moves cannot find these rearrangements (each alone
         // gains nothing). Every chain takes an oversubscribed flow to a path with room and leaves every
         // link it touches within capacity, so the total overload falls and rounds cannot cycle.
-        // The flows on each link, built when the first chain starts (a settled round starts none).
-        var onLink: [[Int]] = []
+        // The flows on each link, in the order they came, built when the first chain starts (a
+        // settled round starts none). (A `LinkOccupants`, not an array per link: at k=32 those
+        // were some 30,000 small arrays made and freed in every round the phase ran.)
+        var onLink = LinkOccupants(links: 0), onLinkBuilt = false
         func buildOnLink() {
-            guard onLink.isEmpty else { return }
-            onLink = Array(repeating: [], count: input.capacity.count)
-            for (i, p) in assigned.enumerated() { for l in p.links { onLink[l.index].append(i) } }
+            guard !onLinkBuilt else { return }
+            onLinkBuilt = true
+            onLink = LinkOccupants(links: input.capacity.count)
+            for (i, p) in assigned.enumerated() { for l in p.links { onLink.append(l.index, Int32(i)) } }
         }
         let over = max(rules.hotThreshold, 1e-3) + max(rules.tolerance, 1e-6)
         var steps = rearrange ? rearrangeBudget : 0
@@ -351,13 +363,13 @@ public struct TuskSelector: PathSelector {
         func take(_ i: Int) {
             buildOnLink()
             plan.add(assigned[i], -movable[i].demand)
-            for l in assigned[i].links { onLink[l.index].removeAll { $0 == i } }
+            for l in assigned[i].links { onLink.remove(l.index, Int32(i)) }
             inPlan[i] = false
         }
         func put(_ i: Int, _ p: Path) {
             buildOnLink()
             plan.add(p, movable[i].demand)
-            for l in p.links { onLink[l.index].append(i) }
+            for l in p.links { onLink.append(l.index, Int32(i)) }
             assigned[i] = p
             inPlan[i] = true
         }
@@ -389,10 +401,11 @@ public struct TuskSelector: PathSelector {
                 guard depth < TuskSelector.maxChain else { continue }
                 // The flows on the blocking links, in index order; only one or two may be displaced.
                 var blockers: [Int] = []
-                scan: for l in blocking {
-                    for j in onLink[l.index] where j != i && !blockers.contains(j) {
-                        blockers.append(j)
-                        if blockers.count > 2 { break scan }
+                for l in blocking where blockers.count <= 2 {
+                    onLink.forEach(l.index) { o in
+                        let j = Int(o)
+                        if j != i && !blockers.contains(j) { blockers.append(j) }
+                        return blockers.count <= 2
                     }
                 }
                 blockers.sort()

@@ -1,8 +1,8 @@
-/// The flows on each link (the chains' full flows, the search's movable ones), in the order they
-/// came: a link's first three in one 16-byte slot (its count in the fourth lane), any more in a list
-/// of their own. The chains ask who is on a link at every step, the search at every trial; as an
-/// array per link, each question followed a pointer to a separate allocation, most of the walks'
-/// time at k=32.
+/// The flows on each link (the chains' full flows; the ejection chains' and the search's movable
+/// ones), in the order they came: a link's first three in one 16-byte slot (its count in the fourth
+/// lane), any more in a list of their own. The chains ask who is on a link at every step, the
+/// search at every trial; as an array per link, each question followed a pointer to a separate
+/// allocation, most of the walks' time at k=32.
 struct LinkOccupants {
     private var head: [SIMD4<Int32>]
     private var rest: [Int: [Int32]] = [:]

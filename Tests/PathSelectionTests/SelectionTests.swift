@@ -557,6 +557,74 @@ struct SmallFabric {
         #expect(unchangedFlows > 1_000)
     }
 
+    /// `update` (a round that keeps every pin, refreshes some demands and moves or adds a few) gives
+    /// the plan and the pins that `program` gives for every installed pin with the demands applied
+    /// and the moved pins on top, or declines and changes nothing. Two programmers in step over
+    /// rounds of random moves, new pins, demand changes (of pinned flows and others), expiries,
+    /// adoptions, and table settings and budgets that change; the budget is tight enough that
+    /// `update` must decline in some rounds.
+    @Test func updateIsProgramOfEveryPin() {
+        let config = ProgrammingConfig(budgetPerSwitch: 7)
+        var a = FabricProgrammer(topology: t, config: config), b = a
+        var g = SeededGenerator(seed: 23)
+        var accepted = 0, declined = 0, moves = 0
+        for round in 0..<200 {
+            if round % 23 == 22 {
+                let c = ProgrammingConfig(budgetPerSwitch: Int.random(in: 5...9, using: &g), priority: UInt16.random(in: 30000...40000, using: &g),
+                                          idleTimeout: UInt16.random(in: 3...9, using: &g), cookiePrefix: UInt16.random(in: 1...3, using: &g))
+                a.config = c
+                b.config = c
+            }
+            if round % 13 == 5, let k = a.installed.keys.min() {
+                a.expire(k)
+                b.expire(k)
+            }
+            if round % 19 == 7 {
+                let i = 40 + round, src = HostID(i % 16), dst = HostID((i * 5 + 1) % 16)
+                if src != dst {
+                    let pin = Pin(key: key(i), dst: dst, path: t.equalCostPaths(from: src, to: dst)[0], demand: 3e8)
+                    #expect(a.adopt(pin) == b.adopt(pin))
+                }
+            }
+            var demands: [(key: FlowKey, demand: Double)] = []
+            for _ in 0..<Int.random(in: 0...4, using: &g) {
+                demands.append((key(Int.random(in: 0..<40, using: &g)), Double.random(in: 1e8...1e9, using: &g)))
+            }
+            var pins: [FlowKey: Pin] = [:]
+            for _ in 0..<Int.random(in: 0...4, using: &g) {
+                let i = Int.random(in: 0..<40, using: &g), src = HostID(i % 16), dst = HostID((i * 7 + 3) % 16)
+                guard src != dst else { continue }
+                pins[key(i)] = Pin(key: key(i), dst: dst, path: t.equalCostPaths(from: src, to: dst).randomElement(using: &g)!,
+                                   demand: Double.random(in: 1e8...1e9, using: &g), priority: Int.random(in: 0...1, using: &g))
+            }
+            // What `program` is given: every installed pin, the last demand given for its key, then the moved pins.
+            var desired = b.installed.mapValues(\.pin)
+            for (k, d) in demands where desired[k] != nil { desired[k]!.demand = d }
+            for (k, p) in pins { desired[k] = p }
+            let expected = b.program(Array(desired.values).shuffled(using: &g))
+            let before = a.installed.mapValues(\.pin), counts = a.entriesPerSwitch
+            let plan: ProgrammingPlan
+            if let p = a.update(demands: demands, pins: Array(pins.values)) {
+                plan = p
+                accepted += 1
+                moves += p.pinned.count
+            } else {
+                // Declined: nothing changed.
+                #expect(a.installed.mapValues(\.pin) == before && a.entriesPerSwitch == counts, "round \(round)")
+                plan = a.program(Array(desired.values))
+                declined += 1
+            }
+            #expect(plan.changes == expected.changes, "round \(round)")
+            #expect(plan.pinned.map(\.key) == expected.pinned.map(\.key) && plan.pinned.map(\.path) == expected.pinned.map(\.path), "round \(round)")
+            #expect(plan.unpinned == expected.unpinned && plan.overBudget == expected.overBudget, "round \(round)")
+            #expect(a.installed.mapValues(\.pin) == b.installed.mapValues(\.pin), "round \(round)")
+            #expect(a.installed.mapValues(\.entries) == b.installed.mapValues(\.entries), "round \(round)")
+            #expect(a.entriesPerSwitch == b.entriesPerSwitch && a.peakEntriesPerSwitch == b.peakEntriesPerSwitch, "round \(round)")
+        }
+        // Both ways were taken, and `update` moved flows.
+        #expect(accepted > 50 && declined > 10 && moves > 50, "accepted \(accepted), declined \(declined), moves \(moves)")
+    }
+
     @Test func flowMod() {
         let p = FabricProgrammer(topology: t, config: ProgrammingConfig(budgetPerSwitch: 10, priority: 40000, idleTimeout: 7, cookiePrefix: 0x5453))
         let dst = HostID(15)
