@@ -449,8 +449,11 @@ public struct ElephantControl: Sendable {
             errors.append(r.bps * r.errorPercent / 100)
             picked.append(r)
             if let at = installed.index(forKey: r.key) {
-                currents.append(installed.values[at].pin.path)
-                pinDemand.append(installed.values[at].pin.demand)
+                // (The pin read once: a value read through the dictionary comes out whole, its
+                // entries retained and released, and it was read twice per pinned elephant.)
+                let pin = installed.values[at].pin
+                currents.append(pin.path)
+                pinDemand.append(pin.demand)
                 pinned.append(true)
             } else {
                 currents.append(inferPath(src: src, dst: dst, links: r.links, slots: r.linkSlots, analytics: analytics))

@@ -204,11 +204,15 @@ public struct TuskSelector: PathSelector {
         // (otherwise phantom load moves flows back and forth).
         var background = input.load
         var variance = [Double](repeating: 0, count: background.count)
-        for f in input.flows {
-            guard let p = f.current else { continue }
+        // (The elephants are read by index here and below, a field at a time: a loop over them
+        // copied each one, its path and candidates retained and released, several times a round.)
+        let flows = input.flows
+        for n in flows.indices {
+            guard let p = flows[n].current else { continue }
+            let rate = flows[n].rate, error = flows[n].rateError
             for l in p.links where l.index < background.count {
-                background[l.index] -= f.rate
-                variance[l.index] += f.rateError * f.rateError
+                background[l.index] -= rate
+                variance[l.index] += error * error
             }
         }
         for i in background.indices { background[i] = max(0, background[i] - variance[i].squareRoot()) }
@@ -218,13 +222,14 @@ public struct TuskSelector: PathSelector {
         var settled = plan
 
         var movable: [ElephantFlow] = []
-        for f in input.flows {
-            guard let cur = f.current else {
-                result.skipped.append((f.key, .unknownPath))
+        for n in flows.indices {
+            guard let cur = flows[n].current else {
+                result.skipped.append((flows[n].key, .unknownPath))
                 continue
             }
-            plan.add(cur, f.demand)
-            if f.movable && f.candidates.count > 1 { movable.append(f) } else { settled.add(cur, f.demand) }
+            let demand = flows[n].demand
+            plan.add(cur, demand)
+            if flows[n].movable && flows[n].candidates.count > 1 { movable.append(flows[n]) } else { settled.add(cur, demand) }
         }
         // (Their indices are sorted, then the flows put in that order: a flow is a large value, and
         // moving them was most of a quiet round's sort. Both sorts are stable: the same order.)
@@ -248,13 +253,13 @@ public struct TuskSelector: PathSelector {
         // Phases 1, 3 and 4 rearrange. When they found nothing on the same elephants and paths,
         // they are not repeated every round (backoff; the greedy phase 2 still runs).
         var state = Hasher()
-        for f in movable {
-            state.combine(f.key)
-            state.combine(f.current)
+        for i in movable.indices {
+            state.combine(movable[i].key)
+            state.combine(movable[i].current)
         }
         // The elephants as a set (their order follows measured rates, which change with noise).
         var members = input.flows.count
-        for f in input.flows { members &+= f.key.hashValue }
+        for n in flows.indices { members &+= flows[n].key.hashValue }
         let open = settling.open(members: members, capacity: input.capacity, time: input.time, settleTime: rules.settleTime)
         let rearrange = open && backoff.begin(state: state.finalize())
         result.rearranging = !open ? .settled : rearrange ? .ran : .backingOff
@@ -265,7 +270,9 @@ public struct TuskSelector: PathSelector {
         // greedy moves of these flows would often be undone by a later chain, and use up the move cap.
         if alternatingChains && rearrange {
             var fixed: [(key: FlowKey, path: Path, demand: Double)] = []
-            for f in input.flows where !(f.movable && f.candidates.count > 1) { if let p = f.current { fixed.append((f.key, p, f.demand)) } }
+            for n in flows.indices where !(flows[n].movable && flows[n].candidates.count > 1) {
+                if let p = flows[n].current { fixed.append((flows[n].key, p, flows[n].demand)) }
+            }
             var chains = AlternatingChains(flows: movable, assigned: assigned, table: table, fixed: fixed, plan: plan,
                                            over: max(rules.hotThreshold, 1e-3) + max(rules.tolerance, 1e-6), moveCap: rules.maxMoves)
             if input.capacity != memoryCapacity || !remembersChains {
@@ -296,48 +303,48 @@ public struct TuskSelector: PathSelector {
         // that stay and larger flows already placed: of two colliding elephants the larger keeps its
         // path), onto the candidate with the lowest peak against everything, the flows not yet placed
         // included (so that it does not land on one of them).
-        for (i, f) in movable.enumerated() {
-            let cur = assigned[i]
-            let hot = settled.score(cur, adding: f.demand, shared: shared[i]).peak
+        for i in movable.indices {
+            let cur = assigned[i], demand = movable[i].demand
+            let hot = settled.score(cur, adding: demand, shared: shared[i]).peak
             // A flow whose path is not hot stays whatever its candidates score: they are not scored
             // (most of a settled fabric's elephants; 256 candidates each at k=32).
             // (Taken out and put back all the same: the plan's sums round exactly as they did.)
-            plan.add(cur, -f.demand)
+            plan.add(cur, -demand)
             if hot <= rules.hotThreshold + max(rules.tolerance, 1e-9) {
-                plan.add(cur, f.demand)
-                settled.add(cur, f.demand)
+                plan.add(cur, demand)
+                settled.add(cur, demand)
                 continue
             }
-            let now = plan.score(cur, adding: f.demand, shared: shared[i])
+            let now = plan.score(cur, adding: demand, shared: shared[i])
             // Scored from the flow's row (the same links in the same order as its paths, shared ones
             // left out), so that only the path chosen is made.
             let row = rows[i], here = row.index(of: cur)
             var bestIndex: Int?, bestScore = now
             for c in 0..<row.paths.count where c != here {
-                let s = plan.score(row, c, adding: f.demand)
+                let s = plan.score(row, c, adding: demand)
                 if s.peak < bestScore.peak - 1e-9 || (abs(s.peak - bestScore.peak) <= 1e-9 && s.sum < bestScore.sum - 1e-9) {
                     bestIndex = c
                     bestScore = s
                 }
             }
-            let best = bestIndex.map { f.candidates[$0] } ?? cur
+            let best = bestIndex.map { movable[i].candidates[$0] } ?? cur
             let gain = now.peak - bestScore.peak
             if best == cur || gain <= 1e-9 {
-                plan.add(cur, f.demand)
+                plan.add(cur, demand)
             } else if gain < rules.minGain {
-                plan.add(cur, f.demand)
-                result.skipped.append((f.key, .smallGain))
+                plan.add(cur, demand)
+                result.skipped.append((movable[i].key, .smallGain))
             } else if moves >= rules.maxMoves {
-                plan.add(cur, f.demand)
-                result.skipped.append((f.key, .moveCap))
+                plan.add(cur, demand)
+                result.skipped.append((movable[i].key, .moveCap))
             } else {
                 moves += 1
-                plan.add(best, f.demand)
+                plan.add(best, demand)
                 assigned[i] = best
                 reasons[i] = MoveReason(algorithm: name, hotLink: now.link, hotUtilization: now.peak,
-                                        newPeakLink: bestScore.link, newUtilization: bestScore.peak, gain: gain, demand: f.demand)
+                                        newPeakLink: bestScore.link, newUtilization: bestScore.peak, gain: gain, demand: demand)
             }
-            settled.add(assigned[i], f.demand)
+            settled.add(assigned[i], demand)
         }
 
         // Phase 3, ejection chains: an elephant still oversubscribed moves to a path that is blocked by
@@ -518,10 +525,10 @@ public struct TuskSelector: PathSelector {
                         oversubscribed: oversubscribed)
         }
 
-        for (i, f) in movable.enumerated() where assigned[i] != f.current {
+        for i in movable.indices where assigned[i] != movable[i].current {
             let r = reasons[i] ?? MoveReason(algorithm: name, hotLink: nil, hotUtilization: 0, newPeakLink: nil,
-                                             newUtilization: 0, gain: 0, demand: f.demand)
-            result.decisions.append(Decision(key: f.key, from: f.current, to: assigned[i], reason: r))
+                                             newUtilization: 0, gain: 0, demand: movable[i].demand)
+            result.decisions.append(Decision(key: movable[i].key, from: movable[i].current, to: assigned[i], reason: r))
         }
         return result
     }
