@@ -83,32 +83,42 @@ public struct TuskSelector: PathSelector {
     /// flow's candidates alone), then handed out: the same rows as building them one by one. A
     /// settled fabric builds none, and this is then the lookups alone.
     private mutating func candidateRows(_ flows: [ElephantFlow], keeping all: [ElephantFlow]) -> [CandidateRow] {
-        func pair(_ f: ElephantFlow) -> Int { f.src.index << 32 | f.dst.index }
+        func pair(_ src: HostID, _ dst: HostID) -> Int { src.index << 32 | dst.index }
         // The others are read in place (copying them out copied thousands of elephants a round), by
         // host pair: they come in order of their measured rates, which changes from round to round
         // with sampling noise, and only which pairs they are matters here.
-        // (Sorted by their pairs worked out once: a flow read in the comparison was copied, twice
-        // per comparison, for thousands of held flows in a round of the settle window.)
+        // (Their pairs are worked out once: a flow read in a comparison was copied, twice per
+        // comparison, for thousands of held flows in a round of the settle window. They are put
+        // in order only when the rows may be the same as last time: in the rounds whose movable
+        // elephants changed, the order does not matter.)
         var otherPair: [Int] = []
-        var unsorted: [Int] = []
+        var others: [Int] = []
         for i in all.indices where !all[i].movable && all[i].candidates.count > 1 {
-            unsorted.append(i)
-            otherPair.append(all[i].src.index << 32 | all[i].dst.index)
+            others.append(i)
+            otherPair.append(pair(all[i].src, all[i].dst))
         }
-        let sorted = otherPair.withUnsafeBufferPointer { p in unsorted.indices.sorted { p[$0] < p[$1] } }
-        let others = sorted.map { unsorted[$0] }
+        var othersSorted = false
+        func sortOthers() {
+            let order = otherPair.withUnsafeBufferPointer { p in others.indices.sorted { p[$0] < p[$1] } }
+            (others, otherPair, othersSorted) = (order.map { others[$0] }, order.map { otherPair[$0] }, true)
+        }
         // The same flows' pairs, in the same order, on the very same candidates as last time (a
         // settled fabric, round after round): the same rows, and the cache as it is.
-        let pairs = flows.map(pair), otherPairs = sorted.map { otherPair[$0] }
-        if reusesRows, let last = lastRows, last.pairs == pairs, last.others == otherPairs,
-           zip(others, last.otherCandidates).allSatisfy({ all[$0].candidates.isSameStorage(as: $1) }),
-           zip(flows, last.rows).allSatisfy({ $0.candidates.isSameStorage(as: $1.paths) }) {
-            return last.rows
+        let pairs = flows.indices.map { pair(flows[$0].src, flows[$0].dst) }
+        if reusesRows, var last = lastRows, last.pairs == pairs,
+           flows.indices.allSatisfy({ flows[$0].candidates.isSameStorage(as: last.rows[$0].paths) }) {
+            sortOthers()
+            last.sortOthers()
+            lastRows = last
+            if last.others == otherPair && zip(others, last.otherCandidates).allSatisfy({ all[$0].candidates.isSameStorage(as: $1) }) {
+                return last.rows
+            }
         }
         lastRows = nil
         var next: [Int: CandidateRow] = [:]
         next.reserveCapacity(flows.count + others.count)
-        for (j, pair) in zip(others, otherPairs) {
+        // (In any order: a pair's row is kept when any of its held flows has its candidates.)
+        for (j, pair) in zip(others, otherPair) {
             if next[pair] == nil, let r = rowCache[pair], r.isBuilt(from: all[j].candidates) { next[pair] = r }
         }
         var out: [CandidateRow?] = []
@@ -117,20 +127,20 @@ public struct TuskSelector: PathSelector {
         var toBuild: [Int] = [], waiting: [(flow: Int, row: Int)] = []
         // Pairs whose first row is being built (where `next` would hold it once built).
         var building: [Int: Int] = [:]
-        for (i, f) in flows.enumerated() {
-            let pair = pairs[i]
+        for i in flows.indices {
+            let pair = pairs[i], candidates = flows[i].candidates
             if let r = next[pair] {
-                if r.isBuilt(from: f.candidates) {
+                if r.isBuilt(from: candidates) {
                     out.append(r)
                     continue
                 }
             } else if let j = building[pair] {
-                if flows[toBuild[j]].candidates == f.candidates {
+                if flows[toBuild[j]].candidates == candidates {
                     out.append(nil)
                     waiting.append((i, j))
                     continue
                 }
-            } else if let r = rowCache[pair], r.isBuilt(from: f.candidates) {
+            } else if let r = rowCache[pair], r.isBuilt(from: candidates) {
                 next[pair] = r
                 out.append(r)
                 continue
@@ -164,13 +174,27 @@ public struct TuskSelector: PathSelector {
         }
         rowCache = next
         let rows = out.map { $0! }
-        lastRows = (pairs, otherPairs, others.map { all[$0].candidates }, rows)
+        lastRows = LastRows(pairs: pairs, others: otherPair, otherCandidates: others.map { all[$0].candidates }, sorted: othersSorted, rows: rows)
         return rows
     }
 
     /// The last `candidateRows` call: its flows' pairs, the pairs and candidates of the others, and
     /// the rows it returned.
-    private var lastRows: (pairs: [Int], others: [Int], otherCandidates: [CandidatePaths], rows: [CandidateRow])?
+    private var lastRows: LastRows?
+    private struct LastRows {
+        var pairs: [Int]
+        /// The held flows' pairs and candidates, in the order of their pairs once `sorted`.
+        var others: [Int], otherCandidates: [CandidatePaths], sorted: Bool
+        var rows: [CandidateRow]
+
+        /// Puts the held flows in the order of their pairs (the same order as if they had been
+        /// put in it when kept: the same list, the same comparisons).
+        mutating func sortOthers() {
+            guard !sorted else { return }
+            let order = others.withUnsafeBufferPointer { p in others.indices.sorted { p[$0] < p[$1] } }
+            (others, otherCandidates, sorted) = (order.map { others[$0] }, order.map { otherCandidates[$0] }, true)
+        }
+    }
     /// Whether a call with the same inputs as the last one takes its rows back (tests turn it off
     /// to compare).
     var reusesRows = true

@@ -94,16 +94,30 @@ struct AlternatingChains {
         self.util = util
         occupants = LinkOccupants(links: n)
         var eligible: [Bool] = [], full: [Bool] = [], choice: [Int] = []
-        for (i, f) in flows.enumerated() {
-            let c = table.index(of: assigned[i], flow: i, f) ?? -1
-            let w = table.width[i]
-            eligible.append(c >= 0 && w > 0 && f.candidates.count > 1 && table.uniform[i])
+        eligible.reserveCapacity(flows.count)
+        full.reserveCapacity(flows.count)
+        choice.reserveCapacity(flows.count)
+        // (Each flow read in place and its path's links read from the table, not copied out: this
+        // runs over every movable elephant in every round the phase runs.)
+        for i in flows.indices {
+            let c = table.index(of: assigned[i], flow: i, flows[i]) ?? -1
+            let w = table.width[i], demand = flows[i].demand
+            eligible.append(c >= 0 && w > 0 && flows[i].candidates.count > 1 && table.uniform[i])
             // Two of them on one link put it over the threshold.
-            let path = c >= 0 ? (0..<w).map { table.link(i, c, $0) } : []
-            let isFull = c >= 0 && w > 0 && path.allSatisfy { $0 < 0 || 2 * f.demand * inverse[Int($0)] > over }
+            var isFull = c >= 0 && w > 0
+            if isFull {
+                let r = table.row(i)
+                for k in 0..<w {
+                    let x = r.link(c, k)
+                    if x >= 0 && !(2 * demand * inverse[Int(x)] > over) {
+                        isFull = false
+                        break
+                    }
+                }
+                if isFull { for k in 0..<w where r.link(c, k) >= 0 { occupants.append(Int(r.link(c, k)), Int32(i)) } }
+            }
             full.append(isFull)
             choice.append(c)
-            if isFull { for x in path where x >= 0 { occupants.append(Int(x), Int32(i)) } }
         }
         var linkTokens = [UInt64](repeating: 0, count: n)
         for (key, p, d) in fixed {
@@ -114,7 +128,7 @@ struct AlternatingChains {
             }
         }
         keys = flows.map(\.key)
-        let token = zip(flows, eligible).map { f, e in ChainMemory.mix(f.key.fingerprint) ^ (e ? 0 : 1) }
+        let token = flows.indices.map { i in ChainMemory.mix(flows[i].key.fingerprint) ^ (eligible[i] ? 0 : 1) }
         self.token = token
         for i in flows.indices where full[i] {
             let c = choice[i], t = Self.tokenOf(token[i], on: c)

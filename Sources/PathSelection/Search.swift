@@ -72,13 +72,14 @@ struct RearrangementSearch {
         var state: [Flow] = [], start: [Int] = []
         state.reserveCapacity(flows.count)
         start.reserveCapacity(flows.count)
-        for (i, f) in flows.enumerated() {
-            let found = table.index(of: assigned[i], flow: i, f)
+        // (Each flow read in place: a loop over them copied every one, each round the search ran.)
+        for i in flows.indices {
+            let found = table.index(of: assigned[i], flow: i, flows[i])
             start.append(found ?? -1)
             let c = found ?? 0
             state.append(Flow(row: table.row(i), count: Int32(table.count[i]), home: Int32(table.home[i]),
-                              base: Int32(c), choice: Int32(c), aligned: table.aligned[i], demand: f.demand))
-            if c < f.candidates.count {
+                              base: Int32(c), choice: Int32(c), aligned: table.aligned[i], demand: flows[i].demand))
+            if c < flows[i].candidates.count {
                 let r = table.row(i)
                 for k in 0..<r.width where r.link(c, k) >= 0 { onLink.append(Int(r.link(c, k)), Int32(i)) }
             }

@@ -292,10 +292,13 @@ struct CandidateLinks: @unchecked Sendable {
         count = rows.map(\.paths.count)
         uniform = rows.map(\.uniform)
         aligned = rows.map(\.aligned)
-        currents = flows.map(\.current)
-        home = zip(flows, rows).map { f, r in
-            if let k = known[ObjectIdentifier(r.store)], k.current == f.current { return k.home }
-            return f.current.flatMap { r.index(of: $0) } ?? -1
+        // (By index, each flow's path read in place: a loop over the flows copied each one.)
+        let currents = flows.indices.map { flows[$0].current }
+        self.currents = currents
+        home = rows.indices.map { i in
+            let r = rows[i]
+            if let k = known[ObjectIdentifier(r.store)], k.current == currents[i] { return k.home }
+            return currents[i].flatMap { r.index(of: $0) } ?? -1
         }
     }
 
@@ -318,7 +321,7 @@ struct CandidateLinks: @unchecked Sendable {
         count = previous.count
         uniform = previous.uniform
         aligned = previous.aligned
-        let now = flows.map(\.current)
+        let now = flows.indices.map { flows[$0].current }
         home = flows.indices.map { i in
             now[i] == previous.currents[i] ? previous.home[i] : now[i].flatMap { rows[i].index(of: $0) } ?? -1
         }
