@@ -556,13 +556,9 @@ public struct ElephantControl: Sendable {
             // the others are not looked at (8,192 pins at k=32 for a few dozen moves; rebuilding
             // and ordering them all took 11 to 20 ms of a moving round). It declines when a switch
             // would go over its table budget, and the whole set is programmed below.
-            var changed: Set<FlowKey> = []
-            for i in keys.indices where pinned[i] && demands[i] != pinDemand[i] { changed.insert(keys[i]) }
-            // (Each changed key's demand from its last entry, as `demandOf` below.)
+            // (The analytics report each flow once: a key is listed at most once here.)
             var demandUpdates: [(key: FlowKey, demand: Double)] = []
-            if !changed.isEmpty {
-                for i in keys.indices where pinned[i] && changed.contains(keys[i]) { demandUpdates.append((keys[i], demands[i])) }
-            }
+            for i in keys.indices where pinned[i] && demands[i] != pinDemand[i] { demandUpdates.append((keys[i], demands[i])) }
             programmed = programmer.update(demands: demandUpdates, pins: Array(moved.values))
         }
         if programmed == nil {

@@ -99,7 +99,7 @@ public struct TuskSelector: PathSelector {
         }
         var othersSorted = false
         func sortOthers() {
-            let order = otherPair.withUnsafeBufferPointer { p in others.indices.sorted { p[$0] < p[$1] } }
+            let order = LastRows.pairOrder(otherPair)
             (others, otherPair, othersSorted) = (order.map { others[$0] }, order.map { otherPair[$0] }, true)
         }
         // The same flows' pairs, in the same order, on the very same candidates as last time (a
@@ -191,8 +191,14 @@ public struct TuskSelector: PathSelector {
         /// put in it when kept: the same list, the same comparisons).
         mutating func sortOthers() {
             guard !sorted else { return }
-            let order = others.withUnsafeBufferPointer { p in others.indices.sorted { p[$0] < p[$1] } }
+            let order = Self.pairOrder(others)
             (others, otherCandidates, sorted) = (order.map { others[$0] }, order.map { otherCandidates[$0] }, true)
+        }
+
+        /// The positions of `pairs` in the order of their values (a stable order: equal pairs keep
+        /// theirs), for the held flows of one call and of the last.
+        static func pairOrder(_ pairs: [Int]) -> [Int] {
+            pairs.withUnsafeBufferPointer { p in p.indices.sorted { p[$0] < p[$1] } }
         }
     }
     /// Whether a call with the same inputs as the last one takes its rows back (tests turn it off
