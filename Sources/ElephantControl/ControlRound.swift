@@ -194,7 +194,9 @@ public struct ElephantControl: Sendable {
     private let enumerator: PathEnumerator
     /// The directed link of each analytics port slot a flow was seen entering (`input`) or leaving
     /// (`output`) by, -1 until learnt, for the analytics `instance` (another's slots mean nothing).
-    /// Arrays by slot: a first k=32 round learns 80,000 of them, and hashing each port was a tenth of it.
+    /// Arrays by slot: a first k=32 round needs 80,000 of them, and hashing each port was a tenth of
+    /// it. Learnt for every port with a slot when the slots are read (`portSlots`), and from a
+    /// report's ports for any other.
     private var linkOfSlot: (instance: UInt64, input: [Int32], output: [Int32]) = (0, [], [])
     /// The analytics' slot of each switch port that has one, and the analytics' port index
     /// generation they were read at.
@@ -219,6 +221,10 @@ public struct ElephantControl: Sendable {
     private var demandCache: (flows: [DemandFlow], demands: [Double]) = ([], [])
     /// When adopted pins were adopted: they are kept through the analytics' warm-up after a restart.
     private var adoptedAt: [FlowKey: Double] = [:]
+    /// The pins' expiry check: the analytics' tracking generation when every pin was last looked
+    /// up, and the earliest time a pin's flow was last seen, of those and of the pins made since
+    /// (nil: every pin is looked up in the next round).
+    private var pinsSeen: (generation: TrackingGeneration, oldest: Double)?
     /// Directed links reported down (both directions of a link whose port went down).
     public private(set) var downLinks: Set<Int> = []
 
@@ -377,12 +383,22 @@ public struct ElephantControl: Sendable {
         // Every switch port's slot in the analytics, looked up again only when the analytics' port
         // index changed (in switch and port order: the sums below add up as they always did).
         let generation = analytics.portSlotGeneration
+        // Path inference's links by slot are learnt here too, for every port whose slot says it is
+        // that port (the same answer a report's port gives below, one lookup per port rather than
+        // two per port and direction, 80,000 in a first round at k=32; a port mapped anew gets its
+        // new link). Ports without a slot yet are learnt from the reports, when they appear.
+        if linkOfSlot.instance != generation.instance { linkOfSlot = (generation.instance, [], []) }
         if portSlots.generation != generation {
             var slots: [(slot: Int32, egress: DirectedLinkID)] = []
             for s in topo.switchIDs {
                 let dpid = topo[s].dpid
                 for p in topo.ports(of: s) {
-                    if let id = analytics.portSlot(dpid: dpid, port: p.number) { slots.append((id, p.egress)) }
+                    guard let id = analytics.portSlot(dpid: dpid, port: p.number) else { continue }
+                    slots.append((id, p.egress))
+                    guard let named = analytics.portIdentity(slot: id), named.datapathId == dpid, named.portNo == p.number else { continue }
+                    growLinkOfSlot(to: Int(id))
+                    linkOfSlot.input[Int(id)] = Int32(p.egress.reversed.index)
+                    linkOfSlot.output[Int(id)] = Int32(p.egress.index)
                 }
             }
             portSlots = (generation, slots)
@@ -400,19 +416,33 @@ public struct ElephantControl: Sendable {
         // Pins whose flow has gone quiet have timed out on the switches.
         // (Each pin's outcome depends on its flow alone, so they are read in the table's own order.)
         // (Adopted pins are few and rare: with none, nothing here looks them up.)
+        // A flow's last sighting only moves on while the analytics keep tracking it: when they have
+        // dropped no flow and changed no setting since every pin was looked up, and the oldest
+        // sighting of a pinned flow is within the idle timeout, so is every other, and no pin is
+        // looked up (8,192 lookups a round at k=32).
         let anyAdopted = !adoptedAt.isEmpty
-        for key in programmer.installed.keys {
-            let lastSeen = analytics.lastSeen(key)
-            // An adopted pin whose flow the analytics have not seen yet (they start empty after a
-            // restart) is kept until its entries would have idled out on the switches.
-            if anyAdopted {
-                if lastSeen == nil, let at = adoptedAt[key], t - at <= policy.idleTimeout + 2 * policy.smoothingTime { continue }
-                adoptedAt[key] = nil
+        let tracking = analytics.trackingGeneration
+        if anyAdopted || pinsSeen?.generation != tracking || !(t - pinsSeen!.oldest <= policy.idleTimeout) {
+            var oldest = Double.infinity, bounded = true
+            for key in programmer.installed.keys {
+                let lastSeen = analytics.lastSeen(key)
+                // An adopted pin whose flow the analytics have not seen yet (they start empty after a
+                // restart) is kept until its entries would have idled out on the switches.
+                if anyAdopted {
+                    if lastSeen == nil, let at = adoptedAt[key], t - at <= policy.idleTimeout + 2 * policy.smoothingTime {
+                        bounded = false
+                        continue
+                    }
+                    adoptedAt[key] = nil
+                }
+                if let lastSeen, !(t - lastSeen > policy.idleTimeout) {
+                    oldest = min(oldest, lastSeen)
+                } else {
+                    programmer.expire(key)
+                    stability.forget(key)
+                }
             }
-            if lastSeen == nil || t - lastSeen! > policy.idleTimeout {
-                programmer.expire(key)
-                stability.forget(key)
-            }
+            pinsSeen = bounded ? (tracking, oldest) : nil
         }
 
         // Elephants, with their hosts, paths and candidates.
@@ -433,8 +463,6 @@ public struct ElephantControl: Sendable {
         pinned.reserveCapacity(reports.count)
         pinDemand.reserveCapacity(reports.count)
         result.elephants.reserveCapacity(reports.count)
-        // Path inference learns each switch port's link once (in and out), by the analytics' slot.
-        if linkOfSlot.instance != generation.instance { linkOfSlot = (generation.instance, [], []) }
         var picked: [FlowAnalytics.FlowReport] = []
         picked.reserveCapacity(reports.count)
         // No moves on stale data: an elephant not sampled for a few rounds has stopped, or its samples
@@ -511,12 +539,14 @@ public struct ElephantControl: Sendable {
         // a k=16 bijection still moved about 20 flows in its second half.)
         let lagTau = policy.pollingInterval + interval * (1 - policy.smoothing) / max(policy.smoothing, 0.01)
         recentMoves.removeAll { t - $0.time > 5 * lagTau }
-        for m in recentMoves {
-            let w = m.rate * exp(-(t - m.time) / lagTau)
+        for k in recentMoves.indices {
+            let w = recentMoves[k].rate * exp(-(t - recentMoves[k].time) / lagTau)
             // (Paths are a few links long: a search of the other path beats building two sets, for
-            // every move of the last few seconds, thousands after a first round at k=32.)
-            for l in m.from.links where !m.to.links.contains(l) { load[l.index] -= w }
-            for l in m.to.links where !m.from.links.contains(l) { load[l.index] += w }
+            // every move of the last few seconds, thousands after a first round at k=32. Each move
+            // read in place: a copy retains and releases both paths.)
+            let from = recentMoves[k].from.links, to = recentMoves[k].to.links
+            for l in from where !to.contains(l) { load[l.index] -= w }
+            for l in to where !from.contains(l) { load[l.index] += w }
         }
         let input = SelectionInput(time: t, flows: elephants, load: load, capacity: capacity)
         let selection = selector.select(input, rules: policy.stabilityRules(topo.hosts.count))
@@ -533,20 +563,25 @@ public struct ElephantControl: Sendable {
         let quiet = !programmingChanged && selection.decisions.isEmpty && keepsPins && downLinks.isEmpty
             && zip(demands, pinDemand).allSatisfy { d, pin in pin.isNaN || d == pin }
             && (!policy.excludes || programmer.installed.keys.allSatisfy { !policy.classify($0).excluded })
-        // Where each decided flow is among the elephants (its first entry): found by one pass over
-        // the elephants with the decisions' keys, not by indexing every elephant (65,536 at k=64).
-        var decided: [FlowKey: Int] = [:]
-        if !selection.decisions.isEmpty {
-            decided.reserveCapacity(selection.decisions.count)
-            for d in selection.decisions { decided[d.key] = -1 }
-            for (i, e) in elephants.enumerated() where decided[e.key] == -1 { decided[e.key] = i }
+        // For each decided flow, where it is among the elephants (its first entry; -1: none) and its
+        // first decision: found by one pass over the elephants with the decisions' keys, not by
+        // indexing every elephant (65,536 at k=64). Elephants and decisions are read in place, a
+        // field at a time, by index (a copy of either retains and releases its paths).
+        let decisions = selection.decisions
+        var decided: [FlowKey: (flow: Int, decision: Int)] = [:]
+        if !decisions.isEmpty {
+            decided.reserveCapacity(decisions.count)
+            for j in decisions.indices where decided.index(forKey: decisions[j].key) == nil { decided[decisions[j].key] = (-1, j) }
+            for i in elephants.indices {
+                if let at = decided.index(forKey: elephants[i].key), decided.values[at].flow < 0 { decided.values[at].flow = i }
+            }
         }
-        func byKey(_ key: FlowKey) -> ElephantFlow? { decided[key].flatMap { $0 >= 0 ? elephants[$0] : nil } }
         // The pins of the moved flows (the last decision for a key counts).
         var moved: [FlowKey: Pin] = [:]
-        for d in selection.decisions {
-            guard let f = byKey(d.key) else { continue }
-            moved[d.key] = Pin(key: d.key, dst: f.dst, path: d.to, demand: f.demand, priority: f.priority)
+        for j in decisions.indices {
+            let key = decisions[j].key
+            guard let i = decided[key]?.flow, i >= 0 else { continue }
+            moved[key] = Pin(key: key, dst: elephants[i].dst, path: decisions[j].to, demand: elephants[i].demand, priority: elephants[i].priority)
         }
         var programmed: ProgrammingPlan?
         if quiet {
@@ -591,16 +626,27 @@ public struct ElephantControl: Sendable {
         let plan = programmed!
         programmingChanged = false
         result.plan = plan
+        // Flows pinned anew (every new pin is among the pinned): their sightings join the bound.
+        if var seen = pinsSeen {
+            var known = true
+            for (key, _) in plan.pinned {
+                guard let i = decided[key]?.flow, i >= 0 else {
+                    known = false
+                    break
+                }
+                seen.oldest = min(seen.oldest, picked[i].lastSeen)
+            }
+            pinsSeen = known ? seen : nil
+        }
 
-        let decisionOf = Dictionary(selection.decisions.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         // (`result.elephants` is in the elephants' order.)
-        func measured(_ key: FlowKey) -> RoundElephant? { decided[key].flatMap { $0 >= 0 ? result.elephants[$0] : nil } }
         var after = load
         for (key, path) in plan.pinned {
-            guard let d = decisionOf[key] else { continue }
-            if let from = d.from, let f = byKey(key) { recentMoves.append(RecentMove(key: key, time: t, rate: f.rate, from: from, to: path)) }
+            guard let (i, first) = decided[key] else { continue }
+            let d = decisions[first]
+            let rate = i >= 0 ? elephants[i].rate : 0
+            if let from = d.from, i >= 0 { recentMoves.append(RecentMove(key: key, time: t, rate: rate, from: from, to: path)) }
             stability.recordMove(key, at: t)
-            let m = measured(key)
             var changes: [LinkChange] = []
             // The links of one path and not the other, in link order. (A path's few links: arrays
             // searched, not sets hashed, for each of the 7,745 moves of a first k=32 round.)
@@ -609,13 +655,13 @@ public struct ElephantControl: Sendable {
             for l in old where !new.contains(l) && !differing.contains(l) { differing.append(l) }
             for l in new where !old.contains(l) && !differing.contains(l) { differing.append(l) }
             differing.sort()
-            let rate = byKey(key)?.rate ?? 0
             for l in differing {
                 after[l.index] += new.contains(l) ? rate : -rate
                 changes.append(LinkChange(link: l, before: load[l.index] / max(capacity[l.index], 1), after: 0))
             }
-            result.decisions.append(RoundDecision(decision: d, measuredBps: m?.measuredBps ?? 0, errorPercent: m?.errorPercent ?? 0,
-                                                  firstSeen: m?.firstSeen ?? t, links: changes))
+            result.decisions.append(RoundDecision(decision: d, measuredBps: i >= 0 ? result.elephants[i].measuredBps : 0,
+                                                  errorPercent: i >= 0 ? result.elephants[i].errorPercent : 0,
+                                                  firstSeen: i >= 0 ? result.elephants[i].firstSeen : t, links: changes))
         }
         // Before/after figures for the links the decisions touched: both from the final prediction.
         for i in result.decisions.indices {
@@ -626,7 +672,9 @@ public struct ElephantControl: Sendable {
             }
         }
         result.load = load
-        for i in 0..<n where fabric.topology.links[i >> 1].isHostLink == false && capacity[i] > 0 && !downLinks.contains(i) {
+        // (The topology's links read once, not through `self` for each of 49,152 directed links at k=32.)
+        let links = fabric.topology.links, anyDown = !downLinks.isEmpty
+        for i in 0..<n where links[i >> 1].isHostLink == false && capacity[i] > 0 && !(anyDown && downLinks.contains(i)) {
             result.peakBefore = max(result.peakBefore, load[i] / capacity[i])
             result.peakAfter = max(result.peakAfter, max(0, after[i]) / capacity[i])
         }
@@ -660,6 +708,14 @@ public struct ElephantControl: Sendable {
         return p
     }
 
+    /// Makes room in `linkOfSlot` for slot `slot` (-1: not learnt).
+    private mutating func growLinkOfSlot(to slot: Int) {
+        guard slot >= linkOfSlot.input.count else { return }
+        let more = max(slot + 1, 2 * linkOfSlot.input.count) - linkOfSlot.input.count
+        linkOfSlot.input += repeatElement(-1, count: more)
+        linkOfSlot.output += repeatElement(-1, count: more)
+    }
+
     /// The path of an unpinned flow, from the ports its samples were seen on: at each switch with a
     /// choice, the next hop whose link the flow was seen crossing. Nil until every choice is seen.
     /// `slots`: the same links by the analytics' port slots (`FlowReport.linkSlots`).
@@ -670,11 +726,7 @@ public struct ElephantControl: Sendable {
         observed.reserveCapacity(links.count)
         for (l, code) in zip(links, slots) {
             let slot = Int(code >= 0 ? code : ~code)
-            if slot >= linkOfSlot.input.count {
-                let more = max(slot + 1, 2 * linkOfSlot.input.count) - linkOfSlot.input.count
-                linkOfSlot.input += repeatElement(-1, count: more)
-                linkOfSlot.output += repeatElement(-1, count: more)
-            }
+            growLinkOfSlot(to: slot)
             let known = l.input ? linkOfSlot.input[slot] : linkOfSlot.output[slot]
             if known >= 0 {
                 observed.append(Int(known))

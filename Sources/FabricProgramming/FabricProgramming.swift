@@ -262,7 +262,7 @@ public struct FabricProgrammer: Sendable {
             if let new, old?.pin.path != new.pin.path { plan.pinned.append((key, new.pin.path)) }
             if old != nil, new == nil { plan.unpinned.append(key) }
         }
-        plan.changes.sort { ($0.entry.switchID, $0.entry.key) < ($1.entry.switchID, $1.entry.key) }
+        Self.order(&plan.changes)
         installed = next
         entriesPerSwitch = count
         allCurrent = true
@@ -306,18 +306,22 @@ public struct FabricProgrammer: Sendable {
         }
         var plan = ProgrammingPlan()
         for (key, demand) in demands { installed[key]?.pin.demand = demand }
-        var touched: [(key: FlowKey, old: InstalledPin?, new: InstalledPin)] = []
+        // (The changed pins' indices are sorted, not the pins and their entries: each is a large
+        // value, and moving them was most of a first round's update, 7,917 new pins at k=32.)
+        var touched: [(old: InstalledPin?, new: InstalledPin)] = []
+        installed.reserveCapacity(installed.count + made.count)
         for m in made {
             let new = InstalledPin(pin: m.pin, entries: m.entries)
             let old = installed.updateValue(new, forKey: m.pin.key)
-            if m.touched { touched.append((m.pin.key, old, new)) }
+            if m.touched { touched.append((old, new)) }
         }
-        touched.sort { $0.key < $1.key }
-        for (key, old, new) in touched {
+        let order = touched.withUnsafeBufferPointer { p in touched.indices.sorted { p[$0].new.pin.key < p[$1].new.pin.key } }
+        for k in order {
+            let old = touched[k].old, new = touched[k].new
             Self.diff(old?.entries ?? [], new.entries, into: &plan.changes)
-            if old?.pin.path != new.pin.path { plan.pinned.append((key, new.pin.path)) }
+            if old?.pin.path != new.pin.path { plan.pinned.append((new.pin.key, new.pin.path)) }
         }
-        plan.changes.sort { ($0.entry.switchID, $0.entry.key) < ($1.entry.switchID, $1.entry.key) }
+        Self.order(&plan.changes)
         entriesPerSwitch = count
         for i in count.indices { peakEntriesPerSwitch[i] = max(peakEntriesPerSwitch[i], count[i]) }
         return plan
@@ -342,6 +346,19 @@ public struct FabricProgrammer: Sendable {
                 b += 1
             }
         }
+    }
+
+    /// Puts changes in switch order, then flow order (a flow has one change per switch). The
+    /// indices are sorted, not the changes: each is a large value (tens of thousands of them in a
+    /// first round at k=32).
+    private static func order(_ changes: inout [EntryChange]) {
+        let order = changes.withUnsafeBufferPointer { c in
+            c.indices.sorted { a, b in
+                let x = c[a].entry, y = c[b].entry
+                return x.switchID != y.switchID ? x.switchID < y.switchID : x.key < y.key
+            }
+        }
+        changes = order.map { changes[$0] }
     }
 
     /// A flow's entries, one per switch (the last, where a switch had two), in switch order.

@@ -763,6 +763,14 @@ public struct FlowAnalytics {
     /// From this many slots on, `evaluate(at:)` evaluates them on two threads (tests set it to compare).
     var parallelEvaluationFrom = 2048
 
+    /// Changes whenever a tracked flow may have stopped being tracked (evicted, or expired) or a key
+    /// may name another flow (new settings), and differs from one analytics to another. While it is
+    /// the same, `lastSeen(_:)` of a key that had an answer still has one, and never an earlier one:
+    /// a reader that knows the oldest of many flows' answers need not ask again for each.
+    public var trackingGeneration: TrackingGeneration {
+        TrackingGeneration(instance: instance, removals: evictions &+ expired, configChanges: configChanges)
+    }
+
     /// When a tracked flow was last sampled (nil: not tracked): `flow(_:at:)`'s `lastSeen` without
     /// the estimate and the report.
     public func lastSeen(_ key: FlowKey) -> Double? {
@@ -895,6 +903,13 @@ public struct FlowAnalytics {
         return portIDs[p]
     }
 
+    /// What the port of slot `id` is in OpenFlow terms (`ports` of its agent port): the identity
+    /// a flow's `linkSlots` entry stands for.
+    public func portIdentity(slot id: Int32) -> PortIdentity? {
+        guard id >= 0 && Int(id) < portTable.count else { return nil }
+        return ports[portTable[Int(id)]]
+    }
+
     /// Changes whenever a `portSlot(dpid:port:)` answer may have changed (a port mapped anew, or a
     /// port seen for the first time).
     public var portSlotGeneration: PortSlotGeneration {
@@ -918,6 +933,13 @@ public struct FlowAnalytics {
         return LinkReport(port: p, identity: ports[p], speedBps: speed(of: p),
                           inBps: l.bps(input: true, at: t, cfg: config), outBps: l.bps(input: false, at: t, cfg: config))
     }
+}
+
+/// See `FlowAnalytics.trackingGeneration`.
+public struct TrackingGeneration: Hashable, Sendable {
+    public var instance: UInt64
+    public var removals: Int
+    public var configChanges: Int
 }
 
 /// See `FlowAnalytics.portSlotGeneration`.

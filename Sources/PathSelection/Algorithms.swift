@@ -251,7 +251,7 @@ public struct TuskSelector: PathSelector {
         // `plan`: the same plus the movable flows not placed yet, still on their current paths.
         var settled = plan
 
-        var movable: [ElephantFlow] = []
+        var movableAt: [Int] = []
         for n in flows.indices {
             guard let cur = flows[n].current else {
                 result.skipped.append((flows[n].key, .unknownPath))
@@ -259,17 +259,17 @@ public struct TuskSelector: PathSelector {
             }
             let demand = flows[n].demand
             plan.add(cur, demand)
-            if flows[n].movable && flows[n].candidates.count > 1 { movable.append(flows[n]) } else { settled.add(cur, demand) }
+            if flows[n].movable && flows[n].candidates.count > 1 { movableAt.append(n) } else { settled.add(cur, demand) }
         }
-        // (Their indices are sorted, then the flows put in that order: a flow is a large value, and
-        // moving them was most of a quiet round's sort. Both sorts are stable: the same order.)
-        let order = movable.withUnsafeBufferPointer { m in
-            movable.indices.sorted { a, b in
+        // (Their indices are sorted, then the flows copied out once, in that order: a flow is a
+        // large value, and moving them was most of a quiet round's sort. The sort is stable.)
+        let order = flows.withUnsafeBufferPointer { m in
+            movableAt.sorted { a, b in
                 (m[a].priority, m[a].demand) != (m[b].priority, m[b].demand)
                     ? (m[a].priority, m[a].demand) > (m[b].priority, m[b].demand) : m[a].key < m[b].key
             }
         }
-        movable = order.map { movable[$0] }
+        let movable = order.map { flows[$0] }
 
         var assigned: [Path] = movable.map { $0.current! }
         var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)

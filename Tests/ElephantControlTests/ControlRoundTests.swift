@@ -168,6 +168,19 @@ struct LeafAgent {
         let stayed = try #require(again.elephants.first { $0.key == stays }?.current)
         #expect(fabric.nodeNames(of: stayed).contains("s2"), "inferred from the new analytics' slots: \(fabric.nodeNames(of: stayed))")
         #expect(again.elephants.first { $0.key == moved }?.pinned == true)
+
+        // The same analytics, with l1's spine ports renumbered: ifIndex 4 is now port 3 (to s1), and
+        // 3 is port 4. A new flow leaving by ifIndex 4 is inferred on s1: the slot's link learnt
+        // before (s2) gives way to the port's new one.
+        for (ifIndex, port): (UInt32, UInt32) in [(4, 3), (3, 4)] {
+            b.setPortIdentity(AgentPort(agent: agent.agent, ifIndex: ifIndex), PortIdentity(datapathId: 11, portNo: port, name: "l1-eth\(port)"))
+        }
+        let c3 = FlowKey(src: .v4(IPv4Address(10, 0, 0, 2)), dst: .v4(IPv4Address(10, 0, 0, 3)), proto: 6, sport: 40003, dport: 5201)
+        agent.feed(&b, [(c3, 80e6, 2, 4)], from: 8, to: 10)
+        _ = b.evaluate(at: 10)
+        let renumbered = c.round(b, at: 10)
+        let inferred = try #require(renumbered.elephants.first { $0.key == c3 }?.current)
+        #expect(fabric.nodeNames(of: inferred).contains("s1"), "inferred by the port's old link: \(fabric.nodeNames(of: inferred))")
     }
 
     @Test func twoElephantsOnOneSpineAreSpread() throws {
@@ -227,6 +240,49 @@ struct LeafAgent {
         _ = a.evaluate(at: 4)
         let r2 = c.round(a, at: 4)
         #expect(r2.decisions.count == 1, "retried in the next round")
+    }
+
+    /// A pin ends in the first round after its flow has been quiet for the idle timeout, not before,
+    /// though the rounds in between look no pin up (the analytics dropped no flow, and the oldest
+    /// sighting of a pinned flow is recent); and in the next round when the analytics drop its flow
+    /// (evicted for a new one), long before the timeout.
+    @Test func aPinEndsWhenItsFlowGoesQuietOrIsDropped() throws {
+        var (c, a, agent, r) = collided()
+        let k = try #require(r.decisions.first).key
+        let other = k == Self.a ? Self.b : Self.a
+        let otherPort: UInt32 = other == Self.a ? 1 : 2
+        let quietSince = try #require(a.lastSeen(k))
+        var t = 3.0, goneAt: Double?
+        while t < 12 {
+            agent.feed(&a, [(other, 80e6, otherPort, 3)], from: t, to: t + 0.5)
+            t += 0.5
+            _ = a.evaluate(at: t)
+            _ = c.round(a, at: t)
+            if c.programmer.installed[k] == nil {
+                goneAt = t
+                break
+            }
+        }
+        let gone = try #require(goneAt, "the pin of a quiet flow never ended")
+        let idle = Policy().idleTimeout
+        #expect(gone - quietSince > idle && gone - 0.5 - quietSince <= idle, "ended at \(gone), quiet since \(quietSince)")
+        #expect(a.lastSeen(k) != nil, "the analytics still track the flow: the pin ended by its own timeout")
+
+        // The analytics hold two flows at most: a third evicts the least recently seen, the pinned one.
+        var (c2, a2, agent2, r2) = collided()
+        let k2 = try #require(r2.decisions.first).key
+        let other2 = k2 == Self.a ? Self.b : Self.a
+        a2.config.maxFlows = 2
+        agent2.feed(&a2, [(other2, 80e6, other2 == Self.a ? 1 : 2, 3)], from: 3, to: 5)
+        _ = a2.evaluate(at: 5)
+        _ = c2.round(a2, at: 5)
+        #expect(c2.programmer.installed[k2] != nil)
+        let third = FlowKey(src: .v4(IPv4Address(10, 0, 0, 2)), dst: .v4(IPv4Address(10, 0, 0, 3)), proto: 17, sport: 4000, dport: 4000)
+        agent2.feed(&a2, [(other2, 80e6, other2 == Self.a ? 1 : 2, 3), (third, 80e6, 2, 4)], from: 5, to: 5.5)
+        _ = a2.evaluate(at: 5.5)
+        #expect(a2.evictions > 0 && a2.lastSeen(k2) == nil, "the pinned flow was not the one evicted")
+        _ = c2.round(a2, at: 5.5)
+        #expect(c2.programmer.installed[k2] == nil, "the pin of a flow the analytics dropped was kept")
     }
 
     @Test func flowRemovedEndsThePlacement() throws {
