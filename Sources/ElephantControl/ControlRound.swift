@@ -578,6 +578,7 @@ public struct ElephantControl: Sendable {
         }
         // The pins of the moved flows (the last decision for a key counts).
         var moved: [FlowKey: Pin] = [:]
+        moved.reserveCapacity(decisions.count)
         for j in decisions.indices {
             let key = decisions[j].key
             guard let i = decided[key]?.flow, i >= 0 else { continue }

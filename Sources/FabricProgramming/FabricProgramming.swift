@@ -306,20 +306,20 @@ public struct FabricProgrammer: Sendable {
         }
         var plan = ProgrammingPlan()
         for (key, demand) in demands { installed[key]?.pin.demand = demand }
-        // (The changed pins' indices are sorted, not the pins and their entries: each is a large
-        // value, and moving them was most of a first round's update, 7,917 new pins at k=32.)
-        var touched: [(old: InstalledPin?, new: InstalledPin)] = []
+        // The changed pins: their entries before and after, and their path where it changed. (Only
+        // these are kept, and their indices sorted: whole pins, copied and moved, were most of a
+        // first round's update, 7,917 new pins at k=32.)
+        var touched: [(key: FlowKey, old: [ElephantEntry], new: [ElephantEntry], path: Path?)] = []
         installed.reserveCapacity(installed.count + made.count)
         for m in made {
-            let new = InstalledPin(pin: m.pin, entries: m.entries)
-            let old = installed.updateValue(new, forKey: m.pin.key)
-            if m.touched { touched.append((old, new)) }
+            let old = installed.updateValue(InstalledPin(pin: m.pin, entries: m.entries), forKey: m.pin.key)
+            guard m.touched else { continue }
+            touched.append((m.pin.key, old?.entries ?? [], m.entries, old?.pin.path == m.pin.path ? nil : m.pin.path))
         }
-        let order = touched.withUnsafeBufferPointer { p in touched.indices.sorted { p[$0].new.pin.key < p[$1].new.pin.key } }
+        let order = touched.withUnsafeBufferPointer { p in p.indices.sorted { p[$0].key < p[$1].key } }
         for k in order {
-            let old = touched[k].old, new = touched[k].new
-            Self.diff(old?.entries ?? [], new.entries, into: &plan.changes)
-            if old?.pin.path != new.pin.path { plan.pinned.append((new.pin.key, new.pin.path)) }
+            Self.diff(touched[k].old, touched[k].new, into: &plan.changes)
+            if let path = touched[k].path { plan.pinned.append((touched[k].key, path)) }
         }
         Self.order(&plan.changes)
         entriesPerSwitch = count
