@@ -560,14 +560,14 @@ public struct ElephantControl: Sendable {
         // same demand. Then the desired pins are the installed ones, and the plan is empty: neither
         // is built (8,192 pins at k=32).
         // (A pinned elephant's demand is compared with its pin's; the pins of other flows keep theirs.)
-        let quiet = !programmingChanged && selection.decisions.isEmpty && keepsPins && downLinks.isEmpty
+        let decisions = selection.decisions
+        let quiet = !programmingChanged && decisions.isEmpty && keepsPins && downLinks.isEmpty
             && zip(demands, pinDemand).allSatisfy { d, pin in pin.isNaN || d == pin }
             && (!policy.excludes || programmer.installed.keys.allSatisfy { !policy.classify($0).excluded })
         // For each decided flow, where it is among the elephants (its first entry; -1: none) and its
         // first decision: found by one pass over the elephants with the decisions' keys, not by
         // indexing every elephant (65,536 at k=64). Elephants and decisions are read in place, a
         // field at a time, by index (a copy of either retains and releases its paths).
-        let decisions = selection.decisions
         var decided: [FlowKey: (flow: Int, decision: Int)] = [:]
         if !decisions.isEmpty {
             decided.reserveCapacity(decisions.count)
@@ -620,7 +620,7 @@ public struct ElephantControl: Sendable {
             }
             // Nothing to change (no move, every pin as installed, with the same demand and priority, and
             // the same table settings): the plan would be empty, and is not computed (8,192 pins at k=32).
-            let unchanged = !programmingChanged && selection.decisions.isEmpty && desired.count == programmer.installed.count
+            let unchanged = !programmingChanged && decisions.isEmpty && desired.count == programmer.installed.count
                 && desired.allSatisfy { programmer.installed[$0.key]?.pin == $0.value }
             programmed = unchanged ? ProgrammingPlan() : programmer.program(Array(desired.values))
         }

@@ -109,8 +109,8 @@ public struct TuskSelector: PathSelector {
            flows.indices.allSatisfy({ flows[$0].candidates.isSameStorage(as: last.rows[$0].paths) }) {
             sortOthers()
             last.sortOthers()
-            lastRows = last
             if last.others == otherPair && zip(others, last.otherCandidates).allSatisfy({ all[$0].candidates.isSameStorage(as: $1) }) {
+                lastRows = last
                 return last.rows
             }
         }
