@@ -310,13 +310,17 @@ public struct FabricProgrammer: Sendable {
         // these are kept, and their indices sorted: whole pins, copied and moved, were most of a
         // first round's update, 7,917 new pins at k=32.)
         var touched: [(key: FlowKey, old: [ElephantEntry], new: [ElephantEntry], path: Path?)] = []
+        // (Their keys apart, for the sort: reading a key out of `touched` copied the whole element,
+        // its three arrays retained and released, at every comparison.)
+        var keys: [FlowKey] = []
         installed.reserveCapacity(installed.count + made.count)
         for m in made {
             let old = installed.updateValue(InstalledPin(pin: m.pin, entries: m.entries), forKey: m.pin.key)
             guard m.touched else { continue }
             touched.append((m.pin.key, old?.entries ?? [], m.entries, old?.pin.path == m.pin.path ? nil : m.pin.path))
+            keys.append(m.pin.key)
         }
-        let order = touched.withUnsafeBufferPointer { p in p.indices.sorted { p[$0].key < p[$1].key } }
+        let order = keys.withUnsafeBufferPointer { k in k.indices.sorted { k[$0] < k[$1] } }
         for k in order {
             Self.diff(touched[k].old, touched[k].new, into: &plan.changes)
             if let path = touched[k].path { plan.pinned.append((touched[k].key, path)) }

@@ -77,6 +77,13 @@ struct AlternatingChains {
     private var linkTokens: [UInt64]
     /// The links the unit under way has read.
     private let reads: ReadLinks
+    /// A unit's flows, each once (a set by flow index, for the unit's levels and its move count).
+    private let seen: ReadLinks
+    /// The flows a walk, and a chain, has passed (each at most `maxChain`): kept for the run, not
+    /// made for each of the few hundred thousand walks of a first round at k=32.
+    private let walked = IndexList(capacity: AlternatingChains.maxChain), chained = IndexList(capacity: AlternatingChains.maxChain)
+    /// A collision's options, and those free on side A (`resolve`).
+    private let optionList: IndexList, freeList: IndexList
     /// The flows whose units were tried this run, and those not tried again (`ChainMemory`; in
     /// either pass), by index.
     private(set) var tried: [Int] = [], remembered: [Int] = []
@@ -139,6 +146,10 @@ struct AlternatingChains {
         }
         self.linkTokens = linkTokens
         reads = ReadLinks(links: n)
+        seen = ReadLinks(links: flows.count)
+        let most = table.count.max() ?? 0
+        optionList = IndexList(capacity: most)
+        freeList = IndexList(capacity: most)
         self.eligible = eligible
         self.full = full
         self.choice = choice
@@ -174,18 +185,20 @@ struct AlternatingChains {
         return true
     }
 
-    /// Candidates of flow `i` that keep its links of the levels above `j`, in index order. Below
-    /// level 0 they are among those that keep its level-0 link on side A: that group is read, not
-    /// the whole row (256 candidates at k=32, 16 of them in the group).
-    private func options(_ i: Int, level j: Int) -> [Int] {
-        guard j > 0 else { return Array(0..<table.count[i]) }
-        var out: [Int] = []
+    /// Candidates of flow `i` that keep its links of the levels above `j`, in index order, into
+    /// `out`. Below level 0 they are among those that keep its level-0 link on side A: that group
+    /// is read, not the whole row (256 candidates at k=32, 16 of them in the group).
+    private func options(_ i: Int, level j: Int, into out: IndexList) {
+        out.clear()
+        guard j > 0 else {
+            for c in 0..<table.count[i] { out.append(Int32(c)) }
+            return
+        }
         let r = table.row(i), cur = choice[i]
         groups.forEach(of: i, level: 0, sideA: true, link: link(i, choice[i], 0, sideA: true), table: table) { c in
-            if Self.agrees(r, c, cur, below: j) { out.append(c) }
+            if Self.agrees(r, c, cur, below: j) { out.append(Int32(c)) }
             return true
         }
-        return out
     }
 
     /// Among the candidates of flow `i` whose level-`j` link on side A (or B) is `l` (and on the other
@@ -258,7 +271,8 @@ struct AlternatingChains {
     /// chain's length depends on the pair of colours it alternates). Returns false when it finds
     /// nothing (the caller undoes what it did).
     private mutating func resolve(_ i: Int, level j: Int) -> Bool {
-        let opts = options(i, level: j)
+        let opts = optionList, freeA = freeList
+        options(i, level: j, into: opts)
         func a(_ c: Int) -> Int32 { link(i, c, j, sideA: true) }
         func b(_ c: Int) -> Int32 { link(i, c, j, sideA: false) }
         // Whether a link is free, asked once per run of candidates that share it (a fat-tree's
@@ -268,19 +282,28 @@ struct AlternatingChains {
             if l != last.link { last = (l, !taken(l, by: i)) }
             return last.free
         }
-        let freeA = opts.filter { free(a($0), &lastA) }
-        if let c = freeA.first(where: { free(b($0), &lastB) }) {
+        // (Every option's side-A link is asked first, then the free ones' side-B links until one is
+        // free: the links read, and so the unit's memory, are the same whatever the lists are.)
+        freeA.clear()
+        for k in 0..<opts.count where free(a(opts[k]), &lastA) { freeA.append(Int32(opts[k])) }
+        for k in 0..<freeA.count where free(b(freeA[k]), &lastB) {
+            let c = freeA[k]
             guard let p = pick(i, level: j, sideA: true, link: a(c), other: b(c)) else { return false }
             move(i, to: p)
             return true
         }
         var linksA: [Int32] = [], linksB: [Int32] = []
-        for c in freeA where !linksA.contains(a(c)) && linksA.count < AlternatingChains.colours { linksA.append(a(c)) }
-        for c in opts where free(b(c), &lastB) && !linksB.contains(b(c)) && linksB.count < AlternatingChains.colours { linksB.append(b(c)) }
+        linksA.reserveCapacity(AlternatingChains.colours)
+        linksB.reserveCapacity(AlternatingChains.colours)
+        for k in 0..<freeA.count where !linksA.contains(a(freeA[k])) && linksA.count < AlternatingChains.colours { linksA.append(a(freeA[k])) }
+        for k in 0..<opts.count where free(b(opts[k]), &lastB) && !linksB.contains(b(opts[k])) && linksB.count < AlternatingChains.colours {
+            linksB.append(b(opts[k]))
+        }
         // Each pair of free colours, either end first, walked without moving anything to learn its
         // length; then the chains in order of length, each followed for real (moves, energy) and
         // undone; the best by energy change plus the move charge.
         var trials: [(length: Int, la: Int32, lb: Int32, fromA: Bool)] = []
+        trials.reserveCapacity(2 * linksA.count * linksB.count)
         var shortest = AlternatingChains.maxChain
         for la in linksA {
             for lb in linksB {
@@ -331,7 +354,8 @@ struct AlternatingChains {
     /// flow takes does not change the walk.
     private func walk(_ i: Int, level j: Int, la: Int32, lb: Int32, fromA: Bool, limit: Int) -> Int? {
         guard let first = firstOption(i, level: j, sideA: fromA, link: fromA ? la : lb) else { return nil }
-        var visited: [Int32] = [Int32(i)]
+        let visited = walked
+        visited.start(Int32(i))
         var sideA = !fromA
         var held = link(i, first, j, sideA: sideA)
         var need = fromA ? lb : la
@@ -359,9 +383,9 @@ struct AlternatingChains {
     /// side A, and the flow holding its side-B link moves to `lb` (free); else the mirror image.
     private mutating func chain(_ i: Int, level j: Int, la: Int32, lb: Int32, fromA: Bool, limit: Int) -> Bool {
         guard let first = pick(i, level: j, sideA: fromA, link: fromA ? la : lb) else { return false }
-        // (A chain is at most `maxChain` flows: a short array is searched faster than a set is hashed.)
-        var visited: [Int32] = [Int32(i)]
-        visited.reserveCapacity(AlternatingChains.maxChain)
+        // (A chain is at most `maxChain` flows: a short list is searched faster than a set is hashed.)
+        let visited = chained
+        visited.start(Int32(i))
         move(i, to: first)
         // `held`: the link the last flow moved has just taken, on side A if `sideA`; the full flow
         // already there must move to `need`, the link on that side the chain leaves free for it.
@@ -445,17 +469,19 @@ struct AlternatingChains {
                 let ok = resolve(i, level: j0)
                 if ok {
                     for j in (j0 + 1)..<max(j0 + 1, levels) {
-                        var seen: Set<Int> = []
                         // The unit's flows so far, copied out: a loop over a slice of `trail`
                         // would share its storage while `resolve` appends to it, and then every
                         // move copied the whole trail (thousands of entries in a first round).
                         let unit = trail[mark...].map(\.flow)
-                        for y in unit where seen.insert(y).inserted && collides(y, level: j) {
+                        seen.begin()
+                        for y in unit where seen.insert(y) && collides(y, level: j) {
                             _ = resolve(y, level: j)
                         }
                     }
                 }
-                let unitMoves = Set(trail[mark...].map(\.flow)).count
+                seen.begin()
+                for k in mark..<trail.count { _ = seen.insert(trail[k].flow) }
+                let unitMoves = seen.listed
                 let shortfall = delta + AlternatingChains.acceptCharge * Double(unitMoves) + gain
                 let gains = ok && shortfall <= 0
                 if gains && moved <= moveCap {
@@ -530,7 +556,58 @@ extension FlowKey {
     }
 }
 
-/// The links a unit of work reads, each once, in the order first read: a mark per link (this unit's
+/// A short list of indices (flows, candidates) in a buffer made once for the chains' run (raw
+/// memory shared by copies, as `ReadLinks`): the flows a walk or a chain has passed, and a
+/// collision's options. A walk is started for up to 32 colour pairs per collision and a collision
+/// lists up to 256 options at k=32; an array made for each was an allocation and a free each time.
+struct IndexList {
+    private let list: UnsafeMutablePointer<Int32>
+    private let state: UnsafeMutablePointer<Int>
+    private let capacity: Int
+    private let owner: Owner
+
+    private final class Owner {
+        let pointers: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int>)
+        init(_ p: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int>)) { pointers = p }
+        deinit {
+            pointers.0.deallocate()
+            pointers.1.deallocate()
+        }
+    }
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 1)
+        list = .allocate(capacity: self.capacity)
+        state = .allocate(capacity: 1)
+        state.initialize(to: 0)
+        owner = Owner((list, state))
+    }
+
+    var count: Int { state.pointee }
+
+    @inline(__always) subscript(_ k: Int) -> Int { Int(list[k]) }
+
+    @inline(__always) func clear() { state.pointee = 0 }
+
+    /// A new list of `x` alone.
+    @inline(__always) func start(_ x: Int32) {
+        list[0] = x
+        state.pointee = 1
+    }
+
+    @inline(__always) func append(_ x: Int32) {
+        precondition(state.pointee < capacity, "IndexList is full")
+        list[state.pointee] = x
+        state.pointee += 1
+    }
+
+    @inline(__always) func contains(_ x: Int32) -> Bool {
+        for k in 0..<state.pointee where list[k] == x { return true }
+        return false
+    }
+}
+
+/// The links (or flows) a unit of work reads, each once, in the order first read: a mark per link (this unit's
 /// number) says whether it is listed yet. Raw memory, shared by copies: the chains read links a few
 /// million times a round, and arrays or a class's fields are checked at every touch.
 struct ReadLinks {
@@ -573,12 +650,21 @@ struct ReadLinks {
     }
 
     @inline(__always) func note(_ l: Int) {
+        _ = insert(l)
+    }
+
+    /// Lists `l` if it is not listed since `begin`; true if it was not.
+    @inline(__always) func insert(_ l: Int) -> Bool {
         let unit = UInt32(truncatingIfNeeded: state[0])
-        guard l >= 0 && l < count && mark[l] != unit else { return }
+        guard l >= 0 && l < count && mark[l] != unit else { return false }
         mark[l] = unit
         list[state[1]] = Int32(truncatingIfNeeded: l)
         state[1] += 1
+        return true
     }
+
+    /// How many are listed since `begin`.
+    var listed: Int { state[1] }
 
     /// The links read since `begin`.
     var links: [Int32] { Array(UnsafeBufferPointer(start: list, count: state[1])) }

@@ -339,6 +339,49 @@ import Topology
         #expect(crossed > 100)
     }
 
+    /// The chains' scratch lists against plain arrays and sets: a list is what was appended since it
+    /// was started or cleared, and a unit's set (`ReadLinks.insert`) lists each index once per unit.
+    @Test func chainScratchListsMatchArraysAndSets() {
+        var rng = SeededGenerator(seed: 5)
+        let list = IndexList(capacity: 24), copy = list
+        var reference: [Int32] = []
+        let marks = ReadLinks(links: 50)
+        var unit: [Int] = [], inUnit: Set<Int> = []
+        for step in 0..<4_000 {
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0:
+                list.clear()
+                reference = []
+            case 1:
+                let x = Int32.random(in: 0..<30, using: &rng)
+                list.start(x)
+                reference = [x]
+            default:
+                if reference.count < 24 {
+                    let x = Int32.random(in: 0..<30, using: &rng)
+                    list.append(x)
+                    reference.append(x)
+                }
+            }
+            // A copy shares the list (the chains' struct is copied into closures).
+            #expect(copy.count == reference.count)
+            #expect((0..<list.count).map { list[$0] } == reference.map(Int.init))
+            for x in Int32(0)..<30 { #expect(list.contains(x) == reference.contains(x)) }
+
+            if step % 40 == 0 {
+                marks.begin()
+                unit = []
+                inUnit = []
+            }
+            let l = Int.random(in: -2..<52, using: &rng)
+            let fresh = (0..<50).contains(l) && inUnit.insert(l).inserted
+            if fresh { unit.append(l) }
+            #expect(marks.insert(l) == fresh)
+            #expect(marks.listed == unit.count)
+            #expect(marks.links == unit.map(Int32.init))
+        }
+    }
+
     /// A random permutation of a fabric's hosts (no host to itself), one elephant each at `demand`,
     /// each on a random one of its routing table's candidates.
     static func permutation(_ t: Topology, seed: UInt64, demand: Double) -> [ElephantFlow] {
