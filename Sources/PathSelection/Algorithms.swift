@@ -155,7 +155,7 @@ public struct TuskSelector: PathSelector {
             func build(_ range: Range<Int>, _ scratch: inout [Int8], into rows: inout ArraySlice<CandidateRow?>) {
                 for j in range {
                     let f = flows[toBuild[j]]
-                    rows[j] = CandidateRow(f.candidates, shared: f.sharedLinks(), scratch: &scratch)
+                    rows[j] = CandidateRow(f.candidates, scratch: &scratch)
                 }
             }
             if toBuild.count < parallelRowsFrom {

@@ -475,6 +475,9 @@ extension Progression {
         /// The first link given (the first candidate's), nil before any.
         var firstLink: Int? { groups > 0 ? v0 : nil }
 
+        /// True when every candidate given has the same link (a shared position).
+        var isSingle: Bool { groups == 1 && rising }
+
         var progression: Progression {
             guard rising else { return Progression() }
             // The last group may be shorter than the others, not longer.
@@ -586,8 +589,23 @@ struct CandidateRow {
     let uniform: Bool
     let aligned: Bool
 
-    /// `scratch`: a position per link index, all -1 (kept so between calls).
-    init(_ candidates: CandidatePaths, shared: [DirectedLinkID], scratch position: inout [Int8]) {
+    /// A row with its shared links worked out (`candidates.sharedLinks`). For described candidates
+    /// they come from the same walk of the routing table as the row's progressions: a position is
+    /// shared when every path has one link there. (One walk per row, not two: at k=32 the second
+    /// was an eighth of a first round's rows.)
+    init(_ candidates: CandidatePaths, scratch: inout [Int8]) {
+        if let length = candidates.pathLength, candidates.count > 0, let runs = Self.runs(candidates, length: length),
+           runs.allSatisfy({ $0.firstLink != nil }) {
+            let shared = runs.filter(\.isSingle).map { DirectedLinkID($0.firstLink!) }
+            self.init(candidates, shared: shared, runs: runs, scratch: &scratch)
+        } else {
+            self.init(candidates, shared: candidates.sharedLinks, scratch: &scratch)
+        }
+    }
+
+    /// `scratch`: a position per link index, all -1 (kept so between calls). `runs`: the routing
+    /// table's walk of described candidates (`CandidateRow.runs`), if made already.
+    init(_ candidates: CandidatePaths, shared: [DirectedLinkID], runs: [Progression.Builder]? = nil, scratch position: inout [Int8]) {
         paths = candidates
         self.shared = shared
         if let length = candidates.pathLength {
@@ -601,7 +619,8 @@ struct CandidateRow {
             // A row large enough to be computed is worked out from the runs of the routing table's
             // walk, without listing every path (`CandidateRow.progressions`), when every position it
             // keeps is a progression: the same row as from the paths, in a third of the time.
-            if w > 0, candidates.count * w >= RowStore.computeFrom, let orders = Self.progressions(candidates, shared: shared, width: w) {
+            if w > 0, candidates.count * w >= RowStore.computeFrom,
+               let orders = Self.progressions(candidates, shared: shared, width: w, runs: runs) {
                 store = RowStore(computed: orders)
                 return
             }
@@ -653,16 +672,10 @@ struct CandidateRow {
     /// The progression of each position a row of described `candidates` keeps (those whose link on
     /// the first path is not in `shared`), from the runs of the routing table's walk; nil when the
     /// paths are listed, when the kept positions are not `width`, or when one is not a progression.
-    static func progressions(_ candidates: CandidatePaths, shared: [DirectedLinkID], width: Int) -> [Progression]? {
-        guard let length = candidates.pathLength else { return nil }
-        var builders = [Progression.Builder](repeating: Progression.Builder(), count: length)
-        // (Through a pointer: the walk calls this for every run, 784 a row at k=32.)
-        let described = builders.withUnsafeMutableBufferPointer { b in
-            candidates.forEachRun { k, link, n in
-                if k < length { b[k].add(link.index, count: n) }
-            }
-        }
-        guard described else { return nil }
+    static func progressions(_ candidates: CandidatePaths, shared: [DirectedLinkID], width: Int,
+                             runs: [Progression.Builder]? = nil) -> [Progression]? {
+        guard let length = candidates.pathLength, let builders = runs ?? Self.runs(candidates, length: length),
+              builders.count == length else { return nil }
         var out: [Progression] = []
         out.reserveCapacity(width)
         for k in 0..<length {
@@ -674,6 +687,19 @@ struct CandidateRow {
             out.append(order)
         }
         return out.count == width ? out : nil
+    }
+
+    /// Each position's links as the routing table's walk gives them, in runs; nil when the paths
+    /// are listed.
+    static func runs(_ candidates: CandidatePaths, length: Int) -> [Progression.Builder]? {
+        var builders = [Progression.Builder](repeating: Progression.Builder(), count: length)
+        // (Through a pointer: the walk calls this for every run, 784 a row at k=32.)
+        let described = builders.withUnsafeMutableBufferPointer { b in
+            candidates.forEachRun { k, link, n in
+                if k < length { b[k].add(link.index, count: n) }
+            }
+        }
+        return described ? builders : nil
     }
 
     /// True when `other` is this very row (the same storage, so the same contents).

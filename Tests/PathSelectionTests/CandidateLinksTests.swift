@@ -101,6 +101,11 @@ import Topology
                     for (c, p) in listed.enumerated() { #expect(r1.index(of: p) == c && r2.index(of: p) == c) }
                     for p in t.equalCostPaths(from: HostID(b), to: HostID(a)) { #expect(r1.index(of: p) == nil) }
                     #expect(r1.isBuilt(from: described) && r2.isBuilt(from: listed) && r1.isBuilt(from: listed))
+                    // The shared links worked out by the row (from the walk that gives its runs,
+                    // for described candidates) are the candidates' own.
+                    let r3 = CandidateRow(described, scratch: &scratch), r4 = CandidateRow(listed, scratch: &scratch)
+                    #expect(r3.shared == described.sharedLinks && r4.shared == listed.sharedLinks, "\(a) -> \(b)")
+                    #expect(Array(r3.links) == Array(r1.links) && r3.width == r1.width && r3.uniform == r1.uniform && r3.aligned == r1.aligned)
                 }
             }
         }
@@ -225,6 +230,9 @@ import Topology
                                                    first: t.uplink(of: HostID(a)), last: t.downlink(of: HostID(b)))
             let shared = described.sharedLinks
             let row = CandidateRow(described, shared: shared, scratch: &scratch)
+            // The same row when it works out the shared links itself, from its one walk.
+            let own = CandidateRow(described, scratch: &scratch)
+            #expect(own.shared == shared && own.store.computed == computed && Array(own.links) == Array(row.links), "\(a) -> \(b)")
             #expect(row.store.computed == computed && row.store.count == (computed ? 0 : row.width * described.count), "\(a) -> \(b)")
             #expect(row.width * described.count >= RowStore.computeFrom || !computed)
             let shuffled = CandidatePaths(Array(described).shuffled(using: &rng))
