@@ -272,6 +272,9 @@ public struct TuskSelector: PathSelector {
         let movable = order.map { flows[$0] }
 
         var assigned: [Path] = movable.map { $0.current! }
+        // Each flow's candidate index where the phases know it (-1: not known), for the search, which
+        // otherwise finds it from the path (a first k=32 round: 8,000 paths looked up again).
+        var knownIndex: [Int]? = nil
         var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)
         let rows = candidateRows(movable, keeping: input.flows)
         let shared = rows.map(\.shared)
@@ -311,6 +314,7 @@ public struct TuskSelector: PathSelector {
             }
             let better = chains.run(minGain: rules.minGain, memory: &chainMemory)
             lastChainUnits = (chains.tried.map { movable[$0].key }, chains.remembered.count)
+            knownIndex = better ?? chains.start
             if let better {
                 rearranged = true
                 // (A flow's candidates are distinct paths: another index is another path.)
@@ -371,6 +375,7 @@ public struct TuskSelector: PathSelector {
                 moves += 1
                 plan.add(best, demand)
                 assigned[i] = best
+                knownIndex?[i] = bestIndex ?? -1
                 reasons[i] = MoveReason(algorithm: name, hotLink: now.link, hotUtilization: now.peak,
                                         newPeakLink: bestScore.link, newUtilization: bestScore.peak, gain: gain, demand: demand)
             }
@@ -408,6 +413,7 @@ public struct TuskSelector: PathSelector {
             plan.add(p, movable[i].demand)
             for l in p.links { onLink.append(l.index, Int32(i)) }
             assigned[i] = p
+            knownIndex?[i] = -1
             inPlan[i] = true
         }
         /// Places flow `i` (already taken out) on a path other than `avoid`, displacing at most two
@@ -530,7 +536,7 @@ public struct TuskSelector: PathSelector {
             }
             let oversubscribed = hot > 0
             if oversubscribed && searchBudget > 0 {
-                var search = RearrangementSearch(flows: movable, assigned: assigned, table: table, plan: plan, over: over,
+                var search = RearrangementSearch(flows: movable, assigned: assigned, known: knownIndex, table: table, plan: plan, over: over,
                                                  moveCap: rules.maxMoves, seed: seed &+ UInt64(bitPattern: Int64((input.time * 1000).rounded())))
                 if let better = search.run(budget: min(searchBudget, max(TuskSelector.searchSteps, TuskSelector.searchStepsPerFlow * hot)),
                                            minGain: max(rules.minGain, 1e-9)) {

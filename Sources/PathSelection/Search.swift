@@ -58,7 +58,9 @@ struct RearrangementSearch {
     private var moved = 0
     private var rng: SeededGenerator
 
-    init(flows: [ElephantFlow], assigned: [Path], table: CandidateLinks, plan: LoadPlan, over: Double,
+    /// `known`: each flow's candidate index for its assigned path where the caller knows it (-1:
+    /// not known; nil: none known); the others are found from their paths.
+    init(flows: [ElephantFlow], assigned: [Path], known: [Int]? = nil, table: CandidateLinks, plan: LoadPlan, over: Double,
          moveCap: Int, seed: UInt64) {
         self.flows = flows
         self.over = over
@@ -74,7 +76,7 @@ struct RearrangementSearch {
         start.reserveCapacity(flows.count)
         // (Each flow read in place: a loop over them copied every one, each round the search ran.)
         for i in flows.indices {
-            let found = table.index(of: assigned[i], flow: i, flows[i])
+            let found = known.flatMap { $0[i] >= 0 ? $0[i] : nil } ?? table.index(of: assigned[i], flow: i, flows[i])
             start.append(found ?? -1)
             let c = found ?? 0
             state.append(Flow(row: table.row(i), count: Int32(table.count[i]), home: Int32(table.home[i]),
