@@ -77,6 +77,9 @@ struct RearrangementSearch {
         // (Each flow read in place: a loop over them copied every one, each round the search ran.)
         for i in flows.indices {
             let found = known.flatMap { $0[i] >= 0 ? $0[i] : nil } ?? table.index(of: assigned[i], flow: i, flows[i])
+            // (Debug builds, the tests among them, check each index given against the path.)
+            assert(known.map { $0[i] < 0 || table.index(of: assigned[i], flow: i, flows[i]) == $0[i] } ?? true,
+                   "the search was given another candidate index than its path's")
             start.append(found ?? -1)
             let c = found ?? 0
             state.append(Flow(row: table.row(i), count: Int32(table.count[i]), home: Int32(table.home[i]),
