@@ -5,7 +5,9 @@
 
 The machines here are noisy (a run's rounds can all be 20 % slower than the next run's), so the
 builds take turns, A B A B ..., and what is compared is each pair of runs as well as the medians.
-Each run is itself the median of TuskBench's 3 repetitions, CPU ms of both cores. The moves of every
+Each run is itself the median of TuskBench's 3 repetitions, CPU ms of both cores. Besides the
+medians, each span gives the fastest run of each build: when other work on the machine slows runs
+at random, the fastest is the least disturbed. The moves of every
 round must be the same in every run of both builds (the benchmark is seeded): a difference means
 the two builds decide differently, and is reported.
 """
@@ -75,7 +77,8 @@ def main():
         ratio = statistics.median(new) / statistics.median(old)
         lower = sum(w < o for o, w in zip(old, new))
         print(f"{label}: sums per pair {pairs}; medians {statistics.median(old):.1f} -> {statistics.median(new):.1f}, "
-              f"new/old {ratio:.3f}; new lower in {lower} of {len(old)} pairs")
+              f"new/old {ratio:.3f}; new lower in {lower} of {len(old)} pairs; "
+              f"fastest runs {min(old):.1f} -> {min(new):.1f}, new/old {min(new) / min(old):.3f}")
 
 
 if __name__ == "__main__":
