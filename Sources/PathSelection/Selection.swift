@@ -590,12 +590,15 @@ struct CandidateRow {
     let aligned: Bool
 
     /// A row with its shared links worked out (`candidates.sharedLinks`). For described candidates
-    /// they come from the same walk of the routing table as the row's progressions: a position is
-    /// shared when every path has one link there. (One walk per row, not two: at k=32 the second
-    /// was an eighth of a first round's rows.)
+    /// large enough to be computed they come from the same walk of the routing table as the row's
+    /// progressions: a position is shared when every path has one link there. (One walk per row,
+    /// not two: at k=32 the second was an eighth of a first round's rows. A smaller row is listed
+    /// path by path, and `sharedLinks` stops after the first few paths: a walk of every run would
+    /// cost it more.)
     init(_ candidates: CandidatePaths, scratch: inout [Int8]) {
-        if let length = candidates.pathLength, candidates.count > 0, let runs = Self.runs(candidates, length: length),
-           runs.allSatisfy({ $0.firstLink != nil }) {
+        // (The first and last links are shared by every path: a row is at most `length - 2` wide.)
+        if let length = candidates.pathLength, candidates.count > 0, candidates.count * max(0, length - 2) >= RowStore.computeFrom,
+           let runs = Self.runs(candidates, length: length), runs.allSatisfy({ $0.firstLink != nil }) {
             let shared = runs.filter(\.isSingle).map { DirectedLinkID($0.firstLink!) }
             self.init(candidates, shared: shared, runs: runs, scratch: &scratch)
         } else {
