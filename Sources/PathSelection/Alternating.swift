@@ -79,9 +79,10 @@ struct AlternatingChains {
     private let reads: ReadLinks
     /// A unit's flows, each once (a set by flow index, for the unit's levels and its move count).
     private let seen: ReadLinks
-    /// The flows a walk, and a chain, has passed (each at most `maxChain`): kept for the run, not
-    /// made for each of the few hundred thousand walks of a first round at k=32.
-    private let walked = IndexList(capacity: AlternatingChains.maxChain), chained = IndexList(capacity: AlternatingChains.maxChain)
+    /// The flows a walk or a chain has passed (at most `maxChain`): kept for the run, not made for
+    /// each of the few hundred thousand walks of a first round at k=32. (One list: `resolve` makes
+    /// its walks, then its chains, never one inside another.)
+    private let passed = IndexList(capacity: AlternatingChains.maxChain)
     /// A collision's options, and those free on side A (`resolve`).
     private let optionList: IndexList, freeList: IndexList
     /// The flows whose units were tried this run, and those not tried again (`ChainMemory`; in
@@ -354,7 +355,7 @@ struct AlternatingChains {
     /// flow takes does not change the walk.
     private func walk(_ i: Int, level j: Int, la: Int32, lb: Int32, fromA: Bool, limit: Int) -> Int? {
         guard let first = firstOption(i, level: j, sideA: fromA, link: fromA ? la : lb) else { return nil }
-        let visited = walked
+        let visited = passed
         visited.start(Int32(i))
         var sideA = !fromA
         var held = link(i, first, j, sideA: sideA)
@@ -384,7 +385,7 @@ struct AlternatingChains {
     private mutating func chain(_ i: Int, level j: Int, la: Int32, lb: Int32, fromA: Bool, limit: Int) -> Bool {
         guard let first = pick(i, level: j, sideA: fromA, link: fromA ? la : lb) else { return false }
         // (A chain is at most `maxChain` flows: a short list is searched faster than a set is hashed.)
-        let visited = chained
+        let visited = passed
         visited.start(Int32(i))
         move(i, to: first)
         // `held`: the link the last flow moved has just taken, on side A if `sideA`; the full flow
@@ -556,6 +557,17 @@ extension FlowKey {
     }
 }
 
+/// Owns the raw memory of `IndexList` and `ReadLinks`, and frees it with the last copy of them.
+final class RawMemory {
+    private let pointers: [UnsafeMutableRawPointer]
+    init<each T>(_ p: repeat UnsafeMutablePointer<each T>) {
+        var all: [UnsafeMutableRawPointer] = []
+        for q in repeat each p { all.append(UnsafeMutableRawPointer(q)) }
+        pointers = all
+    }
+    deinit { for p in pointers { p.deallocate() } }
+}
+
 /// A short list of indices (flows, candidates) in a buffer made once for the chains' run (raw
 /// memory shared by copies, as `ReadLinks`): the flows a walk or a chain has passed, and a
 /// collision's options. A walk is started for up to 32 colour pairs per collision and a collision
@@ -564,23 +576,14 @@ struct IndexList {
     private let list: UnsafeMutablePointer<Int32>
     private let state: UnsafeMutablePointer<Int>
     private let capacity: Int
-    private let owner: Owner
-
-    private final class Owner {
-        let pointers: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int>)
-        init(_ p: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int>)) { pointers = p }
-        deinit {
-            pointers.0.deallocate()
-            pointers.1.deallocate()
-        }
-    }
+    private let owner: RawMemory
 
     init(capacity: Int) {
         self.capacity = max(capacity, 1)
         list = .allocate(capacity: self.capacity)
         state = .allocate(capacity: 1)
         state.initialize(to: 0)
-        owner = Owner((list, state))
+        owner = RawMemory(list, state)
     }
 
     var count: Int { state.pointee }
@@ -617,17 +620,8 @@ struct ReadLinks {
     private let state: UnsafeMutablePointer<Int>
     private let count: Int
     /// Owns the memory (and frees it with the last copy).
-    private let owner: Owner
+    private let owner: RawMemory
 
-    private final class Owner {
-        let pointers: (UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int>)
-        init(_ p: (UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int>)) { pointers = p }
-        deinit {
-            pointers.0.deallocate()
-            pointers.1.deallocate()
-            pointers.2.deallocate()
-        }
-    }
 
     init(links n: Int) {
         count = max(n, 1)
@@ -636,7 +630,7 @@ struct ReadLinks {
         list = .allocate(capacity: count)
         state = .allocate(capacity: 2)
         state.initialize(repeating: 0, count: 2)
-        owner = Owner((mark, list, state))
+        owner = RawMemory(mark, list, state)
     }
 
     /// A new unit: nothing read yet.
