@@ -187,6 +187,9 @@ public struct ElephantControl: Sendable {
     public private(set) var interval: Double
     public private(set) var programmer: FabricProgrammer
     public private(set) var rounds = 0
+    /// Fabrics with at least this many switches have their ports' analytics slots looked up on two
+    /// threads (the answer is the same on one).
+    public var parallelPortsFrom = 64
 
     private let seed: UInt64
     private var selector: any PathSelector
@@ -389,16 +392,37 @@ public struct ElephantControl: Sendable {
         // new link). Ports without a slot yet are learnt from the reports, when they appear.
         if linkOfSlot.instance != generation.instance { linkOfSlot = (generation.instance, [], []) }
         if portSlots.generation != generation {
+            // The lookups (three hashed ones per port: 40,960 ports at k=32, in every first round)
+            // on two threads, half of the switches each; the halves joined in order.
+            let switches = topo.switchIDs
+            func lookUp(_ range: Range<Int>) -> [(slot: Int32, egress: DirectedLinkID, own: Bool)] {
+                var found: [(slot: Int32, egress: DirectedLinkID, own: Bool)] = []
+                for s in switches[range] {
+                    let dpid = topo[s].dpid
+                    for p in topo.ports(of: s) {
+                        guard let id = analytics.portSlot(dpid: dpid, port: p.number) else { continue }
+                        let named = analytics.portIdentity(slot: id)
+                        found.append((id, p.egress, named?.datapathId == dpid && named?.portNo == p.number))
+                    }
+                }
+                return found
+            }
+            var first: [(slot: Int32, egress: DirectedLinkID, own: Bool)] = [], second = first
+            let half = switches.count / 2
+            if switches.count >= parallelPortsFrom {
+                inParallel({ first = lookUp(0..<half) }, { second = lookUp(half..<switches.count) })
+            } else {
+                first = lookUp(0..<switches.count)
+            }
             var slots: [(slot: Int32, egress: DirectedLinkID)] = []
-            for s in topo.switchIDs {
-                let dpid = topo[s].dpid
-                for p in topo.ports(of: s) {
-                    guard let id = analytics.portSlot(dpid: dpid, port: p.number) else { continue }
-                    slots.append((id, p.egress))
-                    guard let named = analytics.portIdentity(slot: id), named.datapathId == dpid, named.portNo == p.number else { continue }
+            slots.reserveCapacity(first.count + second.count)
+            for found in [first, second] {
+                for (id, egress, own) in found {
+                    slots.append((id, egress))
+                    guard own else { continue }
                     growLinkOfSlot(to: Int(id))
-                    linkOfSlot.input[Int(id)] = Int32(p.egress.reversed.index)
-                    linkOfSlot.output[Int(id)] = Int32(p.egress.index)
+                    linkOfSlot.input[Int(id)] = Int32(egress.reversed.index)
+                    linkOfSlot.output[Int(id)] = Int32(egress.index)
                 }
             }
             portSlots = (generation, slots)

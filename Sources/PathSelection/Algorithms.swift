@@ -317,6 +317,8 @@ public struct TuskSelector: PathSelector {
             knownIndex = better ?? chains.start
             if let better {
                 rearranged = true
+                // (One name for all the moves: made for each, it was a string allocated per move.)
+                let algorithm = name + " (alternating chain)"
                 // (A flow's candidates are distinct paths: another index is another path.)
                 for i in movable.indices where better[i] != chains.start[i] {
                     let f = movable[i], to = f.candidates[better[i]]
@@ -327,7 +329,7 @@ public struct TuskSelector: PathSelector {
                     assigned[i] = to
                     moves += (to != f.current ? 1 : 0) - (wasHome ? 0 : 1)
                     let after = plan.score(to, adding: 0, shared: shared[i])
-                    reasons[i] = MoveReason(algorithm: name + " (alternating chain)", hotLink: before.link, hotUtilization: before.peak,
+                    reasons[i] = MoveReason(algorithm: algorithm, hotLink: before.link, hotUtilization: before.peak,
                                             newPeakLink: after.link, newUtilization: after.peak, gain: before.peak - after.peak, demand: f.demand)
                 }
             }
@@ -542,6 +544,7 @@ public struct TuskSelector: PathSelector {
                                            minGain: max(rules.minGain, 1e-9)) {
                     rearranged = true
                     let changed = movable.indices.filter { better[$0] != search.start[$0] }
+                    let algorithm = name + " (rearranging)"
                     let before = changed.map { plan.score(assigned[$0], adding: 0, shared: shared[$0]) }
                     for i in changed {
                         take(i)
@@ -549,7 +552,7 @@ public struct TuskSelector: PathSelector {
                     }
                     for (n, i) in changed.enumerated() {
                         let after = plan.score(assigned[i], adding: 0, shared: shared[i])
-                        reasons[i] = MoveReason(algorithm: name + " (rearranging)", hotLink: before[n].link, hotUtilization: before[n].peak,
+                        reasons[i] = MoveReason(algorithm: algorithm, hotLink: before[n].link, hotUtilization: before[n].peak,
                                                 newPeakLink: after.link, newUtilization: after.peak, gain: before[n].peak - after.peak,
                                                 demand: movable[i].demand)
                     }

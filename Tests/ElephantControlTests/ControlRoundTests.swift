@@ -15,7 +15,7 @@ import Topology
 /// port, output the spine port the flow hashes to.
 struct LeafAgent {
     var rng = SeededGenerator(seed: 7)
-    let agent = IPAddress.v4(IPv4Address(192, 0, 2, 11))
+    var agent = IPAddress.v4(IPv4Address(192, 0, 2, 11))
     let samplingRate: UInt32 = 100
     var sequence: UInt32 = 0
     /// Per data source (sFlow v5: each source numbers its own samples and keeps its own pool).
@@ -181,6 +181,59 @@ struct LeafAgent {
         let renumbered = c.round(b, at: 10)
         let inferred = try #require(renumbered.elephants.first { $0.key == c3 }?.current)
         #expect(fabric.nodeNames(of: inferred).contains("s1"), "inferred by the port's old link: \(fabric.nodeNames(of: inferred))")
+    }
+
+    /// A fabric with many switches has its ports' analytics slots looked up on two threads, half of
+    /// the switches each. A k=8 fat-tree (80 switches), its ports given slots in a shuffled order and
+    /// a few of them renamed (the slot a port looks up then names another port), and flows sampled
+    /// at three edge switches: rounds with the lookups on one thread and on two give the same loads,
+    /// the same inferred paths and the same moves.
+    @Test func portsLookedUpOnTwoThreadsGiveTheSameRound() throws {
+        let t = try Topology.fatTree(k: 8)
+        var a = FlowAnalytics(config: Policy().analyticsConfig)
+        a.apply(topology: t)
+        func agentIP(_ s: SwitchID) -> IPAddress { .v4(IPv4Address(192, 0, 2, UInt8(s.index + 1))) }
+        var named: [(AgentPort, PortIdentity)] = []
+        for s in t.switchIDs {
+            for p in t.ports(of: s) {
+                named.append((AgentPort(agent: agentIP(s), ifIndex: p.number), PortIdentity(datapathId: t[s].dpid, portNo: p.number, name: "\(t[s].name)-eth\(p.number)")))
+            }
+        }
+        var rng = SeededGenerator(seed: 11)
+        named.shuffle(using: &rng)
+        for (port, identity) in named { a.setPortIdentity(port, identity) }
+        // Switches 30 to 39: ifIndex 1 and 2 swap their port numbers.
+        for s in t.switchIDs[30..<40] {
+            for (ifIndex, port): (UInt32, UInt32) in [(1, 2), (2, 1)] {
+                a.setPortIdentity(AgentPort(agent: agentIP(s), ifIndex: ifIndex), PortIdentity(datapathId: t[s].dpid, portNo: port, name: "x"))
+            }
+        }
+        // Three edge switches (pods 0, 1 and 6: both halves of the switches), each host sending to a host on the next edge switch of
+        // its pod, all hashed onto the first uplink (port 5): the uplink gives the whole path.
+        let half = UInt32(4)
+        for (e, dst) in [(0, 4), (8, 20), (48, 100)] {
+            let s = SwitchID(e)
+            var agent = LeafAgent(agent: agentIP(s))
+            var flows: [(FlowKey, Double, UInt32, UInt32)] = []
+            for (n, h) in t.hosts.enumerated() where h.attachment.switchID == s {
+                let key = FlowKey(src: .v4(h.ipv4), dst: .v4(t.hosts[dst + flows.count].ipv4), proto: 6, sport: UInt16(41000 + n), dport: 5201)
+                flows.append((key, 400e6, h.attachment.port, half + 1))
+            }
+            agent.feed(&a, flows, from: 0, to: 3)
+        }
+        _ = a.evaluate(at: 3)
+        var one = ElephantControl(fabric: ControlFabric(topology: t), policy: Policy(), seed: 1)
+        var two = ElephantControl(fabric: ControlFabric(topology: t), policy: Policy(), seed: 1)
+        one.parallelPortsFrom = .max
+        #expect(two.parallelPortsFrom <= t.switchIDs.count)
+        let r1 = one.round(a, at: 3), r2 = two.round(a, at: 3)
+        #expect(r1.load.count == r2.load.count && r1.load.indices.filter { r1.load[$0] != r2.load[$0] } == [], "links whose loads differ")
+        #expect(r1.load.contains { $0 > 0 }, "the sampled ports carry load")
+        #expect(r1.elephants.count == 12)
+        #expect(r1.elephants.map(\.current) == r2.elephants.map(\.current))
+        #expect(r1.elephants.allSatisfy { $0.current != nil }, "every elephant's path inferred from its ports")
+        #expect(r1.decisions.map(\.decision.to) == r2.decisions.map(\.decision.to))
+        #expect(!r1.decisions.isEmpty, "four elephants on one uplink: some move")
     }
 
     @Test func twoElephantsOnOneSpineAreSpread() throws {
