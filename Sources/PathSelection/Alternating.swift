@@ -66,6 +66,8 @@ struct AlternatingChains {
     private let moveCap: Int
     private var moved = 0
     private var trail: [(flow: Int, from: Int)] = []
+    /// The moves of the best chain `resolve` has costed (flow, candidate), when it is not the last tried.
+    private var bestMoves: [(flow: Int, to: Int)] = []
     private var delta = 0.0
     /// Each flow's candidates by their link at a level and side, built when a chain first needs it.
     private let groups: CandidateGroups
@@ -318,23 +320,37 @@ struct AlternatingChains {
             }
         }
         trials.sort { $0.length < $1.length }
-        var best: (cost: Double, length: Int, la: Int32, lb: Int32, fromA: Bool)?
+        var best: (cost: Double, length: Int)?
         let mark = trail.count, before = delta
-        for t in trials {
+        for (n, t) in trials.enumerated() {
             // Much longer than the best so far cannot be cheaper.
             if let b = best, t.length > b.length + 2 { break }
             let limit = min(AlternatingChains.maxChain, (best?.length ?? AlternatingChains.maxChain) + 2)
             let ok = chain(i, level: j, la: t.la, lb: t.lb, fromA: t.fromA, limit: limit)
             let length = trail.count - mark
             let cost = delta - before + AlternatingChains.moveCharge * Double(length)
-            if ok && cost < (best?.cost ?? .infinity) - 1e-12 { best = (cost, length, t.la, t.lb, t.fromA) }
+            if ok && cost < (best?.cost ?? .infinity) - 1e-12 {
+                best = (cost, length)
+                // The chain just followed is the best, and the last to be tried (two flows, the head
+                // and the one it displaces, is as short as a chain gets; the next is too long to be
+                // cheaper): it stays as it is.
+                if length <= 2 || n + 1 == trials.count || trials[n + 1].length > length + 2 { return true }
+                bestMoves.removeAll(keepingCapacity: true)
+                for k in mark..<trail.count { bestMoves.append((trail[k].flow, choice[trail[k].flow])) }
+            }
             undo(to: mark)
             delta = before
-            // Two flows (the head and the one it displaces) is as short as a chain gets.
-            if let b = best, b.length <= 2 { break }
         }
         guard let best else { return false }
-        return chain(i, level: j, la: best.la, lb: best.lb, fromA: best.fromA, limit: AlternatingChains.maxChain)
+        // The best chain's moves made again as they were costed. (Followed again from the links,
+        // a chain could take another way: undoing a chain puts its flows back last on their links,
+        // and where a link carries three full flows or more, the next flow of the chain is the first
+        // listed. Until 2026-12-07 it was followed again, and at k=16 about one kept chain in six
+        // was not the one costed.)
+        for (y, c) in bestMoves { move(y, to: c) }
+        assert(abs(delta - before + AlternatingChains.moveCharge * Double(trail.count - mark) - best.cost) < 1e-6,
+               "the chain kept is not the one costed")
+        return true
     }
 
     /// The first candidate of flow `i` whose level-`j` link on the given side is `l` and that keeps
