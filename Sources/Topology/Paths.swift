@@ -428,35 +428,42 @@ final class RoutedPaths: Sendable {
     func forEachRun(_ body: (Int, DirectedLinkID, Int) -> Void) {
         guard count > 0 else { return }
         body(0, first, count)
-        graph.distances[row].withUnsafeBufferPointer { d in
-            graph.flat.withUnsafeBufferPointer { nb in
-                way.counts.withUnsafeBufferPointer { counts in
-                  way.lo.withUnsafeBufferPointer { firstOf in
-                    way.hi.withUnsafeBufferPointer { endOf in
-                        // A loop with its own stack (as `forEachPath`): per switch on it, the next of
-                        // its neighbours to try.
-                        var nodes: [Int] = [s], next: [Int] = [Int(firstOf[s])]
-                        nodes.reserveCapacity(16)
-                        next.reserveCapacity(16)
-                        while let at = nodes.last {
-                            if at != t {
-                                let end = Int(endOf[at]), want = d[at] &- 1
-                                var k = next[next.count - 1]
-                                while k < end && d[Int(nb[k].neighbour)] != want { k += 1 }
-                                if k < end {
-                                    next[next.count - 1] = k + 1
-                                    let y = Int(nb[k].neighbour)
-                                    body(nodes.count, nb[k].egress, Int(counts[y]))
-                                    nodes.append(y)
-                                    next.append(Int(firstOf[y]))
-                                    continue
+        // The switches on a path, at most `length - 1`: the walk's stack, per switch on it the
+        // next of its neighbours to try, in one fixed buffer (not two arrays grown and shrunk at
+        // every step: 784 runs a row at k=32, for every row of a first round).
+        let depth = length
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * depth) { stack in
+            let nodes = stack.baseAddress!, next = nodes + depth
+            graph.distances[row].withUnsafeBufferPointer { d in
+                graph.flat.withUnsafeBufferPointer { nb in
+                    way.counts.withUnsafeBufferPointer { counts in
+                      way.lo.withUnsafeBufferPointer { firstOf in
+                        way.hi.withUnsafeBufferPointer { endOf in
+                            var top = 0
+                            nodes[0] = s
+                            next[0] = Int(firstOf[s])
+                            while top >= 0 {
+                                let at = nodes[top]
+                                if at != t {
+                                    let end = Int(endOf[at]), want = d[at] &- 1
+                                    var k = next[top]
+                                    while k < end && d[Int(nb[k].neighbour)] != want { k += 1 }
+                                    if k < end {
+                                        next[top] = k + 1
+                                        let y = Int(nb[k].neighbour)
+                                        body(top + 1, nb[k].egress, Int(counts[y]))
+                                        top += 1
+                                        precondition(top < depth, "a walk longer than its paths")
+                                        nodes[top] = y
+                                        next[top] = Int(firstOf[y])
+                                        continue
+                                    }
                                 }
+                                top -= 1
                             }
-                            nodes.removeLast()
-                            next.removeLast()
                         }
+                      }
                     }
-                  }
                 }
             }
         }
