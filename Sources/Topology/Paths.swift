@@ -305,35 +305,40 @@ final class RoutingGraph: Sendable {
             flat.withUnsafeBufferPointer { nb in
                 way.lo.withUnsafeBufferPointer { firstOf in
                   way.hi.withUnsafeBufferPointer { endOf in
-                    var links: [DirectedLinkID] = [first]
-                    var nodes: [Int] = [s]
-                    // Per switch on the stack: the next of its neighbours to try, as an index into `nb`.
-                    var next: [Int] = [Int(firstOf[s])]
-                    links.reserveCapacity(16)
-                    nodes.reserveCapacity(16)
-                    next.reserveCapacity(16)
-                    while let at = nodes.last {
-                        if at == t {
-                            links.append(last)
-                            let more = links.withUnsafeBufferPointer { body($0) }
-                            links.removeLast()
-                            if !more { return }
-                        } else {
-                            let end = Int(endOf[at]), want = d[at] &- 1
-                            var k = next[next.count - 1]
-                            while k < end && d[Int(nb[k].neighbour)] != want { k += 1 }
-                            if k < end {
-                                next[next.count - 1] = k + 1
-                                links.append(nb[k].egress)
-                                let n = Int(nb[k].neighbour)
-                                nodes.append(n)
-                                next.append(Int(firstOf[n]))
-                                continue
+                    // The stack in fixed buffers (as `RoutedPaths.forEachRun`): at most `hops + 1`
+                    // switches, and the path so far, `hops + 2` links.
+                    let hops = Int(d[s])
+                    withUnsafeTemporaryAllocation(of: DirectedLinkID.self, capacity: hops + 2) { links in
+                      withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * (hops + 1)) { stack in
+                        let nodes = stack.baseAddress!, next = nodes + (hops + 1)
+                        links[0] = first
+                        nodes[0] = s
+                        // Per switch on the stack: the next of its neighbours to try, as an index into `nb`.
+                        next[0] = Int(firstOf[s])
+                        var top = 0
+                        while top >= 0 {
+                            let at = nodes[top]
+                            if at == t {
+                                links[top + 1] = last
+                                if !body(UnsafeBufferPointer(rebasing: links[0..<(top + 2)])) { return }
+                            } else {
+                                let end = Int(endOf[at]), want = d[at] &- 1
+                                var k = next[top]
+                                while k < end && d[Int(nb[k].neighbour)] != want { k += 1 }
+                                if k < end {
+                                    next[top] = k + 1
+                                    top += 1
+                                    precondition(top <= hops, "a walk longer than its paths")
+                                    links[top] = nb[k].egress
+                                    let n = Int(nb[k].neighbour)
+                                    nodes[top] = n
+                                    next[top] = Int(firstOf[n])
+                                    continue
+                                }
                             }
+                            top -= 1
                         }
-                        nodes.removeLast()
-                        next.removeLast()
-                        links.removeLast()
+                      }
                     }
                   }
                 }
