@@ -666,20 +666,26 @@ public struct ElephantControl: Sendable {
 
         // (`result.elephants` is in the elephants' order.)
         var after = load
+        result.decisions.reserveCapacity(plan.pinned.count)
+        // (One list of differing links for every decision, and each decision's changes made at their
+        // size: arrays grown one link at a time were several allocations per move, 7,900 moves in a
+        // first k=32 round.)
+        var differing: [DirectedLinkID] = []
         for (key, path) in plan.pinned {
             guard let (i, first) = decided[key] else { continue }
             let d = decisions[first]
             let rate = i >= 0 ? elephants[i].rate : 0
             if let from = d.from, i >= 0 { recentMoves.append(RecentMove(key: key, time: t, rate: rate, from: from, to: path)) }
             stability.recordMove(key, at: t)
-            var changes: [LinkChange] = []
             // The links of one path and not the other, in link order. (A path's few links: arrays
             // searched, not sets hashed, for each of the 7,745 moves of a first k=32 round.)
             let old = d.from?.links ?? [], new = path.links
-            var differing: [DirectedLinkID] = []
+            differing.removeAll(keepingCapacity: true)
             for l in old where !new.contains(l) && !differing.contains(l) { differing.append(l) }
             for l in new where !old.contains(l) && !differing.contains(l) { differing.append(l) }
             differing.sort()
+            var changes: [LinkChange] = []
+            changes.reserveCapacity(differing.count)
             for l in differing {
                 after[l.index] += new.contains(l) ? rate : -rate
                 changes.append(LinkChange(link: l, before: load[l.index] / max(capacity[l.index], 1), after: 0))
