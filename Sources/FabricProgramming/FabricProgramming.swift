@@ -212,6 +212,9 @@ public struct FabricProgrammer: Sendable {
         let target = topology[dst].attachment.switchID
         let cookie = self.cookie(for: key)
         var out: [ElephantEntry] = []
+        // (At most one per switch hop, made at that size: grown one entry at a time it was an
+        // allocation per entry, for each of a first k=32 round's 7,900 new pins.)
+        out.reserveCapacity(max(0, path.links.count - 1))
         for hop in topology.hops(of: path) where routing.nextHopCount(at: hop.switchID, toward: target) > 1 {
             out.append(ElephantEntry(switchID: hop.switchID, dpid: topology[hop.switchID].dpid, key: key, outPort: hop.outPort,
                                      cookie: cookie, priority: config.priority, idleTimeout: config.idleTimeout))
