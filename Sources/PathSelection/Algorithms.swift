@@ -277,7 +277,7 @@ public struct TuskSelector: PathSelector {
         var knownIndex: [Int]? = nil
         var reasons: [MoveReason?] = Array(repeating: nil, count: movable.count)
         let rows = candidateRows(movable, keeping: input.flows)
-        let shared = rows.map(\.shared)
+        let shared = rows.map { $0.shared }
         // Built once, for phases 1 and 4, only when they run; kept from the last round when the
         // rows are the same.
         lazy var table = candidateTable(movable, rows)

@@ -489,7 +489,7 @@ struct AlternatingChains {
                         // The unit's flows so far, copied out: a loop over a slice of `trail`
                         // would share its storage while `resolve` appends to it, and then every
                         // move copied the whole trail (thousands of entries in a first round).
-                        let unit = trail[mark...].map(\.flow)
+                        let unit = trail[mark...].map { $0.flow }
                         seen.begin()
                         for y in unit where seen.insert(y) && collides(y, level: j) {
                             _ = resolve(y, level: j)
