@@ -590,7 +590,7 @@ public struct FlowAnalytics {
         // Idle expiry from the least recently seen end.
         while tail >= 0, case let e = slots[Int(tail)], e.live, t - e.lastSeen > config.idleTimeout {
             if e.elephant {
-                pendingEvents.append(ElephantEvent(type: .elephantEnd, time: t, flow: e.key, bps: 0, links: e.allLinks.map(link)))
+                pendingEvents.append(ElephantEvent(type: .elephantEnd, time: t, flow: e.key, bps: 0, links: e.allLinks.map { link($0) }))
             }
             remove(tail)
             expired += 1
@@ -650,7 +650,7 @@ public struct FlowAnalytics {
         swap(&entries, &slots)
         swap(&made, &estimates)
         for ev in transitions {
-            pendingEvents.append(ElephantEvent(type: ev.type, time: t, flow: ev.key, bps: ev.bps, links: ev.links.map(link)))
+            pendingEvents.append(ElephantEvent(type: ev.type, time: t, flow: ev.key, bps: ev.bps, links: ev.links.map { link($0) }))
         }
         lastEvaluation = t
         estimatesHold = (t, samplesIngested, configChanges)

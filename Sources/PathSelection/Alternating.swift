@@ -137,7 +137,7 @@ struct AlternatingChains {
                 linkTokens[l.index] ^= t
             }
         }
-        keys = flows.map(\.key)
+        keys = flows.map { $0.key }
         let token = flows.indices.map { i in ChainMemory.mix(flows[i].key.fingerprint) ^ (eligible[i] ? 0 : 1) }
         self.token = token
         for i in flows.indices where full[i] {
@@ -157,7 +157,7 @@ struct AlternatingChains {
         self.full = full
         self.choice = choice
         start = choice
-        demand = flows.map(\.demand)
+        demand = flows.map { $0.demand }
         for i in flows.indices where choice[i] != table.home[i] { moved += 1 }
     }
 

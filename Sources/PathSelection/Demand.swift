@@ -38,7 +38,7 @@ public enum DemandEstimator {
         // sums identical run to run): one flat array of flow indices per side, cut into runs.
         func groups(_ host: (DemandFlow) -> Int) -> [(host: Int, ids: ArraySlice<Int>)] {
             var keyed = flows.indices.map { (host(flows[$0]), $0) }
-            let lo = keyed.lazy.map(\.0).min() ?? 0, hi = keyed.lazy.map(\.0).max() ?? 0
+            let lo = keyed.lazy.map { $0.0 }.min() ?? 0, hi = keyed.lazy.map { $0.0 }.max() ?? 0
             if lo >= 0 && hi < 4 * n + 1024 {
                 // Host indices (small integers): a counting sort, stable, so each host's flows stay
                 // in input order.
@@ -54,7 +54,7 @@ public enum DemandEstimator {
             } else {
                 keyed.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
             }
-            let order = keyed.map(\.1)
+            let order = keyed.map { $0.1 }
             var out: [(host: Int, ids: ArraySlice<Int>)] = []
             var start = 0
             for k in 1...order.count where k == order.count || keyed[k].0 != keyed[start].0 {
@@ -63,8 +63,8 @@ public enum DemandEstimator {
             }
             return out
         }
-        let senders = groups(\.src)
-        let receivers = groups(\.dst)
+        let senders = groups { $0.src }
+        let receivers = groups { $0.dst }
 
         for _ in 0..<maxIterations {
             let before = demand

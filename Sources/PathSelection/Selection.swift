@@ -601,7 +601,7 @@ struct CandidateRow {
         // (The first and last links are shared by every path: a row is at most `length - 2` wide.)
         if let length = candidates.pathLength, candidates.count > 0, candidates.count * max(0, length - 2) >= RowStore.computeFrom,
            let runs = Self.runs(candidates, length: length), runs.allSatisfy({ $0.firstLink != nil }) {
-            let shared = runs.filter(\.isSingle).map { DirectedLinkID($0.firstLink!) }
+            let shared = runs.filter { $0.isSingle }.map { DirectedLinkID($0.firstLink!) }
             self.init(candidates, shared: shared, runs: runs, scratch: &scratch)
         } else {
             self.init(candidates, shared: candidates.sharedLinks, scratch: &scratch)

@@ -178,7 +178,7 @@ public struct OracleGFFScheduler: FlowScheduler {
         guard var programmer, let enumerator else { return [] }
         stats.rounds += 1
         let topo = view.network.topology
-        let active = Set(view.flows.map(\.spec.key))
+        let active = Set(view.flows.map { $0.spec.key })
         for pin in programmer.pins where !active.contains(pin.key) { programmer.expire(pin.key) }
         let big = view.flows.filter { f in
             f.rate >= 0.1 * Double(topo.hosts[f.spec.src.index].capacity)
