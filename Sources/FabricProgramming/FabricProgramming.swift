@@ -209,15 +209,18 @@ public struct FabricProgrammer: Sendable {
 
     /// The entries a flow needs to follow `path`: one on every switch of the path that has a choice.
     public func entries(for key: FlowKey, path: Path, dst: HostID) -> [ElephantEntry] {
-        let target = topology[dst].attachment.switchID
+        // (The host's and switches' fields read in place: `topology[id]` copies the whole record,
+        // names and all, for every hop of each of a first k=32 round's 7,900 new pins.)
+        let target = topology.hosts[dst.index].attachment.switchID
         let cookie = self.cookie(for: key)
         var out: [ElephantEntry] = []
         // (At most one per switch hop, made at that size: grown one entry at a time it was an
-        // allocation per entry, for each of a first k=32 round's 7,900 new pins.)
+        // allocation per entry.)
         out.reserveCapacity(max(0, path.links.count - 1))
-        for hop in topology.hops(of: path) where routing.nextHopCount(at: hop.switchID, toward: target) > 1 {
-            out.append(ElephantEntry(switchID: hop.switchID, dpid: topology[hop.switchID].dpid, key: key, outPort: hop.outPort,
-                                     cookie: cookie, priority: config.priority, idleTimeout: config.idleTimeout))
+        topology.forEachHop(of: path) { hop in
+            guard routing.nextHopCount(at: hop.switchID, toward: target) > 1 else { return }
+            out.append(ElephantEntry(switchID: hop.switchID, dpid: topology.switches[hop.switchID.index].dpid, key: key,
+                                     outPort: hop.outPort, cookie: cookie, priority: config.priority, idleTimeout: config.idleTimeout))
         }
         return out
     }
@@ -290,43 +293,47 @@ public struct FabricProgrammer: Sendable {
     public mutating func update(demands: [(key: FlowKey, demand: Double)], pins: [Pin]) -> ProgrammingPlan? {
         guard allCurrent else { return nil }
         var count = entriesPerSwitch
-        // Each new pin with its entries: the installed ones where its path and host are the same.
-        var made: [(pin: Pin, entries: [ElephantEntry], touched: Bool)] = []
+        // Each new pin's entries (`made`, by the pins' index): the installed ones where its path and
+        // host are the same (`touched` false). (Apart from the pins, and the installed pin read in
+        // place: a tuple holding the pin, or a copy of the installed pin, retained and released its
+        // path and entries at every read, for each of a first k=32 round's 7,900 pins.)
+        var made: [[ElephantEntry]] = [], touched = [Bool](repeating: true, count: pins.count)
         made.reserveCapacity(pins.count)
-        for pin in pins {
-            let old = installed[pin.key]
-            if let old, old.pin.path == pin.path, old.pin.dst == pin.dst {
-                made.append((pin, old.entries, false))
+        for j in pins.indices {
+            let at = installed.index(forKey: pins[j].key)
+            if let at, installed.values[at].pin.path == pins[j].path, installed.values[at].pin.dst == pins[j].dst {
+                made.append(installed.values[at].entries)
+                touched[j] = false
                 continue
             }
-            let es = entries(for: pin.key, path: pin.path, dst: pin.dst)
-            for e in old?.entries ?? [] { count[e.switchID.index] -= 1 }
+            let es = entries(for: pins[j].key, path: pins[j].path, dst: pins[j].dst)
+            if let at { for e in installed.values[at].entries { count[e.switchID.index] -= 1 } }
             for e in es { count[e.switchID.index] += 1 }
-            made.append((pin, es, true))
+            made.append(es)
         }
-        for m in made where m.touched {
-            for e in m.entries where count[e.switchID.index] > config.budgetPerSwitch { return nil }
+        for j in pins.indices where touched[j] {
+            for e in made[j] where count[e.switchID.index] > config.budgetPerSwitch { return nil }
         }
         var plan = ProgrammingPlan()
         for (key, demand) in demands { installed[key]?.pin.demand = demand }
         // The changed pins: their entries before and after, and their path where it changed. (Only
         // these are kept, and their indices sorted: whole pins, copied and moved, were most of a
         // first round's update, 7,917 new pins at k=32.)
-        var touched: [(key: FlowKey, old: [ElephantEntry], new: [ElephantEntry], path: Path?)] = []
-        // (Their keys apart, for the sort: reading a key out of `touched` copied the whole element,
+        var changed: [(key: FlowKey, old: [ElephantEntry], new: [ElephantEntry], path: Path?)] = []
+        // (Their keys apart, for the sort: reading a key out of `changed` copied the whole element,
         // its three arrays retained and released, at every comparison.)
         var keys: [FlowKey] = []
-        installed.reserveCapacity(installed.count + made.count)
-        for m in made {
-            let old = installed.updateValue(InstalledPin(pin: m.pin, entries: m.entries), forKey: m.pin.key)
-            guard m.touched else { continue }
-            touched.append((m.pin.key, old?.entries ?? [], m.entries, old?.pin.path == m.pin.path ? nil : m.pin.path))
-            keys.append(m.pin.key)
+        installed.reserveCapacity(installed.count + pins.count)
+        for j in pins.indices {
+            let old = installed.updateValue(InstalledPin(pin: pins[j], entries: made[j]), forKey: pins[j].key)
+            guard touched[j] else { continue }
+            changed.append((pins[j].key, old?.entries ?? [], made[j], old?.pin.path == pins[j].path ? nil : pins[j].path))
+            keys.append(pins[j].key)
         }
         let order = keys.withUnsafeBufferPointer { k in k.indices.sorted { k[$0] < k[$1] } }
         for k in order {
-            Self.diff(touched[k].old, touched[k].new, into: &plan.changes)
-            if let path = touched[k].path { plan.pinned.append((touched[k].key, path)) }
+            Self.diff(changed[k].old, changed[k].new, into: &plan.changes)
+            if let path = changed[k].path { plan.pinned.append((changed[k].key, path)) }
         }
         Self.order(&plan.changes)
         entriesPerSwitch = count

@@ -76,12 +76,19 @@ extension Topology {
     /// The switches a path crosses, with the ports it enters and leaves by.
     public func hops(of path: Path) -> [Hop] {
         var out: [Hop] = []
-        for (i, d) in path.links.enumerated().dropLast() {
-            guard let inPort = ends(of: d).to.switchPort, let outPort = ends(of: path.links[i + 1]).from.switchPort,
-                  inPort.switchID == outPort.switchID else { return out }
-            out.append(Hop(switchID: inPort.switchID, inPort: inPort.port, outPort: outPort.port))
-        }
+        forEachHop(of: path) { out.append($0) }
         return out
+    }
+
+    /// `hops(of:)`, one at a time, in path order, with no array made (a control round's plan asks
+    /// for the hops of every flow it moves).
+    public func forEachHop(of path: Path, _ body: (Hop) -> Void) {
+        let links = path.links
+        for i in links.indices.dropLast() {
+            guard let inPort = ends(of: links[i]).to.switchPort, let outPort = ends(of: links[i + 1]).from.switchPort,
+                  inPort.switchID == outPort.switchID else { return }
+            body(Hop(switchID: inPort.switchID, inPort: inPort.port, outPort: outPort.port))
+        }
     }
 
     /// True when each link of `path` starts where the previous one ends, from `src`'s uplink to `dst`'s downlink.
