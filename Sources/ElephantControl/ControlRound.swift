@@ -671,6 +671,7 @@ public struct ElephantControl: Sendable {
         // size: arrays grown one link at a time were several allocations per move, 7,900 moves in a
         // first k=32 round.)
         var differing: [DirectedLinkID] = []
+        stability.reserveMoves(plan.pinned.count)
         for (key, path) in plan.pinned {
             guard let (i, first) = decided[key] else { continue }
             let d = decisions[first]

@@ -21,8 +21,6 @@ public struct StabilityState: Sendable {
     /// The latest of `lastMove`'s times: once it is a hold time ago, no flow is held, and none is
     /// looked up (a settled fabric's rounds ask for every elephant).
     private var latestMove = -Double.infinity
-    /// Moves made per flow (for the "moves per elephant" figure).
-    public private(set) var moveCount: [FlowKey: Int] = [:]
     public private(set) var totalMoves = 0
 
     public init(smoothing: Double = 0.5, holdTime: Double = 5) {
@@ -76,10 +74,14 @@ public struct StabilityState: Sendable {
         return t - m < holdTime
     }
 
+    /// Room for `n` more flows' moves, recorded next (a first round records thousands at once).
+    public mutating func reserveMoves(_ n: Int) {
+        lastMove.reserveCapacity(lastMove.count + n)
+    }
+
     public mutating func recordMove(_ k: FlowKey, at t: Double) {
         lastMove[k] = t
         latestMove = max(latestMove, t)
-        moveCount[k, default: 0] += 1
         totalMoves += 1
     }
 
