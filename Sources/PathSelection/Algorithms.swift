@@ -69,16 +69,23 @@ public struct TuskSelector: PathSelector {
     public var name: String { "tusk" }
 
     /// Each host pair's candidates as the chains and the search read them, kept from round to round
-    /// while an elephant of the pair is movable: a settled fabric builds none.
+    /// while an elephant of the pair is movable or held: a settled fabric builds none. Rows of pairs
+    /// no elephant uses any more stay until there may be more than `rowCacheSlack` of them, and are
+    /// then dropped all at once.
     private var rowCache: [Int: CandidateRow] = [:]
+    /// How many rows of pairs no longer in use the cache may keep (tests lower it to drop them at
+    /// every call, or set `keepsRows` false to keep none: every row built at every call).
+    var rowCacheSlack = 1024, keepsRows = true
+    /// Rows in the cache (for tests).
+    var cachedRows: Int { rowCache.count }
     /// Positions per link index, all -1 between calls: one for each of the two threads rows are built on.
     private var scratch: [Int8] = [], scratch2: [Int8] = []
     /// Below this many rows to build, they are built on one thread (tests set it to compare).
     var parallelRowsFrom = 64
 
-    /// The rows of `flows`, from the cache where it holds the same candidates; the cache keeps only
-    /// the pairs of this round's elephants: the rows of the others in `all` (elephants that may not
-    /// move this round, such as those held after a move) are kept for when they may move again, not built.
+    /// The rows of `flows`, from the cache where it holds the same candidates. The rows of the
+    /// others in `all` (elephants that may not move this round, such as those held after a move)
+    /// stay in the cache for when they may move again, and are not built.
     /// The rows to build are found first, then built on two threads (each row depends on its
     /// flow's candidates alone), then handed out: the same rows as building them one by one. A
     /// settled fabric builds none, and this is then the lookups alone.
@@ -115,37 +122,34 @@ public struct TuskSelector: PathSelector {
             }
         }
         lastRows = nil
-        var next: [Int: CandidateRow] = [:]
-        next.reserveCapacity(flows.count + others.count)
-        // (In any order: a pair's row is kept when any of its held flows has its candidates.)
-        for (j, pair) in zip(others, otherPair) {
-            if next[pair] == nil, let r = rowCache[pair], r.isBuilt(from: all[j].candidates) { next[pair] = r }
-        }
+        if !keepsRows { rowCache = [:] }
+        // (The cache is kept as it is, not made anew from the rows in use: that was two hashed
+        // lookups and an insertion for every elephant, held ones included, about 2 ms of every
+        // k=32 round. What it no longer drops at once is dropped below when it grows.)
         var out: [CandidateRow?] = []
         out.reserveCapacity(flows.count)
         // Rows to build: the flow each is built from, and where it goes.
         var toBuild: [Int] = [], waiting: [(flow: Int, row: Int)] = []
-        // Pairs whose first row is being built (where `next` would hold it once built).
+        // Pairs whose first row in this round is being built (where the cache holds it once built).
         var building: [Int: Int] = [:]
         for i in flows.indices {
             let pair = pairs[i], candidates = flows[i].candidates
-            if let r = next[pair] {
-                if r.isBuilt(from: candidates) {
-                    out.append(r)
-                    continue
-                }
-            } else if let j = building[pair] {
+            if let j = building[pair] {
                 if flows[toBuild[j]].candidates == candidates {
                     out.append(nil)
                     waiting.append((i, j))
                     continue
                 }
-            } else if let r = rowCache[pair], r.isBuilt(from: candidates) {
-                next[pair] = r
-                out.append(r)
-                continue
+            } else {
+                if let r = rowCache[pair], r.isBuilt(from: candidates) {
+                    out.append(r)
+                    continue
+                }
+                // No row kept, or one of other candidates (a link went down, or came back): it is
+                // built, replaces the kept one, and the pair's later flows with the same candidates
+                // take it.
+                building[pair] = toBuild.count
             }
-            if next[pair] == nil && building[pair] == nil { building[pair] = toBuild.count }
             out.append(nil)
             waiting.append((i, toBuild.count))
             toBuild.append(i)
@@ -170,9 +174,13 @@ public struct TuskSelector: PathSelector {
                 built = Array(first) + Array(second)
             }
             for (i, j) in waiting { out[i] = built[j] }
-            for (pair, j) in building { next[pair] = built[j] }
+            for (pair, j) in building { rowCache[pair] = built[j] }
         }
-        rowCache = next
+        // Rows of pairs no elephant uses any more, once they may be more than 1,024.
+        if rowCache.count > pairs.count + otherPair.count + rowCacheSlack {
+            let used = Set(pairs).union(otherPair)
+            rowCache = rowCache.filter { used.contains($0.key) }
+        }
         let rows = out.map { $0! }
         lastRows = LastRows(pairs: pairs, others: otherPair, otherCandidates: others.map { all[$0].candidates }, sorted: othersSorted, rows: rows)
         return rows

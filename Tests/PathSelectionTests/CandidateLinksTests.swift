@@ -468,6 +468,53 @@ import Topology
         #expect(decided > 20)
     }
 
+    /// Rows are kept from call to call for the pairs still in use, held elephants' pairs included,
+    /// and built again only for candidates that changed; rows of pairs gone are dropped once there
+    /// may be more than `rowCacheSlack` of them. Over a k=8 permutation whose elephants change round
+    /// by round (a quarter held, a fifth gone and back in another order, a third on fewer
+    /// candidates and back, then another fifth gone for good), a selector that keeps rows and drops unused ones at every call decides
+    /// as one that builds every row anew at every call, and its cache holds no pair no elephant uses.
+    @Test func rowsKeptAcrossRoundsDecideAsRowsBuiltAnew() throws {
+        var keeping = TuskSelector(seed: 3), building = TuskSelector(seed: 3)
+        keeping.rowCacheSlack = 0
+        keeping.reusesRows = false
+        building.keepsRows = false
+        building.reusesRows = false
+        var gone: [ElephantFlow] = [], original: [FlowKey: CandidatePaths] = [:], pairsInUse = 0
+        let decided = try Self.decideAlike(&keeping, &building, seed: 9, rounds: 8, change: { round, flows in
+            switch round {
+            case 2:
+                for i in flows.indices where i % 4 == 0 { flows[i].movable = false }
+            case 3:
+                for i in flows.indices { flows[i].movable = true }
+                gone = flows.indices.filter { $0 % 5 == 0 }.map { flows[$0] }
+                flows = flows.indices.filter { $0 % 5 != 0 }.map { flows[$0] }
+            case 4:
+                flows = gone.reversed() + flows
+            case 5:
+                for i in flows.indices where i % 3 == 0 && flows[i].candidates.count > 2 {
+                    original[flows[i].key] = flows[i].candidates
+                    flows[i].candidates = CandidatePaths(Array(flows[i].candidates.dropFirst()))
+                    if !flows[i].candidates.contains(flows[i].current!) { flows[i].current = flows[i].candidates[0] }
+                }
+            case 6:
+                for i in flows.indices { if let c = original[flows[i].key] { flows[i].candidates = c } }
+            case 7:
+                flows = flows.indices.filter { $0 % 5 != 1 }.map { flows[$0] }
+            default:
+                break
+            }
+            // (A pair under one edge switch has one path, and no row.)
+            pairsInUse = flows.count { $0.candidates.count > 1 }
+        })
+        #expect(decided > 20)
+        // After the last two rounds, without 26 of the 128 elephants: the rows of the pairs in use,
+        // none of the pairs gone.
+        #expect(pairsInUse > 90 && pairsInUse <= 102)
+        #expect(keeping.cachedRows == pairsInUse)
+        #expect(building.cachedRows == pairsInUse)
+    }
+
     /// The rearranging phases back off on a state they cannot improve: once a k=8 permutation is
     /// settled (decisions applied round after round until a round decides nothing), 30 more rounds
     /// of the same elephants on the same paths run them at most 4 times (after 1, 3 and 7 rounds,
