@@ -11,7 +11,10 @@ import sys
 src, out = sys.argv[1], sys.argv[2]
 rows = list(csv.DictReader(open(src)))
 
-W, H, L, B, T, R = 860, 420, 70, 50, 34, 290
+W, P, L, B, T, R = 860, 420, 70, 50, 34, 290
+# The plot is P high; the picture is as high as the legend needs (a line per build).
+versions = list(dict.fromkeys(r["version"] for r in rows))
+H = max(P, T + 6 + 3 * 18 + 6 + (len(versions) + 1) * 18 + 10)
 xmin, xmax = 512, 131072       # hosts
 ymin, ymax = 1, 100000         # ms
 
@@ -22,7 +25,7 @@ def x(h):
 
 def y(ms):
     ms = min(max(ms, ymin), ymax)
-    return H - B - (H - B - T) * (math.log10(ms) - math.log10(ymin)) / (math.log10(ymax) - math.log10(ymin))
+    return P - B - (P - B - T) * (math.log10(ms) - math.log10(ymin)) / (math.log10(ymax) - math.log10(ymin))
 
 
 parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
@@ -32,18 +35,17 @@ for e in range(0, 6):
     parts.append(f'<line x1="{L}" y1="{y(v):.1f}" x2="{W-R}" y2="{y(v):.1f}" stroke="#ddd"/>')
     parts.append(f'<text x="{L-8}" y="{y(v)+4:.1f}" text-anchor="end">{v:,}</text>')
 for h, k in [(1024, 16), (8192, 32), (65536, 64)]:
-    parts.append(f'<line x1="{x(h):.1f}" y1="{T}" x2="{x(h):.1f}" y2="{H-B}" stroke="#eee"/>')
-    parts.append(f'<text x="{x(h):.1f}" y="{H-B+16}" text-anchor="middle">{h:,} (k={k})</text>')
-parts.append(f'<line x1="{L}" y1="{H-B}" x2="{W-R}" y2="{H-B}" stroke="black"/>')
-parts.append(f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H-B}" stroke="black"/>')
-parts.append(f'<text x="{(L+W-R)/2}" y="{H-10}" text-anchor="middle">hosts (fat-tree bijection, every host an elephant)</text>')
-parts.append(f'<text x="18" y="{(T+H-B)/2}" transform="rotate(-90 18 {(T+H-B)/2})" text-anchor="middle">CPU ms per control round</text>')
+    parts.append(f'<line x1="{x(h):.1f}" y1="{T}" x2="{x(h):.1f}" y2="{P-B}" stroke="#eee"/>')
+    parts.append(f'<text x="{x(h):.1f}" y="{P-B+16}" text-anchor="middle">{h:,} (k={k})</text>')
+parts.append(f'<line x1="{L}" y1="{P-B}" x2="{W-R}" y2="{P-B}" stroke="black"/>')
+parts.append(f'<line x1="{L}" y1="{T}" x2="{L}" y2="{P-B}" stroke="black"/>')
+parts.append(f'<text x="{(L+W-R)/2}" y="{P-10}" text-anchor="middle">hosts (fat-tree bijection, every host an elephant)</text>')
+parts.append(f'<text x="18" y="{(T+P-B)/2}" transform="rotate(-90 18 {(T+P-B)/2})" text-anchor="middle">CPU ms per control round</text>')
 # The control interval: a round longer than this acts on data a round old.
 parts.append(f'<line x1="{L}" y1="{y(1000):.1f}" x2="{W-R}" y2="{y(1000):.1f}" stroke="#888" stroke-dasharray="6 4"/>')
 parts.append(f'<text x="{W-R-4}" y="{y(1000)-5:.1f}" text-anchor="end" fill="#555">control interval (1 s)</text>')
 
 colours = {"first": "#c0392b", "second": "#d68910", "settled": "#2471a3"}
-versions = list(dict.fromkeys(r["version"] for r in rows))
 styles = ["2 3", "6 4"]
 dashes = {v: (styles[(len(versions) - 2 - i) % len(styles)] if i < len(versions) - 1 else "") for i, v in enumerate(versions)}
 ly = T + 6
