@@ -176,7 +176,7 @@ public struct TuskSelector: PathSelector {
             for (i, j) in waiting { out[i] = built[j] }
             for (pair, j) in building { rowCache[pair] = built[j] }
         }
-        // Rows of pairs no elephant uses any more, once they may be more than 1,024.
+        // Rows of pairs no elephant uses any more, once they may be more than `rowCacheSlack`.
         if rowCache.count > pairs.count + otherPair.count + rowCacheSlack {
             let used = Set(pairs).union(otherPair)
             rowCache = rowCache.filter { used.contains($0.key) }
