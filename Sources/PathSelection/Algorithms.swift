@@ -329,7 +329,7 @@ public struct TuskSelector: PathSelector {
                 let algorithm = name + " (alternating chain)"
                 // (A flow's candidates are distinct paths: another index is another path.)
                 for i in movable.indices where better[i] != chains.start[i] {
-                    let f = movable[i], to = f.candidates[better[i]]
+                    let f = movable[i], to = rows[i].path(better[i])
                     let before = plan.score(assigned[i], adding: 0, shared: shared[i])
                     plan.add(assigned[i], -f.demand)
                     plan.add(to, f.demand)
@@ -371,7 +371,7 @@ public struct TuskSelector: PathSelector {
                     bestScore = s
                 }
             }
-            let best = bestIndex.map { movable[i].candidates[$0] } ?? cur
+            let best = bestIndex.map { row.path($0) } ?? cur
             let gain = now.peak - bestScore.peak
             if best == cur || gain <= 1e-9 {
                 plan.add(cur, demand)
@@ -455,7 +455,7 @@ public struct TuskSelector: PathSelector {
                 }
                 if blocking.isEmpty {
                     log.append((i, avoid))
-                    put(i, f.candidates[c])
+                    put(i, row.path(c))
                     return true
                 }
                 guard depth < TuskSelector.maxChain else { continue }
@@ -470,7 +470,7 @@ public struct TuskSelector: PathSelector {
                 }
                 blockers.sort()
                 guard (1...2).contains(blockers.count), blockers.allSatisfy({ !inChain.contains($0) }) else { continue }
-                let p = f.candidates[c]
+                let p = row.path(c)
                 let olds = blockers.map { ($0, assigned[$0]) }
                 for (j, _) in olds { take(j) }
                 if blocking.allSatisfy({ plan.utilization($0, adding: f.demand) <= over }) {
@@ -563,7 +563,7 @@ public struct TuskSelector: PathSelector {
                     let before = changed.map { plan.score(assigned[$0], adding: 0, shared: shared[$0]) }
                     for i in changed {
                         take(i)
-                        put(i, movable[i].candidates[better[i]])
+                        put(i, rows[i].path(better[i]))
                     }
                     for (n, i) in changed.enumerated() {
                         let after = plan.score(assigned[i], adding: 0, shared: shared[i])

@@ -511,9 +511,16 @@ final class RowStore: @unchecked Sendable {
     let width: Int
     /// True when every position is a progression and no link is kept.
     let computed: Bool
+    /// For shortest paths (all of one length, shared links at the same positions on each): per
+    /// position, the shared link there, or -1 where the position is the row's. A candidate's path
+    /// is then made from its row, and a path's index found in it, without a walk of the routing
+    /// table (`CandidateRow.path(_:)`, `index(of:)`). Empty otherwise. (Kept here, not in the row:
+    /// rows are copied, and every array in one is retained and released with it.)
+    let shape: [Int32]
 
-    init(_ links: [Int32], width: Int) {
+    init(_ links: [Int32], width: Int, shape: [Int32] = []) {
         self.width = width
+        self.shape = shape
         let o = UnsafeMutablePointer<Progression>.allocate(capacity: max(1, width))
         let n = width > 0 ? links.count / width : 0
         var all = width > 0
@@ -536,8 +543,9 @@ final class RowStore: @unchecked Sendable {
     }
 
     /// A computed row from its positions' progressions alone (each with a run): no link is kept.
-    init(computed progressions: [Progression]) {
+    init(computed progressions: [Progression], shape: [Int32]) {
         width = progressions.count
+        self.shape = shape
         let o = UnsafeMutablePointer<Progression>.allocate(capacity: max(1, width))
         for (k, order) in progressions.enumerated() { (o + k).initialize(to: order) }
         computed = true
@@ -590,6 +598,8 @@ struct CandidateRow {
     let width: Int
     let uniform: Bool
     let aligned: Bool
+    /// See `RowStore.shape`.
+    var shape: [Int32] { store.shape }
 
     /// A row with its shared links worked out (`candidates.sharedLinks`). For described candidates
     /// large enough to be computed they come from the same walk of the routing table as the row's
@@ -625,18 +635,24 @@ struct CandidateRow {
             // walk, without listing every path (`CandidateRow.progressions`), when every position it
             // keeps is a progression: the same row as from the paths, in a third of the time.
             if w > 0, candidates.count * w >= RowStore.computeFrom,
-               let orders = Self.progressions(candidates, shared: shared, width: w, runs: runs) {
-                store = RowStore(computed: orders)
+               let (orders, shape) = Self.progressions(candidates, shared: shared, width: w, runs: runs) {
+                store = RowStore(computed: orders, shape: shape)
                 return
             }
             var keep: [Int] = []
+            var shape: [Int32] = []
             var links: [Int32] = []
             links.reserveCapacity(w * candidates.count)
             candidates.forEachLinks { c, p in
-                if c == 0 { keep = p.indices.filter { !shared.contains(p[$0]) } }
+                if c == 0 {
+                    keep = p.indices.filter { !shared.contains(p[$0]) }
+                    shape = p.map { shared.contains($0) ? Int32($0.index) : -1 }
+                }
                 for k in keep { links.append(Int32(p[k].index)) }
             }
-            store = RowStore(links, width: w)
+            // (A shape only when the shared links given are the positions left out: then every
+            // candidate is its row's links with them in between.)
+            store = RowStore(links, width: w, shape: keep.count == w ? shape : [])
             return
         }
         var w = 0, same = true
@@ -674,24 +690,80 @@ struct CandidateRow {
         aligned = inPlace
     }
 
+    /// Candidate `c`'s path: from the row and the shared links when the row has a shape (no walk of
+    /// the routing table), else the candidates'. The same path either way.
+    func path(_ c: Int) -> Path {
+        let shape = store.shape
+        guard !shape.isEmpty else { return paths[c] }
+        let v = view
+        var links: [DirectedLinkID] = []
+        links.reserveCapacity(shape.count)
+        var k = 0
+        for s in shape {
+            if s >= 0 {
+                links.append(DirectedLinkID(Int(s)))
+            } else {
+                links.append(DirectedLinkID(Int(v.link(c, k))))
+                k += 1
+            }
+        }
+        let p = Path(links)
+        assert(p == paths[c], "a row's path is not its candidate's")
+        return p
+    }
+
+    /// With a shape: the index of the candidate whose links are `key` (the path's links outside
+    /// the shared ones), nil if none. The position whose links change most often fixes the
+    /// candidates it can be (one, in a fat-tree); they are checked link by link.
+    private func index(ofKept key: UnsafeBufferPointer<Int32>) -> Int? {
+        let v = view, n = paths.count
+        var at = -1, run = Int32.max
+        for k in 0..<width where v.orders[k].run > 0 && v.orders[k].run < run && v.orders[k].step > 0 {
+            (at, run) = (k, v.orders[k].run)
+        }
+        var range = 0..<n
+        if at >= 0 {
+            let o = v.orders[at], d = key[at] &- o.first
+            guard d >= 0 && d % o.step == 0 else { return nil }
+            let lo = Int(d / o.step) * Int(o.run)
+            guard lo < n else { return nil }
+            range = lo..<min(n, lo + Int(o.run))
+        }
+        for c in range {
+            var equal = true
+            for k in 0..<width where v.link(c, k) != key[k] {
+                equal = false
+                break
+            }
+            if equal { return c }
+        }
+        return nil
+    }
+
     /// The progression of each position a row of described `candidates` keeps (those whose link on
     /// the first path is not in `shared`), from the runs of the routing table's walk; nil when the
     /// paths are listed, when the kept positions are not `width`, or when one is not a progression.
+    /// With them, the row's shape (see `shape`).
     static func progressions(_ candidates: CandidatePaths, shared: [DirectedLinkID], width: Int,
-                             runs: [Progression.Builder]? = nil) -> [Progression]? {
+                             runs: [Progression.Builder]? = nil) -> ([Progression], shape: [Int32])? {
         guard let length = candidates.pathLength, let builders = runs ?? Self.runs(candidates, length: length),
               builders.count == length else { return nil }
-        var out: [Progression] = []
+        var out: [Progression] = [], shape: [Int32] = []
         out.reserveCapacity(width)
+        shape.reserveCapacity(length)
         for k in 0..<length {
             // The position's link on the first path: kept unless every path shares it.
             guard let l = builders[k].firstLink else { return nil }
-            if shared.contains(where: { $0.index == l }) { continue }
+            if shared.contains(where: { $0.index == l }) {
+                shape.append(Int32(l))
+                continue
+            }
+            shape.append(-1)
             let order = builders[k].progression
             guard order.run > 0 else { return nil }
             out.append(order)
         }
-        return out.count == width ? out : nil
+        return out.count == width ? (out, shape) : nil
     }
 
     /// Each position's links as the routing table's walk gives them, in runs; nil when the paths
@@ -719,6 +791,26 @@ struct CandidateRow {
     /// Index of `path` among the candidates: its links outside the shared ones are looked up in the
     /// row (no path is compared link by link but the one found).
     func index(of path: Path) -> Int? {
+        let shape = store.shape
+        if !shape.isEmpty {
+            let l = path.links
+            guard l.count == shape.count else { return nil }
+            return withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(1, width)) { key in
+                var j = 0
+                for k in 0..<l.count {
+                    let x = Int32(truncatingIfNeeded: l[k].index)
+                    if shape[k] >= 0 {
+                        guard x == shape[k] else { return nil }
+                    } else {
+                        key[j] = x
+                        j += 1
+                    }
+                }
+                let c = index(ofKept: UnsafeBufferPointer(key))
+                assert(c == paths.firstIndex(of: path), "a row finds another index than its candidates")
+                return c
+            }
+        }
         if paths.isDescribed { return paths.firstIndex(of: path) }
         var key: [Int32] = []
         key.reserveCapacity(width)

@@ -195,7 +195,7 @@ import Topology
                 }
                 let shared = described.sharedLinks
                 let kept = (0..<length).filter { !shared.contains(listed[0].links[$0]) }
-                let orders = CandidateRow.progressions(described, shared: shared, width: kept.count)
+                let orders = CandidateRow.progressions(described, shared: shared, width: kept.count)?.0
                 let expected = kept.map { k in Progression.of(count: listed.count) { Int32(listed[$0].links[k].index) } }
                 #expect(orders == (expected.allSatisfy { $0.run > 0 } ? expected : nil), "\(a) -> \(b)")
                 checked += 1
@@ -203,6 +203,61 @@ import Topology
         }
         #expect(checked >= 100)
         #expect(!CandidatePaths([]).forEachRun { _, _, _ in })
+    }
+
+    /// A row of shortest paths makes each candidate's path from its links and the shared ones, and
+    /// finds a path's index from its links, without the routing table: the same paths and indices as
+    /// the candidates', for every pair of a k=4 fat-tree and a leaf-spine, pairs of a k=24 fat-tree
+    /// (computed rows), and paths that are no candidate (links of two candidates mixed, another
+    /// pair's, a shared link changed, one link short). Listed candidates have no shape.
+    @Test func rowsMakeAndFindTheirPaths() throws {
+        var checked = 0, mixed = 0
+        // A fat-tree whose links are numbered in another order: positions whose links are no
+        // progression, and rows where the position that changes most often has runs of two.
+        var lines = try Topology.fatTree(k: 4).yaml.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let from = try #require(lines.firstIndex(of: "links:")), to = try #require(lines.firstIndex(of: "hosts:"))
+        var rng = SeededGenerator(seed: 11)
+        lines[(from + 1)..<to].shuffle(using: &rng)
+        let shuffled = try Topology(yaml: lines.joined(separator: "\n"))
+        var longRuns = 0
+        for (t, pairs) in [(try Topology.fatTree(k: 4), nil), (try Topology.leafSpine(leaves: 3, spines: 2, hostsPerLeaf: 2), nil),
+                           (shuffled, nil),
+                           (try Topology.fatTree(k: 24), [(0, 3455), (0, 20), (0, 1), (3, 1000), (17, 2900), (200, 150)])] {
+            let routing = RoutingTable(t)
+            var scratch: [Int8] = []
+            let all = pairs ?? t.hosts.indices.flatMap { a in t.hosts.indices.filter { $0 != a }.map { (a, $0) } }
+            for (a, b) in all {
+                let described = routing.candidatePaths(from: t.hosts[a].attachment.switchID, to: t.hosts[b].attachment.switchID,
+                                                       first: t.uplink(of: HostID(a)), last: t.downlink(of: HostID(b)))
+                let listed = CandidatePaths(Array(described))
+                let row = CandidateRow(described, scratch: &scratch), given = CandidateRow(described, shared: described.sharedLinks, scratch: &scratch)
+                let plain = CandidateRow(listed, scratch: &scratch)
+                #expect(!row.shape.isEmpty && row.shape == given.shape && plain.shape.isEmpty, "\(a) -> \(b)")
+                #expect(row.shape.count == described.pathLength && row.shape.count { $0 < 0 } == row.width)
+                let v = row.view
+                if ((0..<v.width).compactMap { v.orders[$0].run > 0 ? v.orders[$0].run : nil }.min() ?? 1) > 1 { longRuns += 1 }
+                for c in described.indices {
+                    let p = described[c]
+                    #expect(row.path(c) == p && given.path(c) == p && plain.path(c) == p, "\(a) -> \(b) candidate \(c)")
+                    #expect(row.index(of: p) == c && given.index(of: p) == c && plain.index(of: p) == c)
+                    // Another candidate's links from some position on: a path of the pair's links
+                    // that may or may not be a candidate; the row must say what the candidates say.
+                    let other = described[(c * 7 + 3) % described.count]
+                    for cut in 1..<p.links.count {
+                        let q = Path(Array(p.links[..<cut]) + Array(other.links[cut...]))
+                        #expect(row.index(of: q) == described.firstIndex(of: q), "\(a) -> \(b) candidate \(c) cut \(cut)")
+                        if described.firstIndex(of: q) == nil { mixed += 1 }
+                    }
+                    var changed = p.links
+                    changed[0] = t.uplink(of: HostID(b))
+                    #expect(row.index(of: Path(changed)) == nil)
+                    #expect(row.index(of: Path(Array(p.links.dropLast()))) == nil)
+                }
+                for p in t.equalCostPaths(from: HostID(b), to: HostID(a)) { #expect(row.index(of: p) == nil) }
+                checked += 1
+            }
+        }
+        #expect(checked > 100 && mixed > 100 && longRuns > 0)
     }
 
     /// The reciprocal gives ⌊c / run⌋ for every candidate index below 2¹⁶, for small runs, powers
