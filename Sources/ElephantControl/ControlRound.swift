@@ -32,7 +32,7 @@ public struct ControlFabric: Sendable {
     /// Each host's link capacity, bits per second (by `HostID.index`).
     public let hostCapacity: [Double]
     /// Hosts by address (IPv4 and IPv6).
-    public let hostByIP: [IPAddress: HostID]
+    public let hostByIP: HostIndex
 
     public init(topology t: Topology, routing: RoutingTable? = nil) {
         topology = t
@@ -45,12 +45,7 @@ public struct ControlFabric: Sendable {
         capacities = caps
         hostSwitch = t.hosts.map { Int32($0.attachment.switchID.index) }
         hostCapacity = t.hosts.map { Double($0.capacity) }
-        var byIP: [IPAddress: HostID] = [:]
-        for (i, h) in t.hosts.enumerated() {
-            byIP[.v4(h.ipv4)] = HostID(i)
-            if let v6 = h.ipv6 { byIP[.v6(v6)] = HostID(i) }
-        }
-        hostByIP = byIP
+        hostByIP = HostIndex(t.hosts)
     }
 
     public var directedLinkCount: Int { capacities.count }

@@ -415,3 +415,39 @@ struct LeafAgent {
         }
     }
 }
+
+/// The control round's host index answers as a dictionary of the same hosts: every host of a k=16
+/// fat-tree and of a leaf-spine with IPv6 addresses, addresses of no host (neighbours of hosts'
+/// addresses, the all-ones address), and two hosts with one address (the later one has it).
+@Suite struct HostIndexTests {
+    @Test func answersAsADictionary() throws {
+        var hosts = try Topology.leafSpine(leaves: 3, spines: 2, hostsPerLeaf: 4).hosts
+        let v6 = hosts.indices.map { i in IPv6Address("2001:db8::\(i + 1)")! }
+        for i in hosts.indices { hosts[i].ipv6 = v6[i] }
+        // A later host with the address of an earlier one.
+        var twin = hosts[2]
+        twin.ipv4 = hosts[0].ipv4
+        hosts.append(twin)
+        for list in [try Topology.fatTree(k: 16).hosts, hosts] {
+            var expected: [IPAddress: HostID] = [:]
+            for (i, h) in list.enumerated() {
+                expected[.v4(h.ipv4)] = HostID(i)
+                if let b = h.ipv6 { expected[.v6(b)] = HostID(i) }
+            }
+            let index = HostIndex(list)
+            var asked = 0
+            for h in list {
+                for d: Int64 in [-2, -1, 0, 1, 2, 256, 65536] {
+                    let a = IPAddress.v4(IPv4Address(UInt32(truncatingIfNeeded: Int64(h.ipv4.value) + d)))
+                    #expect(index[a] == expected[a], "\(a)")
+                    asked += 1
+                }
+                if let b = h.ipv6 { #expect(index[.v6(b)] == expected[.v6(b)]) }
+            }
+            #expect(index[.v4(IPv4Address(UInt32.max))] == nil)
+            #expect(index[.v6(IPv6Address("2001:db8::ffff")!)] == nil)
+            #expect(asked >= 7 * list.count)
+        }
+        #expect(HostIndex(hosts)[.v4(hosts[0].ipv4)] == HostID(hosts.count - 1))
+    }
+}
