@@ -177,7 +177,7 @@ struct RearrangementSearch {
         for step in 0..<steps {
             if step & 255 == 0 { temperature = RearrangementSearch.hot * pow(ratio, Double(step) / Double(steps)) }
             guard !overList.isEmpty else { break }
-            let slot = Int.random(in: 0..<overList.count, using: &rng)
+            let slot = rng.below(overList.count)
             let l = Int(overList[slot])
             if util[l] <= over || onLink.count(l) == 0 {
                 overList.swapAt(slot, overList.count - 1)
@@ -185,7 +185,7 @@ struct RearrangementSearch {
                 listed[l] = false
                 continue
             }
-            let i = Int(onLink.element(l, Int.random(in: 0..<onLink.count(l), using: &rng)))
+            let i = Int(onLink.element(l, rng.below(onLink.count(l))))
             let f = state[i]
             let n = Int(f.count), now = Int(f.choice), home = Int(f.home), base = Int(f.base)
             guard n > 1 else { continue }
@@ -197,7 +197,7 @@ struct RearrangementSearch {
             var alternatives = SIMD4<Int>(repeating: 0)
             let tries = min(n - 1, RearrangementSearch.tries)
             for t in 0..<tries {
-                var k = Int.random(in: 0..<(n - 1), using: &rng)
+                var k = rng.below(n - 1)
                 if k >= now { k += 1 }
                 alternatives[t] = k
                 if !f.row.computed { tusk_prefetch(f.row.links + k * f.row.width) }
