@@ -45,7 +45,7 @@ public struct ControlFabric: Sendable {
         capacities = caps
         hostSwitch = t.hosts.map { Int32($0.attachment.switchID.index) }
         hostCapacity = t.hosts.map { Double($0.capacity) }
-        hostByIP = HostIndex(t.hosts)
+        hostByIP = t.hostsByAddress
     }
 
     public var directedLinkCount: Int { capacities.count }

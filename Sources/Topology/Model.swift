@@ -183,7 +183,8 @@ public struct Topology: Hashable, Sendable {
     private var switchByName: [String: SwitchID]
     private var hostByName: [String: HostID]
     private var switchByDPID: [UInt64: SwitchID]
-    private var hostByIPv4: [IPv4Address: HostID] = [:]
+    /// Hosts by IPv4 (and IPv6) address.
+    public private(set) var hostsByAddress = HostIndex([])
     private var hostByMAC: [MACAddress: HostID] = [:]
     /// Switch-to-switch neighbours of each switch, by port number (see `switchNeighbours`).
     var neighbourCache: [[(egress: DirectedLinkID, neighbour: SwitchID)]] = []
@@ -276,7 +277,7 @@ public struct Topology: Hashable, Sendable {
             all.append(Link(a: .port(h.attachment), b: .host(HostID(i)), capacity: h.capacity))
         }
         hostByName = hByName
-        hostByIPv4 = seenIPv4.mapValues(HostID.init)
+        hostsByAddress = HostIndex(hosts)
         hostByMAC = seenMAC.mapValues(HostID.init)
         links = all
 
@@ -328,7 +329,7 @@ public struct Topology: Hashable, Sendable {
     public func switchID(named name: String) -> SwitchID? { switchByName[name] }
     public func switchID(dpid: UInt64) -> SwitchID? { switchByDPID[dpid] }
     public func hostID(named name: String) -> HostID? { hostByName[name] }
-    public func hostID(ipv4: IPv4Address) -> HostID? { hostByIPv4[ipv4] }
+    public func hostID(ipv4: IPv4Address) -> HostID? { hostsByAddress[.v4(ipv4)] }
     public func hostID(mac: MACAddress) -> HostID? { hostByMAC[mac] }
 
     /// The ports of a switch, sorted by number.

@@ -1,7 +1,6 @@
-// Hosts by address, for the lookups of every control round: both ends of every elephant, every
-// round (16,384 lookups at k=32, 131,072 at k=64).
+// Hosts by address: the topology's index, which the control round reads for both ends of every
+// elephant, every round (16,384 lookups at k=32, 131,072 at k=64).
 import Packets
-import Topology
 
 /// Hosts by IPv4 address in an open-addressed table of its own (IPv6 addresses in a dictionary).
 /// Each entry is one word, the address and the host's index, and a lookup is a multiplication and,
