@@ -379,7 +379,7 @@ public struct ElephantControl: Sendable {
         var load = [Double](repeating: 0, count: n)
         var seen = [UInt8](repeating: 0, count: n)
         // Every switch port's slot in the analytics, looked up again only when the analytics' port
-        // index changed (in switch and port order: the sums below add up as they always did).
+        // index changed.
         let generation = analytics.portSlotGeneration
         // Path inference's links by slot are learnt here too, for every port whose slot says it is
         // that port (the same answer a report's port gives below, one lookup per port rather than
@@ -420,6 +420,12 @@ public struct ElephantControl: Sendable {
                     linkOfSlot.output[Int(id)] = Int32(egress.index)
                 }
             }
+            // Read in slot order: the analytics keep their ports' state by slot, 200 bytes each (8 MB
+            // at k=32), and read in switch order they were a cache miss each. The order of the sums
+            // is not changed by it: a directed link has two terms at most (what its source port
+            // sent, what its far port received), and two terms added to zero give the same sum in
+            // either order.
+            slots.sort { $0.slot < $1.slot }
             portSlots = (generation, slots)
         }
         for (id, egress) in portSlots.slots {
@@ -466,8 +472,9 @@ public struct ElephantControl: Sendable {
 
         // Elephants, with their hosts, paths and candidates.
         // (The ports a flow was seen on are read only for flows without a pin: they give its path.)
-        let installed = programmer.installed
-        let reports = analytics.elephants(at: t, links: { installed.index(forKey: $0) == nil })
+        // (The table read through `programmer`, not a copy of it: with a copy held, reading a pin in
+        // place below would copy the whole table.)
+        let reports = analytics.elephants(at: t, links: { programmer.installed.index(forKey: $0) == nil })
         var keys: [FlowKey] = [], hosts: [(HostID, HostID)] = [], rawRates: [(FlowKey, Double)] = []
         var errors: [Double] = []
         var currents: [Path?] = [], pinned: [Bool] = []
@@ -495,10 +502,8 @@ public struct ElephantControl: Sendable {
             rawRates.append((r.key, r.bps))
             errors.append(r.bps * r.errorPercent / 100)
             picked.append(r)
-            if let at = installed.index(forKey: r.key) {
-                // (The pin read once: a value read through the dictionary comes out whole, its
-                // entries retained and released, and it was read twice per pinned elephant.)
-                let pin = installed.values[at].pin
+            if let at = programmer.installed.index(forKey: r.key) {
+                let pin = programmer.pathAndDemand(at: at)
                 currents.append(pin.path)
                 pinDemand.append(pin.demand)
                 pinned.append(true)

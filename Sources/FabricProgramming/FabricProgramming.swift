@@ -426,4 +426,14 @@ public struct FabricProgrammer: Sendable {
 
     /// The pins in force, by flow.
     public var pins: [Pin] { installed.values.map(\.pin).sorted { $0.key < $1.key } }
+
+    /// The path and demand of the pin at `index` in `installed`, read where the table keeps it.
+    /// (Mutating only to reach the table's value in place: it changes nothing. Read through the
+    /// table's getter, the whole `InstalledPin` comes out as a copy, its entries retained and
+    /// released, a cache miss for each of 8,192 pinned elephants in every k=32 round. When the table
+    /// is shared with a copy of it, the first such read copies it, as any write would.)
+    public mutating func pathAndDemand(at index: Dictionary<FlowKey, InstalledPin>.Index) -> (path: Path, demand: Double) {
+        func read(_ p: inout InstalledPin) -> (path: Path, demand: Double) { (p.pin.path, p.pin.demand) }
+        return read(&installed.values[index])
+    }
 }

@@ -734,8 +734,12 @@ public struct FlowAnalytics {
         func reports(_ part: ArraySlice<Int32>) -> [FlowReport] {
             var out: [FlowReport] = []
             out.reserveCapacity(part.count)
-            for i in part {
-                out.append(report(slots[Int(i)], at: t, estimate: evaluated ? estimates[Int(i)] : nil, links: wanted(slots[Int(i)].key)))
+            // (Each entry read in place: see `report(at:at:estimate:links:)`.)
+            slots.withUnsafeBufferPointer { entries in
+                for i in part {
+                    out.append(report(at: entries.baseAddress! + Int(i), at: t, estimate: evaluated ? estimates[Int(i)] : nil,
+                                      links: wanted(entries[Int(i)].key)))
+                }
             }
             return out
         }

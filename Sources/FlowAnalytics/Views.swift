@@ -54,14 +54,22 @@ extension FlowAnalytics {
     /// A flow's report: its estimate (`estimate`, from an evaluation, or worked out now) and, if
     /// `links`, the links it was seen on within the link timeout (else none).
     func report(_ e: FlowEntry, at t: Double, estimate given: FlowEntry.Estimate? = nil, links: Bool = true) -> FlowReport {
-        let est = given ?? { let x = estimate(e, at: t); return (x.bps, x.pps, x.samples) }()
+        withUnsafePointer(to: e) { report(at: $0, at: t, estimate: given, links: links) }
+    }
+
+    /// `report(_:at:estimate:links:)` of the entry at `e`, read in place. (An entry passed by value
+    /// from the analytics' own table is copied first, its arrays retained and released: for each
+    /// of 8,192 elephants in every k=32 round.)
+    func report(at e: UnsafePointer<FlowEntry>, at t: Double, estimate given: FlowEntry.Estimate?, links: Bool) -> FlowReport {
+        let est = given ?? { let x = estimate(e.pointee, at: t); return (x.bps, x.pps, x.samples) }()
         // (Closures, not `map(link)` and `map(\.code)`: a method passed as a value copies the whole
         // analytics into its context, retaining and releasing every field, and a key path goes
         // through the runtime; for each of 8,192 reports in a k=32 round.)
-        let live = links ? e.allLinks.filter { t - $0.lastSeen <= config.linkTimeout } : []
-        return FlowReport(key: e.key, bps: est.bps, pps: est.pps, samples: est.samples,
-                          errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: e.elephant,
-                          links: live.map { link($0) }, firstSeen: e.firstSeen, lastSeen: e.lastSeen, linkSlots: live.map { $0.code })
+        let live = links ? e.pointee.allLinks.filter { t - $0.lastSeen <= config.linkTimeout } : []
+        return FlowReport(key: e.pointee.key, bps: est.bps, pps: est.pps, samples: est.samples,
+                          errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: e.pointee.elephant,
+                          links: live.map { link($0) }, firstSeen: e.pointee.firstSeen, lastSeen: e.pointee.lastSeen,
+                          linkSlots: live.map { $0.code })
     }
 
     /// A port's load by source: the counters' last rates (nil before two counter samples) and the

@@ -100,7 +100,9 @@ public struct ClosedLoopScheduler: FlowScheduler {
     }
 
     public mutating func control(_ view: MeasurementView) -> [ControlCommand] {
-        guard var control else { return [] }
+        // (Taken out, not copied: a copy left in `self.control` would share every table of the round,
+        // and the round's first write to each would copy it whole: thousands of pins at k=32.)
+        guard var control = control.take() else { return [] }
         let t = view.time // the clock only
         synth?.export(at: t, into: &analytics)
         let began = clock?(), wallBegan = wallClock?()
@@ -175,7 +177,7 @@ public struct OracleGFFScheduler: FlowScheduler {
     }
 
     public mutating func control(_ view: MeasurementView) -> [ControlCommand] {
-        guard var programmer, let enumerator else { return [] }
+        guard let enumerator, var programmer = programmer.take() else { return [] } // (taken: see `ClosedLoopScheduler.control`)
         stats.rounds += 1
         let topo = view.network.topology
         let active = Set(view.flows.map { $0.spec.key })
