@@ -766,3 +766,66 @@ import Topology
         #expect(r.decisions.allSatisfy { $0.reason.algorithm == "tusk" && !$0.to.links.contains(hot) })
     }
 }
+
+@Suite struct MovableOrderTests {
+    /// The reference: the flows themselves compared, by priority, then demand (highest first), then key.
+    static func reference(_ indices: [Int], of flows: [ElephantFlow]) -> [Int] {
+        indices.sorted { a, b in
+            (flows[a].priority, flows[a].demand) != (flows[b].priority, flows[b].demand)
+                ? (flows[a].priority, flows[a].demand) > (flows[b].priority, flows[b].demand) : flows[a].key < flows[b].key
+        }
+    }
+
+    /// Flows whose priorities, demands, addresses, protocols and ports often tie, so that every
+    /// field of the key decides some comparisons; `v6` of them with IPv6 addresses.
+    static func flows(_ n: Int, v6: Int, duplicates: Bool, rng: inout SeededGenerator) -> [ElephantFlow] {
+        var out: [ElephantFlow] = []
+        for i in 0..<n {
+            func address(_ x: Int) -> IPAddress {
+                i < v6 ? .v6(IPv6Address(high: 0x2001_0db8 << 32, low: UInt64(x))) : .v4(IPv4Address(UInt32(truncatingIfNeeded: x)))
+            }
+            let k = FlowKey(src: address(Int.random(in: 0..<4, using: &rng) << 30 | Int.random(in: 0..<3, using: &rng)),
+                            dst: address(Int.random(in: 0..<3, using: &rng) << 31 | Int.random(in: 0..<3, using: &rng)),
+                            proto: [6, 17, 255][Int.random(in: 0..<3, using: &rng)],
+                            sport: [0, 1, 40000, 65535][Int.random(in: 0..<4, using: &rng)],
+                            dport: [0, 5201, 65535][Int.random(in: 0..<3, using: &rng)])
+            out.append(ElephantFlow(key: duplicates && i % 7 == 3 ? out[i - 1].key : k, src: HostID(0), dst: HostID(1),
+                                    rate: 1, demand: [0.5, 1, 1, 2e9][Int.random(in: 0..<4, using: &rng)], current: nil,
+                                    candidates: [Path]([]), priority: Int.random(in: -1...1, using: &rng)))
+        }
+        return out.shuffled(using: &rng)
+    }
+
+    @Test func packedKeysSortAsTheFlows() {
+        var rng = SeededGenerator(seed: 17)
+        for round in 0..<300 {
+            let n = [0, 1, 2, 9, 60, 400][round % 6]
+            let all = Self.flows(n, v6: round % 5 == 4 ? Int.random(in: 0...n, using: &rng) : 0, duplicates: round % 3 == 2, rng: &rng)
+            // Some of the flows, in an order of their own (the selector passes its movable ones).
+            let indices = all.indices.filter { _ in Int.random(in: 0..<4, using: &rng) > 0 }.shuffled(using: &rng)
+            #expect(TuskSelector.byPriority(indices, of: all) == Self.reference(indices, of: all), "round \(round)")
+        }
+    }
+
+    /// Keys that differ only in one field, from the most significant to the least: the packed words
+    /// must order each as the key does, with the extremes of each field.
+    @Test func everyFieldOrdersAsTheKey() {
+        let base = FlowKey(src: .v4(IPv4Address(0x0A00_0001)), dst: .v4(IPv4Address(0x0A00_0002)), proto: 6, sport: 1000, dport: 2000)
+        var keys: [FlowKey] = []
+        for v: UInt32 in [0, 1, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF] {
+            var k = base; k.src = .v4(IPv4Address(v)); keys.append(k)
+            k = base; k.dst = .v4(IPv4Address(v)); keys.append(k)
+        }
+        for v: UInt8 in [0, 1, 127, 128, 255] { var k = base; k.proto = v; keys.append(k) }
+        for v: UInt16 in [0, 1, 0x7FFF, 0x8000, 0xFFFF] {
+            var k = base; k.sport = v; keys.append(k)
+            k = base; k.dport = v; keys.append(k)
+        }
+        let flows = keys.map {
+            ElephantFlow(key: $0, src: HostID(0), dst: HostID(1), rate: 1, demand: 1, current: nil, candidates: [Path]([]))
+        }
+        let order = TuskSelector.byPriority(Array(flows.indices), of: flows)
+        #expect(order == Self.reference(Array(flows.indices), of: flows))
+        #expect(order.map { keys[$0] } == keys.sorted())
+    }
+}
