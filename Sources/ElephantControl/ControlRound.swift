@@ -471,10 +471,12 @@ public struct ElephantControl: Sendable {
         }
 
         // Elephants, with their hosts, paths and candidates.
-        // (The ports a flow was seen on are read only for flows without a pin: they give its path.)
-        // (The table read through `programmer`, not a copy of it: with a copy held, reading a pin in
-        // place below would copy the whole table.)
-        let reports = analytics.elephants(at: t, links: { programmer.installed.index(forKey: $0) == nil })
+        // (The ports a flow was seen on are read only for flows without a pin: they give its path.
+        // With no pin at all, the reports give them; else they are asked for below, flow by flow,
+        // once the pins are looked up: the reports asking for them looked every elephant up among
+        // the pins a second time.)
+        let nothingPinned = programmer.installed.isEmpty
+        let reports = analytics.elephants(at: t, links: { _ in nothingPinned })
         var keys: [FlowKey] = [], hosts: [(HostID, HostID)] = [], rawRates: [(FlowKey, Double)] = []
         var errors: [Double] = []
         var currents: [Path?] = [], pinned: [Bool] = []
@@ -508,7 +510,8 @@ public struct ElephantControl: Sendable {
                 pinDemand.append(pin.demand)
                 pinned.append(true)
             } else {
-                currents.append(inferPath(src: src, dst: dst, links: r.links, slots: r.linkSlots, analytics: analytics))
+                let seen = nothingPinned ? (links: r.links, slots: r.linkSlots) : analytics.links(of: r.key, at: t)
+                currents.append(inferPath(src: src, dst: dst, links: seen.links, slots: seen.slots, analytics: analytics))
                 pinDemand.append(.nan)
                 pinned.append(false)
             }

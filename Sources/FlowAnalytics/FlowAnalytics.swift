@@ -783,6 +783,14 @@ public struct FlowAnalytics {
         return slots[Int(s)].lastSeen
     }
 
+    /// `FlowReport.links` and `linkSlots` of one tracked flow, as `flow(_:at:)` gives them, without
+    /// its estimate (none when the flow is not tracked).
+    public func links(of key: FlowKey, at t: Double) -> (links: [FlowLink], slots: [Int32]) {
+        let k = config.keySpec.project(key)
+        guard let s = lookup(k), slots[Int(s)].live else { return ([], []) }
+        return slots.withUnsafeBufferPointer { liveLinks(at: $0.baseAddress! + Int(s), at: t) }
+    }
+
     /// The state of one flow, if tracked.
     public func flow(_ key: FlowKey, at t: Double) -> FlowReport? {
         let k = config.keySpec.project(key)

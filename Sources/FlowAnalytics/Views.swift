@@ -62,14 +62,19 @@ extension FlowAnalytics {
     /// of 8,192 elephants in every k=32 round.)
     func report(at e: UnsafePointer<FlowEntry>, at t: Double, estimate given: FlowEntry.Estimate?, links: Bool) -> FlowReport {
         let est = given ?? { let x = estimate(e.pointee, at: t); return (x.bps, x.pps, x.samples) }()
+        let live = links ? liveLinks(at: e, at: t) : (links: [], slots: [])
+        return FlowReport(key: e.pointee.key, bps: est.bps, pps: est.pps, samples: est.samples,
+                          errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: e.pointee.elephant,
+                          links: live.links, firstSeen: e.pointee.firstSeen, lastSeen: e.pointee.lastSeen, linkSlots: live.slots)
+    }
+
+    /// The links the flow at `e` was seen on within the link timeout: `FlowReport.links` and `linkSlots`.
+    func liveLinks(at e: UnsafePointer<FlowEntry>, at t: Double) -> (links: [FlowLink], slots: [Int32]) {
         // (Closures, not `map(link)` and `map(\.code)`: a method passed as a value copies the whole
         // analytics into its context, retaining and releasing every field, and a key path goes
         // through the runtime; for each of 8,192 reports in a k=32 round.)
-        let live = links ? e.pointee.allLinks.filter { t - $0.lastSeen <= config.linkTimeout } : []
-        return FlowReport(key: e.pointee.key, bps: est.bps, pps: est.pps, samples: est.samples,
-                          errorPercent: RateEstimator.errorPercent(samples: est.samples), elephant: e.pointee.elephant,
-                          links: live.map { link($0) }, firstSeen: e.pointee.firstSeen, lastSeen: e.pointee.lastSeen,
-                          linkSlots: live.map { $0.code })
+        let live = e.pointee.allLinks.filter { t - $0.lastSeen <= config.linkTimeout }
+        return (live.map { link($0) }, live.map { $0.code })
     }
 
     /// A port's load by source: the counters' last rates (nil before two counter samples) and the

@@ -431,6 +431,14 @@ func sin3(_ t: Double) -> Double { sin(2 * Double.pi * t / 3) }
         }
         #expect(Set(slots.map { $0 >= 0 ? $0 : ~$0 }).count == 2)
         #expect(a.elephants(at: 10).first?.linkSlots == slots)
+        // The same links asked for alone; none for a flow not tracked, or when the links have timed out.
+        let alone = a.links(of: key(1, 2), at: 10)
+        #expect(alone.links.map(\.port) == f?.links.map(\.port) && alone.links.map(\.input) == f?.links.map(\.input))
+        #expect(alone.slots == slots && !slots.isEmpty)
+        #expect(a.links(of: key(2, 1), at: 10).slots.isEmpty && a.links(of: key(2, 1), at: 10).links.isEmpty)
+        let late = 10 + a.config.linkTimeout + 1
+        #expect(a.links(of: key(1, 2), at: late).slots == (a.flow(key(1, 2), at: late)?.linkSlots ?? []))
+        #expect(a.links(of: key(1, 2), at: late).slots.isEmpty)
         // 30 Mbit/s entering on a stated 200 Mbit/s host link: an elephant by the 10 % rule (with the
         // default 1 Gbit/s it would not be).
         #expect(f?.elephant == true)
