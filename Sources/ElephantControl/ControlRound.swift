@@ -208,11 +208,8 @@ public struct ElephantControl: Sendable {
     private var pathsInUse: [Int: (paths: CandidatePaths, round: Int)] = [:]
     /// Pairs of `pathsInUse` used this round.
     private var pairsUsed = 0
-    /// A move of the last few seconds, for the measurement lag's compensation.
-    private struct RecentMove {
-        var key: FlowKey, time: Double, rate: Double, from: Path, to: Path
-    }
-    private var recentMoves: [RecentMove] = []
+    /// The moves of the last few seconds, for the measurement lag's compensation.
+    private var recentMoves = RecentMoves()
     /// The last round's demand estimate and the host pairs it was made for: the estimate depends on
     /// the pairs alone (and the hosts' capacities, which do not change), so a round with the same
     /// elephants between the same hosts reuses it (65,536 flows at k=64).
@@ -307,7 +304,7 @@ public struct ElephantControl: Sendable {
     /// may be placed again in a later round, without waiting for its hold time.
     public mutating func placementFailed(_ key: FlowKey) -> [ElephantEntry] {
         stability.forget(key)
-        recentMoves.removeAll { $0.key == key }
+        recentMoves.removeAll { k, _ in k == key }
         return programmer.withdraw(key)
     }
 
@@ -565,15 +562,12 @@ public struct ElephantControl: Sendable {
         // phantom load on the links flows had moved to and phantom room on those they had left, and
         // a k=16 bijection still moved about 20 flows in its second half.)
         let lagTau = policy.pollingInterval + interval * (1 - policy.smoothing) / max(policy.smoothing, 0.01)
-        recentMoves.removeAll { t - $0.time > 5 * lagTau }
-        for k in recentMoves.indices {
-            let w = recentMoves[k].rate * exp(-(t - recentMoves[k].time) / lagTau)
-            // (Paths are a few links long: a search of the other path beats building two sets, for
-            // every move of the last few seconds, thousands after a first round at k=32. Each move
-            // read in place: a copy retains and releases both paths.)
-            let from = recentMoves[k].from.links, to = recentMoves[k].to.links
-            for l in from where !to.contains(l) { load[l.index] -= w }
-            for l in to where !from.contains(l) { load[l.index] += w }
+        recentMoves.removeAll { _, time in t - time > 5 * lagTau }
+        recentMoves.forEach { time, rate, links in
+            let w = rate * exp(-(t - time) / lagTau)
+            for x in links {
+                if x < 0 { load[Int(~x)] -= w } else { load[Int(x)] += w }
+            }
         }
         let input = SelectionInput(time: t, flows: elephants, load: load, capacity: capacity)
         let selection = selector.select(input, rules: policy.stabilityRules(topo.hosts.count))
@@ -679,7 +673,7 @@ public struct ElephantControl: Sendable {
             guard let (i, first) = decided[key] else { continue }
             let d = decisions[first]
             let rate = i >= 0 ? elephants[i].rate : 0
-            if let from = d.from, i >= 0 { recentMoves.append(RecentMove(key: key, time: t, rate: rate, from: from, to: path)) }
+            if let from = d.from, i >= 0 { recentMoves.append(key: key, time: t, rate: rate, from: from, to: path) }
             stability.recordMove(key, at: t)
             // The links of one path and not the other, in link order. (A path's few links: arrays
             // searched, not sets hashed, for each of the 7,745 moves of a first k=32 round.)
