@@ -473,7 +473,7 @@ public struct ElephantControl: Sendable {
         // once the pins are looked up: the reports asking for them looked every elephant up among
         // the pins a second time.)
         let nothingPinned = programmer.installed.isEmpty
-        let reports = analytics.elephants(at: t, links: { _ in nothingPinned })
+        let reports = analytics.elephants(at: t, links: nothingPinned)
         var keys: [FlowKey] = [], hosts: [(HostID, HostID)] = [], rawRates: [(FlowKey, Double)] = []
         var errors: [Double] = []
         var currents: [Path?] = [], pinned: [Bool] = []

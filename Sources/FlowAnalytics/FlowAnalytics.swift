@@ -720,14 +720,15 @@ public struct FlowAnalytics {
     /// The elephants only, in the order `flows(at:)` gives them (highest rate first): what a control
     /// round reads, without building a report for every mouse.
     public func elephants(at t: Double) -> [FlowReport] {
-        elephants(at: t, links: { _ in true })
+        elephants(at: t, links: true)
     }
 
-    /// `elephants(at:)`, with the links only of the flows `links` wants (the others' are empty): a
-    /// control round needs them only for the flows it has not placed itself.
+    /// `elephants(at:)`, with their links or without (then empty): a control round needs them only
+    /// for the flows it has not placed itself, and asks for those (`links(of:at:)`) once it has
+    /// placed any.
     /// Many elephants are estimated on two threads, half each (each estimate reads its own flow
     /// alone, and the reports are sorted after): the same reports as on one.
-    public func elephants(at t: Double, links wanted: (FlowKey) -> Bool) -> [FlowReport] {
+    public func elephants(at t: Double, links: Bool) -> [FlowReport] {
         var which: [Int32] = []
         for i in slots.indices where slots[i].live && slots[i].elephant { which.append(Int32(i)) }
         let evaluated = estimatesHold.map { $0 == (t, samplesIngested, configChanges) } ?? false
@@ -737,8 +738,7 @@ public struct FlowAnalytics {
             // (Each entry read in place: see `report(at:at:estimate:links:)`.)
             slots.withUnsafeBufferPointer { entries in
                 for i in part {
-                    out.append(report(at: entries.baseAddress! + Int(i), at: t, estimate: evaluated ? estimates[Int(i)] : nil,
-                                      links: wanted(entries[Int(i)].key)))
+                    out.append(report(at: entries.baseAddress! + Int(i), at: t, estimate: evaluated ? estimates[Int(i)] : nil, links: links))
                 }
             }
             return out

@@ -234,36 +234,6 @@ public struct TuskSelector: PathSelector {
         return table
     }
 
-    /// `indices` of `flows` by priority, then demand (both highest first), then key: a stable sort.
-    static func byPriority(_ indices: [Int], of flows: [ElephantFlow]) -> [Int] {
-        // Each flow's order in a small record, when every key is IPv4: the key's fields packed in two
-        // words that compare as the keys do (source, destination, protocol, ports). Compared in the
-        // flows themselves, every comparison read two large records far apart, and in a bijection,
-        // where demands tie, compared their keys field by field: 1.2 ms of every k=32 round.
-        struct Record { var priority: Int, demand: Double, high: UInt64, low: UInt64, index: Int }
-        var records: [Record] = []
-        records.reserveCapacity(indices.count)
-        for n in indices {
-            guard case .v4(let s) = flows[n].key.src, case .v4(let d) = flows[n].key.dst else {
-                return flows.withUnsafeBufferPointer { m in
-                    indices.sorted { a, b in
-                        (m[a].priority, m[a].demand) != (m[b].priority, m[b].demand)
-                            ? (m[a].priority, m[a].demand) > (m[b].priority, m[b].demand) : m[a].key < m[b].key
-                    }
-                }
-            }
-            let k = flows[n].key
-            records.append(Record(priority: flows[n].priority, demand: flows[n].demand, high: UInt64(s.value) << 32 | UInt64(d.value),
-                                  low: UInt64(k.proto) << 32 | UInt64(k.sport) << 16 | UInt64(k.dport), index: n))
-        }
-        // (The same comparison as above, on the records: the same stable sort gives the same order.)
-        records.sort { a, b in
-            (a.priority, a.demand) != (b.priority, b.demand)
-                ? (a.priority, a.demand) > (b.priority, b.demand) : a.high != b.high ? a.high < b.high : a.low < b.low
-        }
-        return records.map { $0.index }
-    }
-
     public mutating func select(_ input: SelectionInput, rules: StabilityRules) -> SelectionResult {
         var result = SelectionResult()
         // What the elephants leave: measured load minus their measured rates on their current paths.
@@ -301,7 +271,7 @@ public struct TuskSelector: PathSelector {
         }
         // (Their indices are sorted, then the flows copied out once, in that order: a flow is a
         // large value, and moving them was most of a quiet round's sort. The sort is stable.)
-        let order = Self.byPriority(movableAt, of: flows)
+        let order = ElephantFlow.placementOrder(movableAt, of: flows)
         let movable = order.map { flows[$0] }
 
         var assigned: [Path] = movable.map { $0.current! }
@@ -701,9 +671,8 @@ public struct GlobalFirstFit: PathSelector {
             reservations[k] = (r.path, d)
             for l in r.path.links where l.index < reserved.count { reserved[l.index] += d }
         }
-        let waiting = input.flows.filter { reservations[$0.key] == nil }
-            .sorted { ($0.priority, $0.demand) != ($1.priority, $1.demand)
-                ? ($0.priority, $0.demand) > ($1.priority, $1.demand) : $0.key < $1.key }
+        let waiting = ElephantFlow.placementOrder(input.flows.indices.filter { reservations[input.flows[$0].key] == nil },
+                                                  of: input.flows).map { input.flows[$0] }
         var moves = 0
         for f in waiting {
             guard f.movable else { continue }

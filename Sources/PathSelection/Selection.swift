@@ -827,3 +827,36 @@ struct CandidateRow {
         return nil
     }
 }
+
+extension ElephantFlow {
+    /// The order in which the selectors place elephants: `indices` of `flows` by priority, then
+    /// demand (both highest first), then key; a stable sort.
+    static func placementOrder(_ indices: [Int], of flows: [ElephantFlow]) -> [Int] {
+        // Each flow's order in a small record, when every key is IPv4: the key's fields packed in two
+        // words that compare as the keys do (source, destination, protocol, ports). Compared in the
+        // flows themselves, every comparison read two large records far apart, and in a bijection,
+        // where demands tie, compared their keys field by field: 1.2 ms of every k=32 round.
+        struct Record { var priority: Int, demand: Double, high: UInt64, low: UInt64, index: Int }
+        var records: [Record] = []
+        records.reserveCapacity(indices.count)
+        for n in indices {
+            guard case .v4(let s) = flows[n].key.src, case .v4(let d) = flows[n].key.dst else {
+                return flows.withUnsafeBufferPointer { m in
+                    indices.sorted { a, b in
+                        (m[a].priority, m[a].demand) != (m[b].priority, m[b].demand)
+                            ? (m[a].priority, m[a].demand) > (m[b].priority, m[b].demand) : m[a].key < m[b].key
+                    }
+                }
+            }
+            let k = flows[n].key
+            records.append(Record(priority: flows[n].priority, demand: flows[n].demand, high: UInt64(s.value) << 32 | UInt64(d.value),
+                                  low: UInt64(k.proto) << 32 | UInt64(k.sport) << 16 | UInt64(k.dport), index: n))
+        }
+        // (The same comparison as above, on the records: the same stable sort gives the same order.)
+        records.sort { a, b in
+            (a.priority, a.demand) != (b.priority, b.demand)
+                ? (a.priority, a.demand) > (b.priority, b.demand) : a.high != b.high ? a.high < b.high : a.low < b.low
+        }
+        return records.map { $0.index }
+    }
+}

@@ -803,7 +803,7 @@ import Topology
             let all = Self.flows(n, v6: round % 5 == 4 ? Int.random(in: 0...n, using: &rng) : 0, duplicates: round % 3 == 2, rng: &rng)
             // Some of the flows, in an order of their own (the selector passes its movable ones).
             let indices = all.indices.filter { _ in Int.random(in: 0..<4, using: &rng) > 0 }.shuffled(using: &rng)
-            #expect(TuskSelector.byPriority(indices, of: all) == Self.reference(indices, of: all), "round \(round)")
+            #expect(ElephantFlow.placementOrder(indices, of: all) == Self.reference(indices, of: all), "round \(round)")
         }
     }
 
@@ -824,7 +824,7 @@ import Topology
         let flows = keys.map {
             ElephantFlow(key: $0, src: HostID(0), dst: HostID(1), rate: 1, demand: 1, current: nil, candidates: [Path]([]))
         }
-        let order = TuskSelector.byPriority(Array(flows.indices), of: flows)
+        let order = ElephantFlow.placementOrder(Array(flows.indices), of: flows)
         #expect(order == Self.reference(Array(flows.indices), of: flows))
         #expect(order.map { keys[$0] } == keys.sorted())
     }
