@@ -31,8 +31,6 @@ public struct ControlFabric: Sendable {
     public let hostSwitch: [Int32]
     /// Each host's link capacity, bits per second (by `HostID.index`).
     public let hostCapacity: [Double]
-    /// Hosts by address (IPv4 and IPv6).
-    public let hostByIP: HostIndex
 
     public init(topology t: Topology, routing: RoutingTable? = nil) {
         topology = t
@@ -45,7 +43,6 @@ public struct ControlFabric: Sendable {
         capacities = caps
         hostSwitch = t.hosts.map { Int32($0.attachment.switchID.index) }
         hostCapacity = t.hosts.map { Double($0.capacity) }
-        hostByIP = t.hostsByAddress
     }
 
     public var directedLinkCount: Int { capacities.count }
@@ -316,7 +313,7 @@ public struct ElephantControl: Sendable {
         var adopted: [FlowKey] = [], stale: [FlowKey] = []
         let topo = fabric.topology
         for (key, entries) in held.sorted(by: { $0.key < $1.key }) {
-            guard let src = fabric.hostByIP[key.src], let dst = fabric.hostByIP[key.dst], src != dst else {
+            guard let src = topo.hostsByAddress[key.src], let dst = topo.hostsByAddress[key.dst], src != dst else {
                 stale.append(key)
                 continue
             }
@@ -493,9 +490,10 @@ public struct ElephantControl: Sendable {
         // No moves on stale data: an elephant not sampled for a few rounds has stopped, or its samples
         // stopped coming; its estimate only decays. (Its placement is kept until its entries idle out.)
         let staleAfter = max(2, 3 * interval)
+        let hostsByAddress = topo.hostsByAddress
         for r in reports {
             guard t - r.lastSeen <= staleAfter else { continue }
-            guard let src = fabric.hostByIP[r.key.src], let dst = fabric.hostByIP[r.key.dst], src != dst else { continue }
+            guard let src = hostsByAddress[r.key.src], let dst = hostsByAddress[r.key.dst], src != dst else { continue }
             keys.append(r.key)
             hosts.append((src, dst))
             rawRates.append((r.key, r.bps))
