@@ -389,9 +389,8 @@ public struct ElephantControl: Sendable {
                 for s in switches[range] {
                     let dpid = topo[s].dpid
                     for p in topo.ports(of: s) {
-                        guard let id = analytics.portSlot(dpid: dpid, port: p.number) else { continue }
-                        let named = analytics.portIdentity(slot: id)
-                        found.append((id, p.egress, named?.datapathId == dpid && named?.portNo == p.number))
+                        guard let (id, named) = analytics.portSlotNamed(dpid: dpid, port: p.number) else { continue }
+                        found.append((id, p.egress, named))
                     }
                 }
                 return found

@@ -915,6 +915,17 @@ public struct FlowAnalytics {
         return portIDs[p]
     }
 
+    /// `portSlot(dpid:port:)`, and whether the port of that slot is still named (dpid, port) by its
+    /// agent (what `portIdentity(slot:)` says of it: a port renumbered since keeps its slot under
+    /// its old number until the number is claimed again). One call for what a control round asks of
+    /// every port of the fabric in its first round (40,960 at k=32): the agent port is looked up
+    /// once, and its name is not copied.
+    public func portSlotNamed(dpid: UInt64, port: UInt32) -> (slot: Int32, named: Bool)? {
+        guard let p = ports.agentPort(dpid: dpid, port: port), let id = portIDs[p] else { return nil }
+        // (The slot's port is `p`: `portTable[portIDs[p]]` is `p` for every port with a slot.)
+        return (id, ports.names(p, dpid: dpid, port: port))
+    }
+
     /// What the port of slot `id` is in OpenFlow terms (`ports` of its agent port): the identity
     /// a flow's `linkSlots` entry stands for.
     public func portIdentity(slot id: Int32) -> PortIdentity? {

@@ -59,6 +59,12 @@ public struct PortMap: Sendable {
 
     public func agentPort(dpid: UInt64, port: UInt32) -> AgentPort? { reverse[DpidPort(dpid: dpid, port: port)]?.holder }
 
+    /// True when `p` is named (dpid, port) now: `self[p]`'s datapath id and port, read in place.
+    public func names(_ p: AgentPort, dpid: UInt64, port: UInt32) -> Bool {
+        guard let i = map.index(forKey: p) else { return false }
+        return map.values[i].datapathId == dpid && map.values[i].portNo == port
+    }
+
     /// Learns from one counter sample (its data source index is the ifIndex it describes), at
     /// analytics time `t`. Returns true when the (dpid, port) → agent port index changed.
     @discardableResult

@@ -222,13 +222,13 @@ public struct TuskSelector: PathSelector {
         if let c = tableCache, c.rows.count == rows.count, zip(c.rows, rows).allSatisfy({ $0.isSame(as: $1) }) {
             table = CandidateLinks(reusing: c.table, flows: flows, rows: rows)
         } else {
-            // Where the old table's rows had their flows, read while it keeps them alive (a row's
-            // storage stands for its contents only while it lives). Then the old table goes: it
-            // keeps its rows alive, among them those of pairs that no longer carry an elephant (at
-            // k=64 a row is 16 KB).
-            let known = tableCache?.table.homes() ?? [:]
+            // Where the old table's rows had their flows is read from it while it keeps them alive
+            // (a row's storage stands for its contents only while it lives). Then the old table
+            // goes: it keeps its rows alive, among them those of pairs that no longer carry an
+            // elephant (at k=64 a row is 16 KB).
+            let previous = tableCache?.table
             tableCache = nil
-            table = CandidateLinks(flows: flows, rows: rows, known: known)
+            table = CandidateLinks(flows: flows, rows: rows, previous: previous)
         }
         tableCache = (rows, table)
         return table

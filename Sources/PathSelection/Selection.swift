@@ -280,12 +280,11 @@ struct CandidateLinks: @unchecked Sendable {
 
     /// From each flow's row (`CandidateRow`, kept between rounds by the selector): nothing is
     /// derived again or copied.
-    /// `known`: where each row of an earlier table had its flow (`homes()`), kept while its rows
-    /// are alive so that a row's storage stands for its contents. A row found there with the same
-    /// current path is not searched again (finding a described path's index walks the routing
-    /// table: 3.6 ms for 8,192 flows at k=32, in every round in which the phases run and some
-    /// flow's hold has ended, which changes the rows).
-    init(flows: [ElephantFlow], rows: [CandidateRow], known: [ObjectIdentifier: (current: Path?, home: Int)] = [:]) {
+    /// `previous`: an earlier table, alive (its rows with it, so that a row's storage stands for
+    /// its contents). A row found there with the same current path is not searched again (finding a
+    /// described path's index walks the routing table: 3.6 ms for 8,192 flows at k=32, in every
+    /// round in which the phases run and some flow's hold has ended, which changes the rows).
+    init(flows: [ElephantFlow], rows: [CandidateRow], previous: CandidateLinks? = nil) {
         // (Closures, not key paths: `\.paths.count` went through the runtime's key-path
         // application for each of 8,192 rows.)
         stores = rows.map { $0.store }
@@ -297,20 +296,18 @@ struct CandidateLinks: @unchecked Sendable {
         // (By index, each flow's path read in place: a loop over the flows copied each one.)
         let currents = flows.indices.map { flows[$0].current }
         self.currents = currents
+        // (Where each row of the earlier table was, by its storage: a position, not its flow's
+        // path and index, so that none of its 8,192 paths is retained for the lookup.)
+        var at: [ObjectIdentifier: Int32] = [:]
+        if let previous {
+            at.reserveCapacity(previous.stores.count)
+            for k in previous.stores.indices { at[ObjectIdentifier(previous.stores[k])] = Int32(k) }
+        }
         home = rows.indices.map { i in
             let r = rows[i]
-            if let k = known[ObjectIdentifier(r.store)], k.current == currents[i] { return k.home }
+            if let previous, let k = at[ObjectIdentifier(r.store)].map(Int.init), previous.currents[k] == currents[i] { return previous.home[k] }
             return currents[i].flatMap { r.index(of: $0) } ?? -1
         }
-    }
-
-    /// Each row's storage with the current path the table was made for and its index (see
-    /// `init(flows:rows:known:)`).
-    func homes() -> [ObjectIdentifier: (current: Path?, home: Int)] {
-        var out: [ObjectIdentifier: (current: Path?, home: Int)] = [:]
-        out.reserveCapacity(stores.count)
-        for i in stores.indices { out[ObjectIdentifier(stores[i])] = (currents[i], home[i]) }
-        return out
     }
 
     /// `previous` again, for the same rows in the same order: only where each flow is now is looked

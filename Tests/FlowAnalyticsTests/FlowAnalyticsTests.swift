@@ -66,6 +66,46 @@ func drive(_ a: inout FlowAnalytics, _ src: inout SampledSource, flow: FlowKey, 
     return events
 }
 
+/// `portSlotNamed(dpid:port:)` (one call, what a control round asks of every fabric port) gives what
+/// `portSlot(dpid:port:)` and `portIdentity(slot:)` give together, for ports named as they were
+/// first, for ports renumbered (the old number still leads to the port's slot, which now names
+/// another port) and for ports unknown.
+@Suite struct PortSlotTests {
+    @Test func slotAndNameInOneCallAgreeWithTheTwoCalls() {
+        var a = FlowAnalytics(config: AnalyticsConfig())
+        let agent = IPAddress.v4(IPv4Address(192, 0, 2, 7))
+        func check(_ when: String) {
+            for dpid: UInt64 in [11, 12] {
+                for port: UInt32 in 0...6 {
+                    let slot = a.portSlot(dpid: dpid, port: port)
+                    let identity = slot.flatMap { a.portIdentity(slot: $0) }
+                    let both = a.portSlotNamed(dpid: dpid, port: port)
+                    #expect(both?.slot == slot, "\(when): slot of \(dpid):\(port)")
+                    #expect(both.map { $0.named } == slot.map { _ in identity?.datapathId == dpid && identity?.portNo == port },
+                            "\(when): name of \(dpid):\(port)")
+                }
+            }
+        }
+        for p: UInt32 in 1...4 {
+            a.setPortIdentity(AgentPort(agent: agent, ifIndex: 100 + p), PortIdentity(datapathId: 11, portNo: p, name: "s11-eth\(p)"))
+        }
+        check("named")
+        #expect((1...4).allSatisfy { a.portSlotNamed(dpid: 11, port: $0)?.named == true })
+        // ifIndex 104 renumbered port 3: port 3 is its now, and port 4 still leads to its slot,
+        // which no longer names it.
+        a.setPortIdentity(AgentPort(agent: agent, ifIndex: 104), PortIdentity(datapathId: 11, portNo: 3, name: "s11-eth3"))
+        check("renumbered")
+        #expect(a.portSlotNamed(dpid: 11, port: 4)?.named == false)
+        #expect(a.portSlotNamed(dpid: 11, port: 3)?.named == true)
+        #expect(a.portSlotNamed(dpid: 11, port: 3)?.slot == a.portSlot(dpid: 11, port: 4))
+        // Another datapath's ports, and a port of no switch.
+        a.setPortIdentity(AgentPort(agent: agent, ifIndex: 201), PortIdentity(datapathId: 12, portNo: 1))
+        check("two datapaths")
+        #expect(a.portSlotNamed(dpid: 12, port: 1)?.named == true)
+        #expect(a.portSlotNamed(dpid: 12, port: 2) == nil && a.portSlotNamed(dpid: 13, port: 1) == nil)
+    }
+}
+
 @Suite struct RateEstimationTests {
     @Test func estimatesFallWithinTheirStatedErrorBoundInAtLeast95PercentOfTrials() {
         var within = 0

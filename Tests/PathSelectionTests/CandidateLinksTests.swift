@@ -37,7 +37,7 @@ import Topology
         #expect(table.width[2] == 2 && table.count[2] == 2)
     }
 
-    /// A table made with an earlier table's `homes()` finds each flow's current path at the index a
+    /// A table made with an earlier table as `previous` finds each flow's current path at the index a
     /// fresh search gives, where rows are kept, dropped, reordered and added, where flows moved, and
     /// where two flows of one host pair (one row) sit on different paths.
     @Test func homesCarriedOverAreTheSearchedOnes() {
@@ -56,12 +56,12 @@ import Topology
         let before = CandidateLinks(flows: first.map(\.0), rows: first.map(\.1))
         // Flow 2 gone, flows 0 and 3 moved, flow 1 kept, flow 4 first now, flow 5 new (a new row).
         let next = [flow(4, 0, 1, on: 1), flow(0, 0, 15, on: 2), flow(1, 0, 15, on: 3), flow(3, 2, 9, on: 0), flow(5, 7, 8, on: 1)]
-        let carried = CandidateLinks(flows: next.map(\.0), rows: next.map(\.1), known: before.homes())
+        let carried = CandidateLinks(flows: next.map(\.0), rows: next.map(\.1), previous: before)
         let fresh = CandidateLinks(flows: next.map(\.0), rows: next.map(\.1))
         #expect(carried.home == fresh.home)
         for (i, (f, _)) in next.enumerated() { #expect(f.candidates[carried.home[i]] == f.current) }
         // And against a table of other flows altogether: nothing is taken from it.
-        let other = CandidateLinks(flows: next.map(\.0), rows: next.map(\.1), known: CandidateLinks(flows: first.map(\.0), rows: first.map(\.1)).homes())
+        let other = CandidateLinks(flows: next.map(\.0), rows: next.map(\.1), previous: CandidateLinks(flows: first.map(\.0), rows: first.map(\.1)))
         #expect(other.home == fresh.home)
     }
 
