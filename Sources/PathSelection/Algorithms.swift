@@ -181,7 +181,11 @@ public struct TuskSelector: PathSelector {
             let used = Set(pairs).union(otherPair)
             rowCache = rowCache.filter { used.contains($0.key) }
         }
-        let rows = out.map { $0! }
+        // (Each row moved out, not copied: a copy retained its three references, and `out` then
+        // released them, six reference counts a row on as many cold lines, 8,192 rows at k=32.)
+        var rows: [CandidateRow] = []
+        rows.reserveCapacity(out.count)
+        for i in out.indices { rows.append(out[i].take()!) }
         lastRows = LastRows(pairs: pairs, others: otherPair, otherCandidates: others.map { all[$0].candidates }, sorted: othersSorted, rows: rows)
         return rows
     }
