@@ -220,12 +220,15 @@ public struct ElephantControl: Sendable {
     /// Directed links reported down (both directions of a link whose port went down).
     public private(set) var downLinks: Set<Int> = []
 
-    public init(fabric: ControlFabric, policy: Policy, algorithm: SelectorAlgorithm? = nil, seed: UInt64, interval: Double? = nil) {
+    /// `selector`: one made by the caller, in place of the algorithm's (a benchmark that weighs a
+    /// selector's phases one by one); a new policy with another algorithm replaces it.
+    public init(fabric: ControlFabric, policy: Policy, algorithm: SelectorAlgorithm? = nil, seed: UInt64, interval: Double? = nil,
+                selector: (any PathSelector)? = nil) {
         self.fabric = fabric
         self.policy = policy
         self.seed = seed
         self.interval = interval ?? policy.controlInterval
-        selector = ElephantControl.makeSelector(algorithm ?? policy.algorithm, seed: seed)
+        self.selector = selector ?? ElephantControl.makeSelector(algorithm ?? policy.algorithm, seed: seed)
         stability = StabilityState(smoothing: policy.smoothing, holdTime: policy.holdTime)
         programmer = FabricProgrammer(topology: fabric.topology, config: ProgrammingConfig(policy: policy))
         enumerator = PathEnumerator(topology: fabric.topology, routing: fabric.routing, hostSwitch: fabric.hostSwitch)

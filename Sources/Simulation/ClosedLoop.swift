@@ -55,6 +55,8 @@ public struct ClosedLoopScheduler: FlowScheduler {
     public var clock: (@Sendable () -> UInt64)?
     /// A second clock for the same rounds (benchmarks inject wall time: parts of a round run on two threads).
     public var wallClock: (@Sendable () -> UInt64)?
+    /// A selector made by the caller, in place of `algorithm`'s (set before the run starts).
+    public var selector: (any PathSelector)?
 
     private let seed: UInt64
     private let algorithm: SelectorAlgorithm
@@ -84,7 +86,7 @@ public struct ClosedLoopScheduler: FlowScheduler {
     public mutating func start(network: SimNetwork, flows: [FlowSpec]) {
         synth = SFlowSynthesizer(network: network, flows: flows, config: synthesis, seed: seed)
         control = ElephantControl(fabric: ControlFabric(topology: network.topology, routing: network.routing), policy: policy,
-                                  algorithm: algorithm, seed: seed, interval: timing?.interval ?? 1)
+                                  algorithm: algorithm, seed: seed, interval: timing?.interval ?? 1, selector: selector)
         // The controller addresses flows by 5-tuple; the simulator by index. Several flows may reuse a
         // 5-tuple over a run: the latest one started is the one a key means.
         for (i, f) in flows.enumerated() { flowsByKey[f.key, default: []].append((f.start, i)) }

@@ -12,6 +12,7 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("openflow", openFlowBenchmarks),
     ("selection", selectionBench),
     ("control-round", controlRoundBench),
+    ("selection-phases", selectionPhasesBench),
     ("paths", pathsBench),
 ]
 
