@@ -33,6 +33,36 @@ import Topology
         #expect(st.moves(after: 4) == 0) // steady traffic: no moves once converged
     }
 
+    /// A loop handed a selector runs that one: Tusk's loop with a selector that never moves moves
+    /// nothing and does as ECMP does; with Tusk's selector without its rearranging phases it moves
+    /// flows, as a whole Tusk does, and matches neither run exactly.
+    @Test func aLoopRunsTheSelectorItIsHanded() throws {
+        let t = try Topology.fatTree(k: 4)
+        let network = SimNetwork(t)
+        let exp = Experiment(topology: t, workloads: [.stride(4)], schedulers: [], seeds: [1],
+                             config: SimulationConfig(duration: 8, measureFrom: 4))
+        let flows = exp.flows(.stride(4), seed: 1)
+        func run(_ selector: (any PathSelector)?) -> (RunResult, ClosedLoopStats) {
+            var s = ClosedLoopScheduler(name: "tusk", algorithm: .tusk, seed: 1, timing: ControlTiming(interval: 1, installDelay: 0.005))
+            s.selector = selector
+            var sim = Simulator(network: network, flows: flows, scheduler: s, config: exp.config)
+            let r = sim.run()
+            return (r, (sim.scheduler as! ClosedLoopScheduler).stats)
+        }
+        let (whole, wholeStats) = run(nil)
+        struct Still: PathSelector {
+            var name: String { "still" }
+            mutating func select(_ input: SelectionInput, rules: StabilityRules) -> SelectionResult { SelectionResult() }
+        }
+        let (still, stillStats) = run(Still())
+        let (ecmp, _) = Self.run("ecmp", seed: 1)
+        #expect(wholeStats.moves > 0 && stillStats.moves == 0)
+        #expect(still.normalizedThroughput == ecmp.normalizedThroughput && still.linkUtilization == ecmp.linkUtilization)
+        #expect(whole.normalizedThroughput > still.normalizedThroughput + 0.05)
+        let (greedy, greedyStats) = run(TuskSelector(rearrangeBudget: 0, searchBudget: 0, seed: 1, alternatingChains: false))
+        #expect(greedyStats.moves > 0 && greedy.normalizedThroughput > still.normalizedThroughput)
+    }
+
     @Test func deterministicPerSeed() {
         let (a, sa) = Self.run("tusk", seed: 3, duration: 5)
         let (b, sb) = Self.run("tusk", seed: 3, duration: 5)
