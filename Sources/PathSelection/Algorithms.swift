@@ -155,26 +155,27 @@ public struct TuskSelector: PathSelector {
             toBuild.append(i)
         }
         if !toBuild.isEmpty {
+            // (Built in place, each thread into its half of one array: built into two slices, the
+            // rows were copied into arrays and those joined, each copy retaining a row's three
+            // references, 1,024 rows in a first k=16 round.)
             var built = [CandidateRow?](repeating: nil, count: toBuild.count)
-            func build(_ range: Range<Int>, _ scratch: inout [Int8], into rows: inout ArraySlice<CandidateRow?>) {
-                for j in range {
-                    let f = flows[toBuild[j]]
-                    rows[j] = CandidateRow(f.candidates, scratch: &scratch)
+            var s1 = scratch, s2 = scratch2
+            (scratch, scratch2) = ([], [])
+            built.withUnsafeMutableBufferPointer { rows in
+                func build(_ range: Range<Int>, _ scratch: inout [Int8]) {
+                    for j in range { rows[j] = CandidateRow(flows[toBuild[j]].candidates, scratch: &scratch) }
+                }
+                if toBuild.count < parallelRowsFrom {
+                    build(0..<toBuild.count, &s1)
+                } else {
+                    let half = toBuild.count / 2
+                    inParallel({ build(0..<half, &s1) }, { build(half..<toBuild.count, &s2) })
                 }
             }
-            if toBuild.count < parallelRowsFrom {
-                build(0..<toBuild.count, &scratch, into: &built[...])
-            } else {
-                let half = toBuild.count / 2
-                var first = built[..<half], second = built[half...]
-                var s1 = scratch, s2 = scratch2
-                (scratch, scratch2) = ([], [])
-                inParallel({ build(0..<half, &s1, into: &first) }, { build(half..<toBuild.count, &s2, into: &second) })
-                (scratch, scratch2) = (s1, s2)
-                built = Array(first) + Array(second)
-            }
+            (scratch, scratch2) = (s1, s2)
             for (i, j) in waiting { out[i] = built[j] }
-            for (pair, j) in building { rowCache[pair] = built[j] }
+            // (The built rows moved into the cache, not copied: `out` holds the round's.)
+            for (pair, j) in building { rowCache[pair] = built[j].take() }
         }
         // Rows of pairs no elephant uses any more, once they may be more than `rowCacheSlack`.
         if rowCache.count > pairs.count + otherPair.count + rowCacheSlack {

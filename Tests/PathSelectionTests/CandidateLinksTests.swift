@@ -84,12 +84,17 @@ import Topology
 
     /// A row built from candidates the routing table describes is the row of the same paths listed:
     /// same links, width and flags, and the same index for every path (and none for another pair's).
+    /// (k=16: rows of 64 paths, below the size that is computed: listed in one walk, with their
+    /// shared links read off the listing.)
     @Test func describedCandidatesGiveTheListedRow() throws {
-        for t in [try Topology.fatTree(k: 4), try Topology.leafSpine(leaves: 3, spines: 2, hostsPerLeaf: 2)] {
+        let k16Pairs = [(0, 1), (0, 9), (0, 100), (5, 1000), (1023, 0), (64, 127), (300, 301), (512, 17)]
+        for (t, pairs) in [(try Topology.fatTree(k: 4), nil), (try Topology.leafSpine(leaves: 3, spines: 2, hostsPerLeaf: 2), nil),
+                           (try Topology.fatTree(k: 16), k16Pairs)] {
             let routing = RoutingTable(t)
             var scratch: [Int8] = []
-            for a in t.hosts.indices {
-                for b in t.hosts.indices where a != b {
+            let all = pairs ?? t.hosts.indices.flatMap { a in t.hosts.indices.filter { $0 != a }.map { (a, $0) } }
+            for (a, b) in all {
+                do {
                     let described = routing.candidatePaths(from: t.hosts[a].attachment.switchID, to: t.hosts[b].attachment.switchID,
                                                            first: t.uplink(of: HostID(a)), last: t.downlink(of: HostID(b)))
                     let listed = CandidatePaths(Array(described))
@@ -106,6 +111,8 @@ import Topology
                     let r3 = CandidateRow(described, scratch: &scratch), r4 = CandidateRow(listed, scratch: &scratch)
                     #expect(r3.shared == described.sharedLinks && r4.shared == listed.sharedLinks, "\(a) -> \(b)")
                     #expect(Array(r3.links) == Array(r1.links) && r3.width == r1.width && r3.uniform == r1.uniform && r3.aligned == r1.aligned)
+                    #expect(r3.shape == r1.shape && r3.view.computed == r1.view.computed)
+                    #expect((0..<r3.width).allSatisfy { r3.view.orders[$0] == r1.view.orders[$0] }, "\(a) -> \(b)")
                 }
             }
         }
