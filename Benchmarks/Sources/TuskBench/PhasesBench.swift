@@ -6,7 +6,8 @@
 //  - the first round's CPU ms (both cores) and wall ms, median of 3 runs of one round each;
 //  - the throughput of 30 s runs (seeds 1 to TUSK_BENCH_SEEDS, 3 unless set) as a fraction of the
 //    non-blocking switch's on the same flows, as `tusk simulate --seeds 3 --duration 30` gives it,
-//    and the moves per elephant and those in the second half (stability).
+//    and the moves per elephant and those in the second half (stability). TUSK_BENCH_SEEDS=0 times
+//    the first rounds alone (for a count of their instructions under Valgrind, say).
 // The whole selector's figures are those of `tusk simulate --scheduler tusk`: the same flows, the
 // same loop, the same seeds.
 import Foundation
@@ -17,7 +18,7 @@ import Topology
 func selectionPhasesBench() {
     let env = ProcessInfo.processInfo.environment
     let k = env["TUSK_BENCH_K"].flatMap(Int.init) ?? 16
-    let seedCount = max(1, env["TUSK_BENCH_SEEDS"].flatMap(Int.init) ?? 3)
+    let seedCount = max(0, env["TUSK_BENCH_SEEDS"].flatMap(Int.init) ?? 3)
     let t = try! Topology.fatTree(k: k)
     let network = SimNetwork(t)
     let timing = ControlTiming(interval: 1, installDelay: 0.005)
@@ -40,7 +41,7 @@ func selectionPhasesBench() {
 
     // The non-blocking switch on each seed's flows: the reference throughput.
     let quality = SimulationConfig(duration: 30)
-    let seeds = (1...seedCount).map(UInt64.init)
+    let seeds = (0..<seedCount).map { UInt64($0 + 1) }
     let flowsOf = seeds.map { seed in
         Experiment(topology: t, workloads: [.bijection], schedulers: [], seeds: [seed], config: quality).flows(.bijection, seed: seed)
     }
@@ -53,9 +54,13 @@ func selectionPhasesBench() {
     let shortFlows = Experiment(topology: t, workloads: [.bijection], schedulers: [], seeds: [1], config: short).flows(.bijection, seed: 1)
 
     print("k=\(k) bijection, \(t.hosts.count) elephants; first round: CPU ms of both cores and wall ms, median of 3 runs;")
-    print("throughput: fraction of the non-blocking switch's, 30 s runs, seeds 1-\(seedCount) (the mean; in brackets each seed's")
-    print("normalized throughput, as `tusk simulate` gives it); the non-blocking switch's: "
-          + ideal.map { String(format: "%.6f", $0) }.joined(separator: ", ") + ";")
+    if seedCount == 0 {
+        print("throughput: not measured (TUSK_BENCH_SEEDS=0)")
+    } else {
+        print("throughput: fraction of the non-blocking switch's, 30 s runs, seeds 1-\(seedCount) (the mean; in brackets each seed's")
+        print("normalized throughput, as `tusk simulate` gives it); the non-blocking switch's: "
+              + ideal.map { String(format: "%.6f", $0) }.joined(separator: ", ") + ";")
+    }
     print("moves per elephant over the run, and moves in its second half")
     print("  " + "selector".padding(toLength: 38, withPad: " ", startingAt: 0) + "first CPU  first wall  throughput                        moves/elephant  late moves")
     var floor: Double?
@@ -87,7 +92,7 @@ func selectionPhasesBench() {
             late += loop.stats.moves(after: quality.duration / 2)
             elephants += loop.stats.elephants
         }
-        let mean = fractions.reduce(0, +) / Double(fractions.count)
+        let mean = fractions.isEmpty ? .nan : fractions.reduce(0, +) / Double(fractions.count)
         let firstCPU = median(cpu)
         if v.algorithm == .ecmp { floor = firstCPU }
         print("  " + v.name.padding(toLength: 38, withPad: " ", startingAt: 0)
