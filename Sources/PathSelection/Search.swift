@@ -116,27 +116,30 @@ struct RearrangementSearch {
         CandidateLinks.forEachAlignedLink(row: f.row, a, notIn: c, body)
     }
 
-    /// Change in oversubscription if flow `i` (its record `f`) moved to candidate `c`.
-    private func change(_ i: Int, _ f: Flow, to c: Int) -> Double {
+    /// Change in oversubscription if flow `i` (its record `f`) moved to candidate `c`; `u` and
+    /// `inv`: the planned utilization and inverse capacity per link.
+    @inline(__always) private static func change(_ table: CandidateLinks, _ i: Int, _ f: Flow, to c: Int, over: Double,
+                                                 _ u: UnsafeMutablePointer<Double>, _ inv: UnsafePointer<Double>) -> Double {
         var delta = 0.0
         let d = f.demand, a = Int(f.choice)
         Self.forEachLink(table, i, f, a, notIn: c) { x in
-            let u = util[x]
-            delta += excess(u - d * inverseCapacity[x]) - excess(u)
+            let v = u[x]
+            delta += max(0, v - d * inv[x] - over) - max(0, v - over)
         }
         Self.forEachLink(table, i, f, c, notIn: a) { x in
-            let u = util[x]
-            delta += excess(u + d * inverseCapacity[x]) - excess(u)
+            let v = u[x]
+            delta += max(0, v + d * inv[x] - over) - max(0, v - over)
         }
         return delta
     }
 
-    /// `change(_:_:to:)` for an aligned row, from what a step works out once for all its alternatives:
-    /// the current path's links (`la`) and the change each would make leaving it (`removal`). Each
-    /// alternative then reads only its own links: the same terms, summed in the same order. `lc`:
-    /// room for the alternative's links.
-    @inline(__always) private func change(_ f: Flow, to c: Int, leaving la: UnsafePointer<Int32>, removal: UnsafePointer<Double>,
-                                          scratch lc: UnsafeMutablePointer<Int32>) -> Double {
+    /// `change(_:_:_:to:)` for an aligned row, from what a step works out once for all its
+    /// alternatives: the current path's links (`la`) and the change each would make leaving it
+    /// (`removal`). Each alternative then reads only its own links: the same terms, summed in the
+    /// same order. `lc`: room for the alternative's links.
+    @inline(__always) private static func change(_ f: Flow, to c: Int, leaving la: UnsafePointer<Int32>, removal: UnsafePointer<Double>,
+                                                 scratch lc: UnsafeMutablePointer<Int32>, over: Double,
+                                                 _ u: UnsafeMutablePointer<Double>, _ inv: UnsafePointer<Double>) -> Double {
         var delta = 0.0
         let r = f.row, w = r.width, d = f.demand
         for k in 0..<w {
@@ -147,8 +150,8 @@ struct RearrangementSearch {
         for k in 0..<w {
             let y = lc[k]
             guard y >= 0 && y != la[k] else { continue }
-            let u = util[Int(y)]
-            delta += excess(u + d * inverseCapacity[Int(y)]) - excess(u)
+            let v = u[Int(y)]
+            delta += max(0, v + d * inv[Int(y)] - over) - max(0, v - over)
         }
         return delta
     }
@@ -156,6 +159,9 @@ struct RearrangementSearch {
     /// Runs up to `budget` trials; returns every flow's candidate index in the best arrangement found
     /// when it lowers the oversubscription by at least `minGain`, else nil. (Indices, not paths: the
     /// caller makes a path only of the flows whose index is not their `start`.)
+    /// (The steps read and write the links' utilizations through pointers, and a step's functions
+    /// are static: about 1,400 instructions a step went into bounds checks, the generic reads of
+    /// the arrays and a SIMD vector read by lane; the same arithmetic in the same order.)
     mutating func run(budget: Int, minGain: Double) -> [Int]? {
         guard !overList.isEmpty, budget > 0 else { return nil }
         let charge = RearrangementSearch.moveCharge
@@ -169,17 +175,33 @@ struct RearrangementSearch {
         let widest = state.map { Int($0.row.width) }.max() ?? 0
         let la = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, widest)), lc = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, widest))
         let removal = UnsafeMutablePointer<Double>.allocate(capacity: max(1, widest))
+        let alternatives = UnsafeMutablePointer<Int>.allocate(capacity: RearrangementSearch.tries)
+        // The utilizations, moved out of the search while it runs (put back after), and the inverse
+        // capacities, read through pointers.
+        var util = self.util
+        self.util = []
+        let links = util.count
+        let u = UnsafeMutablePointer<Double>.allocate(capacity: max(1, links))
+        u.initialize(from: util, count: links)
+        let inv = UnsafeMutablePointer<Double>.allocate(capacity: max(1, links))
+        inv.initialize(from: inverseCapacity, count: links)
         defer {
+            for l in 0..<links { util[l] = u[l] }
+            self.util = util
             la.deallocate()
             lc.deallocate()
             removal.deallocate()
+            alternatives.deallocate()
+            u.deallocate()
+            inv.deallocate()
         }
+        let over = self.over, table = self.table
         for step in 0..<steps {
             if step & 255 == 0 { temperature = RearrangementSearch.hot * pow(ratio, Double(step) / Double(steps)) }
             guard !overList.isEmpty else { break }
             let slot = rng.below(overList.count)
             let l = Int(overList[slot])
-            if util[l] <= over || onLink.count(l) == 0 {
+            if u[l] <= over || onLink.count(l) == 0 {
                 overList.swapAt(slot, overList.count - 1)
                 overList.removeLast()
                 listed[l] = false
@@ -194,7 +216,6 @@ struct RearrangementSearch {
             // is tens of MB, and one cache miss after another would be most of the search's time
             // (a row whose links are all computed has nothing to fetch).
             var c = -1, de = Double.infinity, dm = 0
-            var alternatives = SIMD4<Int>(repeating: 0)
             let tries = min(n - 1, RearrangementSearch.tries)
             for t in 0..<tries {
                 var k = rng.below(n - 1)
@@ -207,8 +228,8 @@ struct RearrangementSearch {
                     let x = f.row.link(now, k)
                     la[k] = x
                     guard x >= 0 else { continue }
-                    let u = util[Int(x)]
-                    removal[k] = excess(u - f.demand * inverseCapacity[Int(x)]) - excess(u)
+                    let v = u[Int(x)]
+                    removal[k] = max(0, v - f.demand * inv[Int(x)] - over) - max(0, v - over)
                 }
             }
             for t in 0..<tries {
@@ -216,7 +237,8 @@ struct RearrangementSearch {
                 let m = (k != home ? 1 : 0) - (now != home ? 1 : 0)
                 if m > 0 && moved + m > moveCap { continue }
                 let b = (k != base ? 1 : 0) - (now != base ? 1 : 0)
-                let e = (f.aligned ? change(f, to: k, leaving: la, removal: removal, scratch: lc) : change(i, f, to: k)) + Double(b) * charge
+                let e = (f.aligned ? Self.change(f, to: k, leaving: la, removal: removal, scratch: lc, over: over, u, inv)
+                                   : Self.change(table, i, f, to: k, over: over, u, inv)) + Double(b) * charge
                 if e < de { (c, de, dm) = (k, e, m) }
             }
             guard c >= 0 else { continue }
@@ -227,13 +249,13 @@ struct RearrangementSearch {
             // Take it.
             let d = f.demand, a = now
             Self.forEachLink(table, i, f, a, notIn: c) { x in
-                util[x] -= d * inverseCapacity[x]
+                u[x] -= d * inv[x]
                 onLink.remove(x, Int32(i))
             }
             Self.forEachLink(table, i, f, c, notIn: a) { x in
-                util[x] += d * inverseCapacity[x]
+                u[x] += d * inv[x]
                 onLink.append(x, Int32(i))
-                if util[x] > over && !listed[x] {
+                if u[x] > over && !listed[x] {
                     listed[x] = true
                     overList.append(Int32(x))
                 }
